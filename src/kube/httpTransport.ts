@@ -1,0 +1,144 @@
+/**
+ * Raw HTTP(S) requests to the API server with the kubeconfig's credentials and TLS settings.
+ * Used for every call instead of client-node's generated methods: those send plain-object patches
+ * as JSON Patch, drop fields their models do not know (SSA bodies, CRD schemas), mangle proxy
+ * paths, and have no per-request timeout. No client-node import: credentials come in through
+ * `applyAuth` (KubeConfig.applyToHTTPSOptions).
+ */
+import http from 'node:http';
+import https from 'node:https';
+import { ClusterUnreachableError, KubeApiError, KubeCredentialsError, KubeRequestTimeoutError, statusFromResponse } from './kubeErrors.js';
+
+/** Fills request options with the kubeconfig's auth headers and TLS material. */
+export type ApplyAuth = (opts: https.RequestOptions) => Promise<void>;
+
+/** How to reach one API server. */
+export interface HttpTransportOptions {
+  /** Server URL from the kubeconfig (may carry a path prefix). */
+  server: string;
+  applyAuth: ApplyAuth;
+  /** Default per-request timeout. */
+  timeoutMs: number;
+  /** Use the agent applyAuth builds (needed for proxy-url); otherwise keep-alive agents of our own. */
+  useAuthAgent?: boolean;
+  /** User name, for credential error messages. */
+  user?: string | undefined;
+  userAgent?: string;
+}
+
+/** One request. `path` starts with "/" and is appended to the server URL. */
+export interface RawRequest {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  path: string;
+  query?: Record<string, string | number | boolean | undefined> | undefined;
+  body?: string | undefined;
+  contentType?: string | undefined;
+  accept?: string | undefined;
+  timeoutMs?: number | undefined;
+}
+
+/** A complete response. */
+export interface RawResponse {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  text: string;
+}
+
+const TLS_OPTION_KEYS = ['ca', 'cert', 'key', 'pfx', 'passphrase', 'rejectUnauthorized', 'servername'] as const;
+
+/** Sends requests to one API server; every request has a timeout and maps failures to typed errors. */
+export class HttpTransport {
+  private readonly httpAgent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+  private readonly httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 64 });
+  private readonly base: string;
+
+  constructor(private readonly opts: HttpTransportOptions) {
+    this.base = opts.server.replace(/\/+$/, '');
+  }
+
+  /** The server URL requests go to. */
+  get server(): string {
+    return this.base;
+  }
+
+  /** Sends one request and reads the whole body; throws only when no HTTP answer arrives. */
+  async request(req: RawRequest): Promise<RawResponse> {
+    const url = new URL(this.base + req.path);
+    for (const [k, v] of Object.entries(req.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+    const what = `${req.method} ${url.pathname}`;
+    const options: https.RequestOptions = {
+      method: req.method,
+      headers: {
+        Accept: req.accept ?? 'application/json',
+        'User-Agent': this.opts.userAgent ?? 'cni-migration',
+        ...(req.body !== undefined ? { 'Content-Type': req.contentType ?? 'application/json', 'Content-Length': Buffer.byteLength(req.body) } : {}),
+      },
+    };
+    try {
+      await this.opts.applyAuth(options);
+    } catch (e) {
+      throw new KubeCredentialsError(this.base, this.opts.user, redactSecrets(e instanceof Error ? e.message : String(e)), { cause: e });
+    }
+    if (!this.opts.useAuthAgent) options.agent = url.protocol === 'http:' ? this.httpAgent : this.httpsAgent;
+    if (url.protocol === 'http:') for (const k of TLS_OPTION_KEYS) delete options[k];
+    return this.send(url, options, req.body, req.timeoutMs ?? this.opts.timeoutMs, what);
+  }
+
+  /** Sends a request and parses a JSON answer; non-2xx answers become KubeApiError. */
+  async json<T>(req: RawRequest): Promise<T> {
+    const res = await this.request(req);
+    if (res.status < 200 || res.status > 299) throw this.apiError(req, res);
+    return (res.text ? JSON.parse(res.text) : {}) as T;
+  }
+
+  /** The typed error for a non-2xx answer. */
+  apiError(req: RawRequest, res: RawResponse): KubeApiError {
+    const retryAfter = res.headers['retry-after'];
+    return new KubeApiError(statusFromResponse(res.status, res.text, typeof retryAfter === 'string' ? retryAfter : undefined), `${req.method} ${req.path}`);
+  }
+
+  /** Closes idle keep-alive connections. */
+  close(): void {
+    this.httpAgent.destroy();
+    this.httpsAgent.destroy();
+  }
+
+  private send(url: URL, options: https.RequestOptions, body: string | undefined, timeoutMs: number, what: string): Promise<RawResponse> {
+    const lib = url.protocol === 'http:' ? http : https;
+    return new Promise<RawResponse>((resolve, reject) => {
+      let settled = false;
+      const finish = (fn: () => void) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        fn();
+      };
+      const req = lib.request(url, options, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => finish(() => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') })));
+        res.on('error', (e) => finish(() => reject(this.connectionError(e))));
+      });
+      const timer = setTimeout(() => {
+        finish(() => reject(new KubeRequestTimeoutError(this.base, what, timeoutMs)));
+        req.destroy();
+      }, timeoutMs);
+      req.on('error', (e) => finish(() => reject(this.connectionError(e))));
+      if (body !== undefined) req.write(body);
+      req.end();
+    });
+  }
+
+  private connectionError(e: Error): ClusterUnreachableError {
+    const code = (e as NodeJS.ErrnoException).code;
+    return new ClusterUnreachableError(this.base, code, redactSecrets(e.message), { cause: e });
+  }
+}
+
+/** Removes bearer tokens, token fields and PEM blocks from text that may end up in a message. */
+export function redactSecrets(text: string): string {
+  return text
+    .replace(/-----BEGIN [^-]+-----[\s\S]*?-----END [^-]+-----/g, '<redacted PEM>')
+    .replace(/(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi, '$1 <redacted>')
+    .replace(/("?(?:token|access-token|id-token|refresh-token|password|client-key-data)"?\s*[:=]\s*)"?[^"\s,}]+"?/gi, '$1<redacted>');
+}

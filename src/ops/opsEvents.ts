@@ -1,0 +1,25 @@
+/**
+ * What the primitives report while they work. They never print: reporters (terminal, JSON,
+ * report file) subscribe through an EventSink and own all output.
+ */
+
+/** One progress event. Pods are named "namespace/name". */
+export type OpsEvent =
+  | { type: 'cordon'; node: string; unschedulable: boolean; changed: boolean }
+  | { type: 'drainWarning'; node: string; message: string; pods: string[] }
+  | { type: 'podEvicting'; node: string; pod: string }
+  | { type: 'podDeleting'; node: string; pod: string }
+  | { type: 'evictionRetry'; node: string; pod: string; reason: 'blockedByPdb' | 'tooManyRequests' | 'namespaceTerminating' | 'transient'; message: string; retryInMs: number }
+  | { type: 'podGone'; node: string; pod: string }
+  | { type: 'drainDone'; node: string; evicted: string[]; skipped: string[] }
+  | { type: 'taint'; node: string; action: 'add' | 'remove'; key: string; effect?: string | undefined; changed: boolean }
+  | { type: 'labels'; node: string; labels: Record<string, string | null>; changed: boolean }
+  | { type: 'conflictRetry'; object: string; attempt: number }
+  | { type: 'applied'; object: string }
+  | { type: 'waiting'; what: string; status: string };
+
+/** Receives events; must not throw. */
+export type EventSink = (event: OpsEvent) => void;
+
+/** An EventSink that drops everything. */
+export const ignoreEvents: EventSink = () => {};

@@ -1,0 +1,133 @@
+import { describe, expect, it } from 'vitest';
+import type { DaemonSet, Deployment, StatefulSet } from '../kube/kubeTypes.js';
+import { Deadline } from './deadline.js';
+import { RolloutFailedError, WaitTimeoutError } from './opsErrors.js';
+import type { OpsEvent } from './opsEvents.js';
+import { daemonSetRolloutStatus, deploymentRolloutStatus, rolloutStatus, statefulSetRolloutStatus, waitForRollout } from './rollout.js';
+import { makeDaemonSet } from './testing/builders.js';
+import { FakeCluster } from './testing/fakeCluster.js';
+import { FakeClock } from './testing/fakeClock.js';
+
+const ds = (status: DaemonSet['status'], generation = 2, type = 'RollingUpdate'): DaemonSet => ({
+  metadata: { name: 'cilium', namespace: 'kube-system', generation },
+  spec: { updateStrategy: { type } },
+  status,
+});
+const deploy = (replicas: number | undefined, status: Deployment['status'], generation = 3): Deployment => ({
+  metadata: { name: 'web', generation },
+  spec: replicas === undefined ? {} : { replicas },
+  status,
+});
+const sts = (spec: StatefulSet['spec'], status: StatefulSet['status'], generation = 1): StatefulSet => ({ metadata: { name: 'db', generation }, spec, status });
+
+describe('rolloutStatus (kubectl rollout status rules)', () => {
+  it('DaemonSet', () => {
+    expect(daemonSetRolloutStatus(ds({ observedGeneration: 1 }))).toEqual({ done: false, message: 'Waiting for daemon set spec update to be observed...' });
+    expect(daemonSetRolloutStatus(ds({ observedGeneration: 2, desiredNumberScheduled: 3, updatedNumberScheduled: 1, numberAvailable: 3 }))).toEqual({
+      done: false,
+      message: 'Waiting for daemon set "cilium" rollout to finish: 1 out of 3 new pods have been updated...',
+    });
+    expect(daemonSetRolloutStatus(ds({ observedGeneration: 2, desiredNumberScheduled: 3, updatedNumberScheduled: 3, numberAvailable: 2 })).message).toBe(
+      'Waiting for daemon set "cilium" rollout to finish: 2 of 3 updated pods are available...',
+    );
+    expect(daemonSetRolloutStatus(ds({ observedGeneration: 2, desiredNumberScheduled: 3, updatedNumberScheduled: 3, numberAvailable: 3 }))).toEqual({
+      done: true,
+      message: 'daemon set "cilium" successfully rolled out',
+    });
+    // nothing scheduled (nodeSelector matches no node yet): done at once, as kubectl
+    expect(daemonSetRolloutStatus(ds({ observedGeneration: 2, desiredNumberScheduled: 0 })).done).toBe(true);
+    // numberUnavailable / numberMisscheduled are not looked at
+    expect(daemonSetRolloutStatus(ds({ observedGeneration: 2, desiredNumberScheduled: 1, updatedNumberScheduled: 1, numberAvailable: 1, numberMisscheduled: 2 })).done).toBe(true);
+    expect(daemonSetRolloutStatus(ds({ observedGeneration: 2 }, 2, 'OnDelete'))).toMatchObject({ done: false, error: 'rollout status is only available for RollingUpdate strategy type' });
+  });
+
+  it('Deployment', () => {
+    expect(deploymentRolloutStatus(deploy(3, { observedGeneration: 2 })).message).toBe('Waiting for deployment spec update to be observed...');
+    expect(deploymentRolloutStatus(deploy(3, { observedGeneration: 3, updatedReplicas: 1, replicas: 3 })).message).toBe(
+      'Waiting for deployment "web" rollout to finish: 1 out of 3 new replicas have been updated...',
+    );
+    expect(deploymentRolloutStatus(deploy(3, { observedGeneration: 3, updatedReplicas: 3, replicas: 4, availableReplicas: 3 })).message).toBe(
+      'Waiting for deployment "web" rollout to finish: 1 old replicas are pending termination...',
+    );
+    expect(deploymentRolloutStatus(deploy(3, { observedGeneration: 3, updatedReplicas: 3, replicas: 3, availableReplicas: 2 })).message).toBe(
+      'Waiting for deployment "web" rollout to finish: 2 of 3 updated replicas are available...',
+    );
+    expect(deploymentRolloutStatus(deploy(3, { observedGeneration: 3, updatedReplicas: 3, replicas: 3, availableReplicas: 3 }))).toEqual({ done: true, message: 'deployment "web" successfully rolled out' });
+    expect(
+      deploymentRolloutStatus(deploy(3, { observedGeneration: 3, conditions: [{ type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded' }] })),
+    ).toMatchObject({ error: 'deployment "web" exceeded its progress deadline' });
+  });
+
+  it('StatefulSet', () => {
+    const rolling = { type: 'RollingUpdate' };
+    expect(statefulSetRolloutStatus(sts({ replicas: 3, updateStrategy: rolling }, { observedGeneration: 0 })).message).toBe('Waiting for statefulset spec update to be observed...');
+    expect(statefulSetRolloutStatus(sts({ replicas: 3, updateStrategy: rolling }, { observedGeneration: 1, readyReplicas: 1 })).message).toBe('Waiting for 2 pods to be ready...');
+    expect(
+      statefulSetRolloutStatus(sts({ replicas: 3, updateStrategy: rolling }, { observedGeneration: 1, readyReplicas: 3, updatedReplicas: 3, updateRevision: 'r2', currentRevision: 'r1' })).message,
+    ).toBe('waiting for statefulset rolling update to complete 3 pods at revision r2...');
+    expect(
+      statefulSetRolloutStatus(sts({ replicas: 3, updateStrategy: rolling }, { observedGeneration: 1, readyReplicas: 3, currentReplicas: 3, updateRevision: 'r2', currentRevision: 'r2' })),
+    ).toEqual({ done: true, message: 'statefulset rolling update complete 3 pods at revision r2...' });
+    const partitioned = { type: 'RollingUpdate', rollingUpdate: { partition: 1 } };
+    expect(statefulSetRolloutStatus(sts({ replicas: 3, updateStrategy: partitioned }, { observedGeneration: 1, readyReplicas: 3, updatedReplicas: 1 })).message).toBe(
+      'Waiting for partitioned roll out to finish: 1 out of 2 new pods have been updated...',
+    );
+    expect(statefulSetRolloutStatus(sts({ replicas: 3, updateStrategy: partitioned }, { observedGeneration: 1, readyReplicas: 3, updatedReplicas: 2 }))).toEqual({
+      done: true,
+      message: 'partitioned roll out complete: 2 new pods have been updated...',
+    });
+    expect(statefulSetRolloutStatus(sts({ updateStrategy: { type: 'OnDelete' } }, {}))).toMatchObject({ error: 'rollout status is only available for RollingUpdate strategy type' });
+  });
+
+  it('dispatches by kind', () => {
+    expect(rolloutStatus('DaemonSet', ds({ observedGeneration: 1 })).message).toContain('daemon set');
+    expect(rolloutStatus('Deployment', deploy(1, { observedGeneration: 1 })).message).toContain('deployment');
+  });
+});
+
+describe('waitForRollout', () => {
+  it('polls until done, reporting each new status', async () => {
+    const fake = new FakeCluster();
+    fake.add(makeDaemonSet('cilium', 'kube-system', { observedGeneration: 1, desiredNumberScheduled: 2, updatedNumberScheduled: 0, numberAvailable: 0 }));
+    let gets = 0;
+    fake.before(
+      'getWorkload',
+      () => {
+        gets++;
+        const updated = Math.min(2, gets - 1);
+        fake.mutate('apps/v1', 'DaemonSet', 'cilium', 'kube-system', (d: DaemonSet) => {
+          d.status = { observedGeneration: 1, desiredNumberScheduled: 2, updatedNumberScheduled: updated, numberAvailable: updated };
+        });
+      },
+      Infinity,
+    );
+    const clock = new FakeClock();
+    const seen: OpsEvent[] = [];
+    const r = await waitForRollout(fake, { kind: 'DaemonSet', namespace: 'kube-system', name: 'cilium' }, { deadline: Deadline.in(60_000, clock), clock, events: (e) => seen.push(e) });
+    expect(r).toEqual({ done: true, message: 'daemon set "cilium" successfully rolled out' });
+    expect(clock.sleeps).toEqual([2000, 2000]);
+    expect(seen.map((e) => (e.type === 'waiting' ? e.status : ''))).toEqual([
+      'Waiting for daemon set "cilium" rollout to finish: 0 out of 2 new pods have been updated...',
+      'Waiting for daemon set "cilium" rollout to finish: 1 out of 2 new pods have been updated...',
+    ]);
+  });
+
+  it('times out with the last kubectl message', async () => {
+    const fake = new FakeCluster();
+    fake.add(makeDaemonSet('cilium', 'kube-system', { observedGeneration: 1, desiredNumberScheduled: 3, updatedNumberScheduled: 3, numberAvailable: 1 }));
+    const clock = new FakeClock();
+    const err = await waitForRollout(fake, { kind: 'DaemonSet', namespace: 'kube-system', name: 'cilium' }, { deadline: Deadline.in(10_000, clock), clock }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WaitTimeoutError);
+    expect((err as Error).message).toBe(
+      'timed out after 10s waiting for DaemonSet kube-system/cilium to roll out: Waiting for daemon set "cilium" rollout to finish: 1 of 3 updated pods are available...',
+    );
+  });
+
+  it('fails fast when the rollout can never finish, and on a missing object', async () => {
+    const fake = new FakeCluster();
+    fake.add({ ...makeDaemonSet('old'), spec: { updateStrategy: { type: 'OnDelete' } } });
+    const clock = new FakeClock();
+    await expect(waitForRollout(fake, { kind: 'DaemonSet', namespace: 'kube-system', name: 'old' }, { deadline: Deadline.never(), clock })).rejects.toBeInstanceOf(RolloutFailedError);
+    await expect(waitForRollout(fake, { kind: 'Deployment', namespace: 'x', name: 'nope' }, { deadline: Deadline.never(), clock })).rejects.toMatchObject({ code: 404 });
+  });
+});

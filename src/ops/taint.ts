@@ -1,0 +1,93 @@
+/**
+ * Node taints. `spec.taints` has no patch merge key, so every patch type replaces the whole list:
+ * read the node, compute the new list, and write it with the resourceVersion that was read. A 409
+ * means someone else changed the node in between (the node lifecycle controller adds and removes
+ * taints on its own), so read again and retry.
+ */
+import type { ClusterClient } from '../kube/clusterClient.js';
+import { isConflict } from '../kube/kubeErrors.js';
+import type { Taint } from '../kube/kubeTypes.js';
+import { throwIfAborted } from './clock.js';
+import { ConflictRetriesExhaustedError } from './opsErrors.js';
+import { ignoreEvents, type EventSink } from './opsEvents.js';
+
+/** The new taint list and whether it differs from the old one. */
+export interface TaintListChange {
+  taints: Taint[];
+  changed: boolean;
+}
+
+/** Which taint(s) to remove: by key, and by effect when given (kubectl `key:effect-` vs `key-`). */
+export interface TaintSelector {
+  key: string;
+  effect?: Taint['effect'] | undefined;
+}
+
+/** Options for taint edits. */
+export interface TaintOptions {
+  /** Attempts before giving up on conflicts (default 5, as client-go's DefaultRetry). */
+  maxAttempts?: number;
+  events?: EventSink;
+  signal?: AbortSignal | undefined;
+}
+
+/**
+ * `taints` with `taint` added. A taint with the same key and effect is replaced in place when its
+ * value differs (kubectl taint --overwrite); an identical one means no change.
+ */
+export function taintsWith(taints: Taint[] | undefined, taint: Taint): TaintListChange {
+  const list = taints ?? [];
+  const i = list.findIndex((t) => t.key === taint.key && t.effect === taint.effect);
+  const wanted: Taint = { key: taint.key, effect: taint.effect, ...(taint.value !== undefined && taint.value !== '' ? { value: taint.value } : {}) };
+  if (i < 0) return { taints: [...list, wanted], changed: true };
+  if ((list[i]!.value ?? '') === (taint.value ?? '')) return { taints: list, changed: false };
+  return { taints: list.map((t, j) => (j === i ? wanted : t)), changed: true };
+}
+
+/** `taints` without those matching the selector. */
+export function taintsWithout(taints: Taint[] | undefined, sel: TaintSelector): TaintListChange {
+  const list = taints ?? [];
+  const kept = list.filter((t) => !(t.key === sel.key && (sel.effect === undefined || t.effect === sel.effect)));
+  return { taints: kept, changed: kept.length !== list.length };
+}
+
+/** Adds (or updates the value of) a taint on a node; no write when it is already there. */
+export function addTaint(client: ClusterClient, node: string, taint: Taint, opts: TaintOptions = {}): Promise<{ changed: boolean }> {
+  const events = opts.events ?? ignoreEvents;
+  return updateTaints(client, node, (cur) => taintsWith(cur, taint), opts).then((r) => {
+    events({ type: 'taint', node, action: 'add', key: taint.key, effect: taint.effect, changed: r.changed });
+    return r;
+  });
+}
+
+/** Removes matching taints from a node; no write when there are none. */
+export function removeTaint(client: ClusterClient, node: string, sel: TaintSelector, opts: TaintOptions = {}): Promise<{ changed: boolean }> {
+  const events = opts.events ?? ignoreEvents;
+  return updateTaints(client, node, (cur) => taintsWithout(cur, sel), opts).then((r) => {
+    events({ type: 'taint', node, action: 'remove', key: sel.key, effect: sel.effect, changed: r.changed });
+    return r;
+  });
+}
+
+/** Read → compute → write with resourceVersion, retried on 409. */
+async function updateTaints(client: ClusterClient, node: string, compute: (current: Taint[] | undefined) => TaintListChange, opts: TaintOptions): Promise<{ changed: boolean }> {
+  const maxAttempts = opts.maxAttempts ?? 5;
+  const events = opts.events ?? ignoreEvents;
+  let lastConflict: unknown;
+  for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+    throwIfAborted(opts.signal);
+    const current = await client.getNode(node);
+    const next = compute(current.spec?.taints);
+    if (!next.changed) return { changed: false };
+    try {
+      // An empty list is sent as null so the field goes away, as on a node that never had taints.
+      await client.patchNode(node, { spec: { taints: next.taints.length ? next.taints : null } }, { resourceVersion: current.metadata.resourceVersion });
+      return { changed: true };
+    } catch (e) {
+      if (!isConflict(e)) throw e;
+      lastConflict = e;
+      events({ type: 'conflictRetry', object: `node ${node}`, attempt });
+    }
+  }
+  throw new ConflictRetriesExhaustedError(`node ${node}`, maxAttempts, { cause: lastConflict });
+}

@@ -1,0 +1,343 @@
+import type { KubeObject } from '../store/kubeObject.js';
+import { configMapDirectory, mountedConfigMaps, resolveContainerPath } from './containerPaths.js';
+import { resolveContainerEnv, type ConfigMapLookup } from './containerEnv.js';
+import { argvOf, baseName, flagValue, normalizePath, podSpecOf, type Container, type PodSpec } from './podSpec.js';
+import { parseFileCopies } from './shellCopies.js';
+
+// Decides, from a pod as applied (its containers, mounts, env and the ConfigMaps they reference),
+// whether it is a CNI agent and what it does on its node. Nothing here knows about the migration:
+// the same rules read Canal, the seed's Cilium 1.7 / Multus 3.4 manifests and current ones.
+
+/** How a network carries pod traffic between nodes. */
+export type Overlay =
+  /** Encapsulation on a transport port (VXLAN, GENEVE, flannel's udp/wireguard) or an IP protocol (IPIP). */
+  | { kind: 'tunnel'; mode: string; protocol: 'udp' | 'tcp' | 'ip'; port: number }
+  /** Plain routing (flannel host-gw, Cilium native routing): no port to block or collide on. */
+  | { kind: 'native'; mode: string };
+
+/** Where a network's per-node pod addresses come from. */
+export interface PoolSpec {
+  /** The network's whole range (flannel's Network, Cilium's cluster pool or --ipv4-range). */
+  cidr: string;
+  /** Prefix length of each node's share of the range. */
+  nodePrefix: number;
+  /** Use node.spec.podCIDR when it lies in the range (flannel --kube-subnet-mgr, Cilium ipam kubernetes). */
+  useNodePodCidr: boolean;
+}
+
+/** The datapath an agent provides on its node. */
+export interface DatapathSpec {
+  /** Datapath name pods' interfaces refer to: "flannel", "cilium". */
+  network: string;
+  pool: PoolSpec;
+  overlay: Overlay;
+  /** Where the settings were read from, for the debug view. */
+  source: string;
+}
+
+/** A CNI config file an agent writes into the kubelet's CNI directory. */
+export interface AgentFile {
+  name: string;
+  /** File content; empty when `generate` builds it at write time. */
+  content: string;
+  /** Container that writes it. */
+  writtenBy: string;
+  /** Written once the pod runs, or only once the agent is ready (Cilium's write-cni-conf-when-ready). */
+  when: 'running' | 'ready';
+  /** Removed again when the agent exits (Cilium's preStop cni-uninstall, Multus --cleanup-config-on-exit). */
+  removeOnExit: boolean;
+  /** Multus "auto": the config is generated from the lexically first other config at write time. */
+  generate?: 'multus-auto';
+}
+
+/** A write the agent makes that the kubelet will never see, and why. */
+export interface IgnoredWrite {
+  container: string;
+  path: string;
+  reason: string;
+}
+
+/** What a CNI agent pod does on its node. */
+export interface AgentSpec {
+  datapath?: DatapathSpec;
+  files: AgentFile[];
+  /** Renames other CNI configs out of the way when writing its own (Cilium cni-exclusive). */
+  exclusive: boolean;
+  ignoredWrites: IgnoredWrite[];
+}
+
+/** Node facts the recogniser needs. */
+export interface RecognizeContext {
+  /** The kubelet's CNI config directory (settings.cniConfDir). */
+  cniConfDir: string;
+  nodeName: string;
+  /** Fallback range for flannel when no net-conf.json can be found. */
+  clusterCIDR: string;
+}
+
+const FLANNEL_DEFAULT_PORTS: Record<string, number> = { vxlan: 8472, udp: 8285, wireguard: 51820 };
+const CILIUM_TUNNEL_PORTS: Record<string, number> = { vxlan: 8472, geneve: 6081 };
+
+/**
+ * The datapath network a pod's main containers provide ("flannel", "cilium"), judged from images
+ * and commands only, so it can be asked of pending pods before their ConfigMaps are read.
+ */
+export function datapathNetworkOf(pod: KubeObject): string | undefined {
+  for (const c of podSpecOf(pod).containers ?? []) {
+    const kind = datapathKindOf(c);
+    if (kind) return kind;
+  }
+  return undefined;
+}
+
+/** Recognises a CNI agent: its datapath and the CNI config files it writes; undefined for other pods. */
+export function recognizeAgent(pod: KubeObject, configMaps: ConfigMapLookup, ctx: RecognizeContext): AgentSpec | undefined {
+  const spec = podSpecOf(pod);
+  const namespace = pod.metadata.namespace ?? 'default';
+  const lookup = (name: string) => configMaps(namespace, name);
+  const out: AgentSpec = { files: [], exclusive: false, ignoredWrites: [] };
+  const writer = new FileWriter(spec, ctx, out);
+  for (const c of spec.containers ?? []) {
+    const kind = datapathKindOf(c);
+    if (kind === 'flannel') out.datapath ??= flannelDatapath(spec, c, lookup, ctx);
+    if (kind === 'cilium') recognizeCilium(pod, spec, c, configMaps, ctx, out, writer);
+    if (flagValue(argvOf(c), '--multus-conf-file') !== undefined) recognizeMultus(spec, c, lookup, writer);
+  }
+  for (const c of [...(spec.initContainers ?? []), ...(spec.containers ?? [])]) {
+    recognizeCalicoInstall(pod, c, configMaps, ctx, writer);
+    for (const copy of parseFileCopies(argvOf(c))) writer.copy(c, copy.src, copy.dst, lookup);
+  }
+  if (!out.datapath && !out.files.length && !out.ignoredWrites.length) return undefined;
+  return out;
+}
+
+function datapathKindOf(c: Container): 'flannel' | 'cilium' | undefined {
+  const repo = imageRepository(c.image ?? '');
+  const last = repo.slice(repo.lastIndexOf('/') + 1);
+  const cmd = baseName(c.command?.[0] ?? '');
+  if (last === 'flannel' || last.endsWith('-flannel') || cmd === 'flanneld') return 'flannel';
+  if (last === 'cilium' || last === 'cilium-dev' || cmd === 'cilium-agent') return 'cilium';
+  return undefined;
+}
+
+// "docker.io/cilium/cilium:v1.7.4" → "docker.io/cilium/cilium" (tag and digest dropped, registry port kept).
+function imageRepository(image: string): string {
+  const noDigest = image.split('@')[0] ?? '';
+  const slash = noDigest.lastIndexOf('/');
+  const colon = noDigest.lastIndexOf(':');
+  return colon > slash ? noDigest.slice(0, colon) : noDigest;
+}
+
+/** Collects file writes, keeping only those that land in the kubelet's CNI directory. */
+class FileWriter {
+  private readonly confDir: string;
+  constructor(
+    private readonly spec: PodSpec,
+    ctx: RecognizeContext,
+    private readonly out: AgentSpec,
+  ) {
+    this.confDir = normalizePath(ctx.cniConfDir);
+  }
+
+  /** Records a write of `name` into container directory `dir`. */
+  write(c: Container, dir: string, name: string, file: Omit<AgentFile, 'name' | 'writtenBy'>): void {
+    const path = `${normalizePath(dir)}/${name}`;
+    const target = resolveContainerPath(this.spec, c, dir);
+    if (target.kind !== 'host') {
+      this.out.ignoredWrites.push({ container: c.name, path, reason: `${normalizePath(dir)} is not on a hostPath volume` });
+      return;
+    }
+    if (target.hostPath !== this.confDir) {
+      this.out.ignoredWrites.push({ container: c.name, path, reason: `lands in ${target.hostPath} on the node, but the kubelet reads ${this.confDir}` });
+      return;
+    }
+    const existing = this.out.files.findIndex((f) => f.name === name);
+    const entry: AgentFile = { name, writtenBy: c.name, ...file };
+    if (existing >= 0) this.out.files[existing] = entry;
+    else this.out.files.push(entry);
+  }
+
+  /** Records `cp SRC DST` / `cat SRC > DST` where SRC is a ConfigMap file. */
+  copy(c: Container, src: string, dst: string, lookup: (name: string) => Readonly<Record<string, string>> | undefined): void {
+    const from = resolveContainerPath(this.spec, c, src);
+    if (from.kind !== 'configMap') return;
+    const content = lookup(from.configMap)?.[from.key];
+    if (content === undefined) return;
+    const dstIsDir = dst.endsWith('/') || (c.volumeMounts ?? []).some((m) => normalizePath(m.mountPath) === normalizePath(dst));
+    const dir = dstIsDir ? dst : dst.slice(0, dst.lastIndexOf('/')) || '/';
+    const name = dstIsDir ? baseName(src) : baseName(dst);
+    this.write(c, dir, name, { content, when: 'running', removeOnExit: false });
+  }
+}
+
+function flannelDatapath(spec: PodSpec, c: Container, lookup: (name: string) => Readonly<Record<string, string>> | undefined, ctx: RecognizeContext): DatapathSpec {
+  const argv = argvOf(c);
+  const confPath = flagValue(argv, '--net-config-path') ?? '/etc/kube-flannel/net-conf.json';
+  let text: string | undefined;
+  let source = 'defaults (no net-conf.json found)';
+  const at = resolveContainerPath(spec, c, confPath);
+  if (at.kind === 'configMap') {
+    text = lookup(at.configMap)?.[at.key];
+    if (text !== undefined) source = `net-conf.json from ConfigMap ${at.configMap}`;
+  }
+  if (text === undefined) {
+    // Fall back to any mounted ConfigMap carrying a net-conf.json key (canal-config, kube-flannel-cfg).
+    for (const m of mountedConfigMaps(spec)) {
+      const t = lookup(m.configMap)?.['net-conf.json'];
+      if (t !== undefined) {
+        text = t;
+        source = `net-conf.json from ConfigMap ${m.configMap}`;
+        break;
+      }
+    }
+  }
+  const conf = parseJsonObject(text ?? '') ?? {};
+  const backend = (typeof conf.Backend === 'object' && conf.Backend !== null ? conf.Backend : {}) as Record<string, unknown>;
+  const type = (typeof backend.Type === 'string' ? backend.Type : 'vxlan').toLowerCase();
+  const portValue = Number(backend.Port ?? backend.ListenPort ?? 0);
+  let overlay: Overlay;
+  if (type === 'host-gw' || type === 'alloc') overlay = { kind: 'native', mode: type };
+  else if (type === 'ipip') overlay = { kind: 'tunnel', mode: 'ipip', protocol: 'ip', port: 4 };
+  else overlay = { kind: 'tunnel', mode: type, protocol: 'udp', port: portValue > 0 ? portValue : (FLANNEL_DEFAULT_PORTS[type] ?? 8472) };
+  return {
+    network: 'flannel',
+    pool: {
+      cidr: typeof conf.Network === 'string' ? conf.Network : ctx.clusterCIDR,
+      nodePrefix: typeof conf.SubnetLen === 'number' ? conf.SubnetLen : 24,
+      // With the Kubernetes subnet manager flannel takes each node's spec.podCIDR.
+      useNodePodCidr: argv.includes('--kube-subnet-mgr') || argv.includes('--kube-subnet-mgr=true'),
+    },
+    overlay,
+    source,
+  };
+}
+
+function recognizeCilium(pod: KubeObject, spec: PodSpec, c: Container, configMaps: ConfigMapLookup, ctx: RecognizeContext, out: AgentSpec, writer: FileWriter): void {
+  const namespace = pod.metadata.namespace ?? 'default';
+  const lookup = (name: string) => configMaps(namespace, name);
+  const argv = argvOf(c);
+  const { options, source } = ciliumOptions(spec, c, argv, lookup);
+  const env = resolveContainerEnv(pod, c, configMaps).env;
+  out.datapath ??= { network: 'cilium', pool: ciliumPool(options, ctx), overlay: ciliumOverlay(options), source };
+  const postStart = c.lifecycle?.postStart?.exec?.command ?? [];
+  const preStop = c.lifecycle?.preStop?.exec?.command ?? [];
+  const uninstalls = preStop.some((a) => baseName(a).startsWith('cni-uninstall')) && options.get('cni-uninstall') !== 'false';
+  out.exclusive ||= options.get('cni-exclusive') === 'true' || flagValue(postStart, '--cni-exclusive') === 'true';
+  const custom = options.get('custom-cni-conf') === 'true' || env.get('CILIUM_CUSTOM_CNI_CONF') === 'true';
+  if (custom) return;
+  const whenReady = options.get('write-cni-conf-when-ready');
+  if (whenReady) {
+    // Current Cilium: the agent itself writes the config once it is ready.
+    const readFrom = options.get('read-cni-conf');
+    const at = readFrom ? resolveContainerPath(spec, c, readFrom) : undefined;
+    const content = at?.kind === 'configMap' ? lookup(at.configMap)?.[at.key] : undefined;
+    const dir = whenReady.slice(0, whenReady.lastIndexOf('/')) || '/';
+    writer.write(c, dir, baseName(whenReady), { content: content ?? defaultCiliumConflist(), when: 'ready', removeOnExit: uninstalls });
+    return;
+  }
+  // Cilium ≤1.12: the postStart cni-install.sh writes ${HOST_PREFIX}/etc/cni/net.d/${CNI_CONF_NAME}.
+  const scripted = postStart.some((a) => baseName(a).startsWith('cni-install'));
+  const chaining = env.get('CILIUM_CNI_CHAINING_MODE');
+  const name = env.get('CNI_CONF_NAME') ?? (scripted && !chaining ? '05-cilium.conf' : '05-cilium.conflist');
+  const debug = flagValue(postStart, '--enable-debug') === 'true';
+  const content = name.endsWith('.conflist') ? defaultCiliumConflist() : JSON.stringify({ cniVersion: '0.3.1', name: 'cilium', type: 'cilium-cni', 'enable-debug': debug }, null, 2);
+  writer.write(c, `${env.get('HOST_PREFIX') ?? '/host'}/etc/cni/net.d`, name, { content, when: 'running', removeOnExit: uninstalls });
+}
+
+// cilium-agent reads its ConfigMap through --config-dir; command-line flags win over it.
+function ciliumOptions(spec: PodSpec, c: Container, argv: string[], lookup: (name: string) => Readonly<Record<string, string>> | undefined): { options: Map<string, string>; source: string } {
+  const options = new Map<string, string>();
+  const dir = flagValue(argv, '--config-dir');
+  let files = dir ? configMapDirectory(spec, c, dir, lookup) : undefined;
+  let source = dir ? `ConfigMap mounted at ${dir}` : 'defaults';
+  if (!files && (spec.volumes ?? []).some((v) => v.configMap?.name === 'cilium-config')) {
+    files = { ...(lookup('cilium-config') ?? {}) };
+    source = 'ConfigMap cilium-config';
+  }
+  for (const [k, v] of Object.entries(files ?? {})) options.set(k, v.trim());
+  for (const arg of argv) {
+    const m = /^--([a-z0-9-]+)=(.*)$/.exec(arg);
+    if (m) options.set(m[1]!, m[2]!.trim());
+  }
+  return { options, source };
+}
+
+function ciliumPool(options: Map<string, string>, ctx: RecognizeContext): PoolSpec {
+  const range = options.get('ipv4-range');
+  if (range && range !== 'auto') return { cidr: range, nodePrefix: 24, useNodePodCidr: false };
+  const pool = options.get('cluster-pool-ipv4-cidr')?.split(/[\s,]+/)[0];
+  const mask = Number(options.get('cluster-pool-ipv4-mask-size') ?? 24);
+  if (pool) return { cidr: pool, nodePrefix: mask, useNodePodCidr: false };
+  const ipam = options.get('ipam');
+  if (ipam === 'cluster-pool') return { cidr: '10.0.0.0/8', nodePrefix: mask, useNodePodCidr: false };
+  // ipam "kubernetes" (and the old host-scope default) allocate from the node's spec.podCIDR.
+  return { cidr: ctx.clusterCIDR, nodePrefix: 24, useNodePodCidr: true };
+}
+
+function ciliumOverlay(options: Map<string, string>): Overlay {
+  const routing = options.get('routing-mode');
+  const tunnel = options.get('tunnel');
+  if (routing === 'native' || tunnel === 'disabled') return { kind: 'native', mode: 'native' };
+  const mode = options.get('tunnel-protocol') || (tunnel && tunnel !== 'disabled' ? tunnel : 'vxlan');
+  const port = Number(options.get('tunnel-port') ?? 0);
+  return { kind: 'tunnel', mode, protocol: 'udp', port: port > 0 ? port : (CILIUM_TUNNEL_PORTS[mode] ?? 8472) };
+}
+
+function defaultCiliumConflist(): string {
+  return JSON.stringify({ cniVersion: '0.3.1', name: 'cilium', plugins: [{ type: 'cilium-cni', 'enable-debug': false }] }, null, 2);
+}
+
+// Multus copies --multus-conf-file into --cni-conf-dir (entrypoint.sh), or generates one ("auto").
+function recognizeMultus(spec: PodSpec, c: Container, lookup: (name: string) => Readonly<Record<string, string>> | undefined, writer: FileWriter): void {
+  const argv = argvOf(c);
+  const confFile = flagValue(argv, '--multus-conf-file') ?? 'auto';
+  const dir = flagValue(argv, '--cni-conf-dir') ?? '/host/etc/cni/net.d';
+  const removeOnExit = flagValue(argv, '--cleanup-config-on-exit') === 'true';
+  if (confFile === 'auto') {
+    writer.write(c, dir, '00-multus.conf', { content: '', when: 'running', removeOnExit, generate: 'multus-auto' });
+    return;
+  }
+  const at = resolveContainerPath(spec, c, confFile);
+  const content = at.kind === 'configMap' ? lookup(at.configMap)?.[at.key] : undefined;
+  if (content === undefined) return;
+  writer.write(c, dir, baseName(confFile), { content, when: 'running', removeOnExit });
+}
+
+// Calico's install-cni writes CNI_NETWORK_CONFIG (placeholders filled) as CNI_CONF_NAME.
+function recognizeCalicoInstall(pod: KubeObject, c: Container, configMaps: ConfigMapLookup, ctx: RecognizeContext, writer: FileWriter): void {
+  const declared = (c.env ?? []).some((e) => e.name === 'CNI_NETWORK_CONFIG' || e.name === 'CNI_NETWORK_CONFIG_FILE');
+  if (!declared) return;
+  const env = resolveContainerEnv(pod, c, configMaps).env;
+  let template = env.get('CNI_NETWORK_CONFIG');
+  const file = env.get('CNI_NETWORK_CONFIG_FILE');
+  if (template === undefined && file) {
+    const at = resolveContainerPath(podSpecOf(pod), c, file);
+    if (at.kind === 'configMap') template = configMaps(pod.metadata.namespace ?? 'default', at.configMap)?.[at.key];
+  }
+  if (template === undefined) return;
+  const content = fillCalicoPlaceholders(template, env, ctx);
+  writer.write(c, '/host/etc/cni/net.d', env.get('CNI_CONF_NAME') || '10-calico.conflist', { content, when: 'running', removeOnExit: false });
+}
+
+function fillCalicoPlaceholders(template: string, env: Map<string, string>, ctx: RecognizeContext): string {
+  const defaults: Record<string, string> = {
+    KUBERNETES_NODE_NAME: ctx.nodeName,
+    CNI_MTU: '1500',
+    KUBECONFIG_FILEPATH: `${ctx.cniConfDir}/calico-kubeconfig`,
+    LOG_LEVEL: 'info',
+    DATASTORE_TYPE: 'kubernetes',
+  };
+  return template.replace(/__([A-Z0-9_]+)__/g, (_m, name: string) => {
+    const v = env.get(name);
+    return v !== undefined && v !== '' ? v : (defaults[name] ?? '');
+  });
+}
+
+function parseJsonObject(text: string): Record<string, unknown> | undefined {
+  try {
+    const v: unknown = JSON.parse(text);
+    return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}

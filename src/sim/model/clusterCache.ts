@@ -1,0 +1,67 @@
+import type { KubeObject, WatchEvent } from '../store/kubeObject.js';
+import type { ConfigMapLookup } from './containerEnv.js';
+import type { NadLookup } from './sandboxPlanner.js';
+
+/** Resource keys the model watches. */
+export const WATCHED = {
+  pods: 'pods',
+  nodes: 'nodes',
+  configMaps: 'configmaps',
+  nads: 'k8s.cni.cncf.io/network-attachment-definitions',
+} as const;
+
+/**
+ * What the kubelets know of the cluster besides pods: ConfigMaps (agents read their config from
+ * them), NetworkAttachmentDefinitions (Multus resolves networks through them) and Nodes (podCIDR,
+ * InternalIP). Fed by watch events; read synchronously.
+ */
+export class ClusterCache {
+  private readonly configMaps = new Map<string, Readonly<Record<string, string>>>();
+  private readonly nads = new Map<string, { config?: string }>();
+  private readonly nodes = new Map<string, KubeObject>();
+
+  /** Applies a watch event; returns true when something the model reads changed. */
+  apply(ev: WatchEvent): boolean {
+    const o = ev.object;
+    const key = `${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`;
+    const gone = ev.type === 'DELETED';
+    switch (ev.resource) {
+      case WATCHED.configMaps: {
+        const before = JSON.stringify(this.configMaps.get(key));
+        if (gone) this.configMaps.delete(key);
+        else this.configMaps.set(key, stringData(o.data));
+        return before !== JSON.stringify(this.configMaps.get(key));
+      }
+      case WATCHED.nads: {
+        const before = JSON.stringify(this.nads.get(key));
+        const spec = (o.spec ?? {}) as { config?: unknown };
+        if (gone) this.nads.delete(key);
+        else this.nads.set(key, typeof spec.config === 'string' ? { config: spec.config } : {});
+        return before !== JSON.stringify(this.nads.get(key));
+      }
+      case WATCHED.nodes:
+        if (gone) this.nodes.delete(o.metadata.name ?? '');
+        else this.nodes.set(o.metadata.name ?? '', o);
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  /** ConfigMap data by namespace and name. */
+  readonly configMap: ConfigMapLookup = (namespace, name) => this.configMaps.get(`${namespace}/${name}`);
+
+  /** NetworkAttachmentDefinition spec.config by namespace and name. */
+  readonly nad: NadLookup = (namespace, name) => this.nads.get(`${namespace}/${name}`);
+
+  /** The Node object, when seen. */
+  node(name: string): KubeObject | undefined {
+    return this.nodes.get(name);
+  }
+}
+
+function stringData(data: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (data && typeof data === 'object') for (const [k, v] of Object.entries(data as Record<string, unknown>)) out[k] = String(v);
+  return out;
+}

@@ -1,0 +1,232 @@
+import { ApiError } from '../api/apiError.js';
+import type { SettingsHolder } from '../simSettings.js';
+import type { KubeObject, WatchEvent } from '../store/kubeObject.js';
+import type { ClusterBackend } from './clusterBackend.js';
+import { ClusterCache, WATCHED } from './clusterCache.js';
+import { CniRuntime, type PodInterface } from './cniRuntime.js';
+import { GroundTruthLog, reachClassOf, type GroundTruthPod, type GroundTruthSource, type ReachClass } from './groundTruth.js';
+import type { NodeCniView } from './nodeCniState.js';
+import { LeaseRenewer, registerNodes } from './nodeRegistrar.js';
+import { PodLifecycle, type PodRecord } from './podLifecycle.js';
+import { connectionRefused, PodHttpHandlers, resolvePodPort, type PodHttpHandler, type PodHttpRequest, type PodHttpResponse } from './podProxy.js';
+import { canReach, profileKey, type NetworkProfile, type ReachPod, type ReachResult, type ReachView } from './reachability.js';
+
+/** How the model runs. */
+export interface NetworkModelOptions {
+  /** The nodes this model is the kubelet of. */
+  nodeNames: string[];
+  /** Renew node Leases (needed against a real control plane only). */
+  renewLeases?: boolean;
+  /** How long a network's datapath outlives its node's last agent pod, for a DaemonSet to bind the replacement. */
+  agentReplacementGraceMs?: number;
+  log?: (line: string) => void;
+}
+
+/** A node's state for the debug endpoint. */
+export interface NodeStateView extends NodeCniView {
+  internalIP: string;
+  podCIDR?: string;
+  pods: { pod: string; state: string; ips: string[]; interfaces: PodInterface[]; hostNetwork: boolean }[];
+}
+
+/** A request as the API server's pods/proxy forwards it (port not yet resolved). */
+export type ProxiedRequest = Omit<PodHttpRequest, 'port'>;
+
+/**
+ * The node and CNI data-plane model: the kubelets of the simulated nodes (registration, pod
+ * lifecycle, sandboxes), every node's CNI state, reachability between pods and the ground-truth
+ * log. Talks to the cluster only through a ClusterBackend, so it can drive a real API server too.
+ */
+export class NetworkModel {
+  /** Ground truth: pairs of running pods that cannot reach each other's primary IP, logged on change. */
+  readonly groundTruth: GroundTruthLog;
+  private readonly cache = new ClusterCache();
+  private readonly runtime: CniRuntime;
+  private readonly lifecycle: PodLifecycle;
+  private readonly handlers = new PodHttpHandlers();
+  private readonly stops: (() => void)[] = [];
+  private leases: LeaseRenewer | undefined;
+  private nadRetry: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly backend: ClusterBackend,
+    private readonly settings: SettingsHolder,
+    private readonly options: NetworkModelOptions,
+  ) {
+    const log = options.log ?? (() => {});
+    this.groundTruth = new GroundTruthLog(this.groundTruthSource());
+    this.runtime = new CniRuntime(settings, options.nodeNames, {
+      replacementGraceMs: options.agentReplacementGraceMs ?? 1000,
+      onNodeChange: (node) => {
+        this.lifecycle.retryBlocked(node);
+        this.groundTruth.markDirty({ node });
+      },
+    });
+    this.lifecycle = new PodLifecycle({
+      backend,
+      settings,
+      runtime: this.runtime,
+      cache: this.cache,
+      onPodChanged: (uid) => this.groundTruth.markDirty({ pod: uid }),
+      log,
+    });
+  }
+
+  /** Registers the nodes, then watches ConfigMaps, NetworkAttachmentDefinitions, Nodes and Pods. */
+  async start(): Promise<void> {
+    await registerNodes(this.backend, this.settings.get(), this.options.nodeNames);
+    this.stops.push(await this.backend.watch(WATCHED.configMaps, (ev) => this.onClusterEvent(ev)));
+    await this.watchNads();
+    this.stops.push(await this.backend.watch(WATCHED.nodes, (ev) => this.onNodeEvent(ev)));
+    this.stops.push(await this.backend.watch(WATCHED.pods, (ev) => this.lifecycle.handlePodEvent(ev)));
+    this.stops.push(
+      this.settings.onChange(() => {
+        this.runtime.invalidateProfiles();
+        this.groundTruth.markDirty('all');
+      }),
+    );
+    if (this.options.renewLeases) {
+      this.leases = new LeaseRenewer(this.backend, this.options.nodeNames, { log: this.options.log });
+      await this.leases.start();
+    }
+  }
+
+  /** Stops watching and all timers. */
+  stop(): void {
+    this.stopped = true;
+    for (const s of this.stops.splice(0)) s();
+    clearTimeout(this.nadRetry);
+    this.leases?.stop();
+    this.lifecycle.stop();
+    this.runtime.stop();
+    this.groundTruth.stop();
+  }
+
+  /** Can pod fromNamespace/fromPod reach toIp now? */
+  canReach(fromNamespace: string, fromPod: string, toIp: string): ReachResult {
+    return canReach(this.reachView(), fromNamespace, fromPod, toIp);
+  }
+
+  /** A running pod's interfaces (primary first); undefined when the pod has no sandbox. */
+  podInterfaces(namespace: string, name: string): PodInterface[] | undefined {
+    const rec = this.lifecycle.recordByName(namespace, name);
+    return rec && (rec.state === 'running' || rec.state === 'stopping') ? [...rec.interfaces] : undefined;
+  }
+
+  /** A node's CNI files, agents, datapaths and pods (debug view); undefined for unknown nodes. */
+  nodeState(nodeName: string): NodeStateView | undefined {
+    const state = this.runtime.state(nodeName);
+    const addr = this.runtime.addressingOf(nodeName);
+    if (!state || !addr) return undefined;
+    const pods = [...this.lifecycle.allRecords()]
+      .filter((r) => r.node === nodeName)
+      .map((r) => ({ pod: r.label, state: r.state, ips: r.podIPs, interfaces: r.interfaces, hostNetwork: r.hostNetwork }));
+    return { ...state.view(), internalIP: addr.internalIP, podCIDR: addr.podCIDR, pods };
+  }
+
+  /** Serves HTTP for matching pods (through pods/proxy); returns a function that unregisters it. */
+  registerPodHandler(match: (pod: KubeObject) => boolean, handler: PodHttpHandler): () => void {
+    return this.handlers.register(match, handler);
+  }
+
+  /**
+   * pods/proxy: forwards a request to a running pod's handler. Throws the API server's 503
+   * ("connect: connection refused") when the pod does not run or nothing serves that port.
+   */
+  async proxy(namespace: string, name: string, port: string | undefined, req: ProxiedRequest): Promise<PodHttpResponse> {
+    const rec = this.lifecycle.recordByName(namespace, name);
+    const resolved = rec ? resolvePodPort(rec.pod, port) : undefined;
+    const shownPort = resolved ?? port ?? 80;
+    const ip = rec?.podIPs[0] ?? '';
+    if (!rec || (rec.state !== 'running' && rec.state !== 'stopping') || resolved === undefined) throw connectionRefused(ip, shownPort);
+    const handler = this.handlers.find(rec.pod);
+    if (!handler) throw connectionRefused(ip, shownPort);
+    try {
+      return await handler(rec.pod, { ...req, port: resolved });
+    } catch (e) {
+      if (e instanceof ApiError) throw e;
+      throw new ApiError(503, 'ServiceUnavailable', `error trying to reach service: read tcp ${ip}:${shownPort}: connection reset by peer (${e instanceof Error ? e.message : String(e)})`);
+    }
+  }
+
+  private onClusterEvent(ev: WatchEvent): void {
+    if (this.cache.apply(ev)) this.lifecycle.retryBlocked();
+  }
+
+  private onNodeEvent(ev: WatchEvent): void {
+    this.cache.apply(ev);
+    if (ev.type !== 'DELETED' && this.runtime.isOurNode(ev.object.metadata.name)) this.runtime.updateNode(ev.object);
+  }
+
+  // The CRD may not be installed yet (the seed's Multus manifest installs it): retry until it is.
+  private async watchNads(): Promise<void> {
+    try {
+      this.stops.push(await this.backend.watch(WATCHED.nads, (ev) => this.onClusterEvent(ev)));
+    } catch {
+      if (!this.stopped) this.nadRetry = setTimeout(() => void this.watchNads(), 5000);
+    }
+  }
+
+  private reachView(): ReachView {
+    const toReachPod = (r: PodRecord): ReachPod => ({
+      label: r.label,
+      node: r.node,
+      running: r.state === 'running' || r.state === 'stopping',
+      hostNetwork: r.hostNetwork,
+      networks: new Set(r.interfaces.map((i) => i.network)),
+    });
+    return {
+      pod: (namespace, name) => {
+        const r = this.lifecycle.recordByName(namespace, name);
+        return r ? toReachPod(r) : undefined;
+      },
+      addressOwner: (ip) => {
+        const owner = this.runtime.addressOwner(ip);
+        if (!owner || 'node' in owner) return owner;
+        const r = this.lifecycle.record(owner.uid);
+        return r ? { pod: toReachPod(r), network: owner.network } : undefined;
+      },
+      profile: (node, network) => this.runtime.profile(node, network),
+    };
+  }
+
+  // Running, non-hostNetwork pods with their reachability class (classes shared per node and interface set).
+  private groundTruthSource(): GroundTruthSource {
+    let classes = new Map<string, ReachClass>();
+    let generation = -1;
+    const entryOf = (r: PodRecord): GroundTruthPod | undefined => {
+      if ((r.state !== 'running' && r.state !== 'stopping') || r.hostNetwork || !r.interfaces.length) return undefined;
+      // Profiles change between evaluations: classes are only reused within one.
+      if (generation !== this.runtime.generation) {
+        classes = new Map();
+        generation = this.runtime.generation;
+      }
+      const networks = r.interfaces.map((i) => i.network);
+      const memoKey = `${r.node}\u0001${networks.join(',')}`;
+      let cls = classes.get(memoKey);
+      if (!cls) {
+        const profiles = new Map<string, NetworkProfile>();
+        for (const n of networks) profiles.set(n, this.runtime.profile(r.node, n));
+        cls = reachClassOf(networks[0]!, profiles, profileKey);
+        classes.set(memoKey, cls);
+      }
+      return { id: r.uid, label: r.label, node: r.node, cls };
+    };
+    // The lifecycle is created after the log: reach it through `this` when called.
+    const records = () => this.lifecycle.allRecords();
+    return {
+      *all() {
+        for (const r of records()) {
+          const e = entryOf(r);
+          if (e) yield e;
+        }
+      },
+      pod: (id) => {
+        const r = this.lifecycle.record(id);
+        return r ? entryOf(r) : undefined;
+      },
+      idsOnNode: (node) => this.lifecycle.uidsOnNode(node),
+    };
+  }
+}

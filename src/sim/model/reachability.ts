@@ -1,0 +1,144 @@
+import type { FirewallRuleSettings } from '../simSettings.js';
+import type { Overlay } from './agentRecognizer.js';
+
+// Whether one pod can reach an address: pure rules over the model's state, shared by canReach()
+// (one question) and the ground truth (every pair, by equivalence class).
+//
+// Pod A reaches IP X, owned by pod B's interface on network N, only if both pods are running and not
+// hostNetwork, A has an interface on N, N's datapath is up on both nodes, and — across nodes — N's
+// overlay passes: both ends run the same overlay (mode, protocol, port), the firewall does not drop
+// it to or from either node, and no other network up on either node binds the same port (two
+// overlays on one UDP port break both on that node). Pods on the same node need no overlay.
+
+/** A network's condition on one node. */
+export interface NetworkProfile {
+  up: boolean;
+  overlay?: Overlay;
+  /** Other networks up on the node whose overlay binds the same port. */
+  conflictsWith: string[];
+  /** Whether a firewall rule drops this overlay to or from the node. */
+  blocked: boolean;
+}
+
+/** Named outcomes of a reachability question. */
+export type ReachReason =
+  | 'reachable'
+  | 'unknown-source'
+  | 'source-not-running'
+  | 'no-such-address'
+  | 'target-not-running'
+  | 'no-interface-on-network'
+  | 'datapath-down-on-source-node'
+  | 'datapath-down-on-target-node'
+  | 'overlay-mismatch'
+  | 'overlay-port-conflict'
+  | 'overlay-blocked-by-firewall';
+
+/** The answer to "can A reach X now?". */
+export interface ReachResult {
+  ok: boolean;
+  /** Network the address is on ("host" for node addresses). */
+  network?: string;
+  reason: ReachReason;
+  /** A sentence naming the nodes, network and ports involved. */
+  detail: string;
+}
+
+/** The parts of a pod reachability looks at. */
+export interface ReachPod {
+  label: string;
+  node: string;
+  running: boolean;
+  hostNetwork: boolean;
+  /** Datapath networks of its interfaces. */
+  networks: ReadonlySet<string>;
+}
+
+/** The model state reachability reads. */
+export interface ReachView {
+  pod(namespace: string, name: string): ReachPod | undefined;
+  /** Who owns an address: a pod interface, or a node (its InternalIP). */
+  addressOwner(ip: string): { pod: ReachPod; network: string } | { node: string } | undefined;
+  profile(node: string, network: string): NetworkProfile;
+}
+
+/** A stable string for an overlay ("udp/6081 geneve", "native host-gw", "none"). */
+export function overlayKey(overlay: Overlay | undefined): string {
+  if (!overlay) return 'none';
+  return overlay.kind === 'native' ? `native ${overlay.mode}` : `${overlay.protocol}/${overlay.port} ${overlay.mode}`;
+}
+
+/** A network's profile on a node, from the overlays of the networks up there and the firewall rules. */
+export function networkProfile(node: string, network: string, upOverlays: ReadonlyMap<string, Overlay>, rules: readonly FirewallRuleSettings[]): NetworkProfile {
+  const overlay = upOverlays.get(network);
+  if (!overlay) return { up: false, conflictsWith: [], blocked: false };
+  if (overlay.kind !== 'tunnel' || overlay.protocol === 'ip') return { up: true, overlay, conflictsWith: [], blocked: false };
+  const conflictsWith: string[] = [];
+  for (const [other, o] of upOverlays) {
+    if (other !== network && o.kind === 'tunnel' && o.protocol === overlay.protocol && o.port === overlay.port) conflictsWith.push(other);
+  }
+  const blocked = rules.some((r) => r.protocol === overlay.protocol && r.port === overlay.port && (!r.nodes || r.nodes.includes(node)));
+  return { up: true, overlay, conflictsWith: conflictsWith.sort(), blocked };
+}
+
+/** A string equal for profiles that behave identically (used to group pods). */
+export function profileKey(p: NetworkProfile): string {
+  if (!p.up) return 'down';
+  return `${overlayKey(p.overlay)}${p.conflictsWith.length ? ' conflict' : ''}${p.blocked ? ' blocked' : ''}`;
+}
+
+/** The verdict for traffic from a pod with `fromNetworks` on one node to an address on `network` on another (or the same) node. */
+export function judgePath(
+  fromNetworks: ReadonlySet<string>,
+  network: string,
+  fromProfile: NetworkProfile,
+  toProfile: NetworkProfile,
+  sameNode: boolean,
+  names: { from: string; to: string } = { from: 'the source node', to: 'the target node' },
+): { reason: ReachReason; detail: string } {
+  if (!fromNetworks.has(network)) return { reason: 'no-interface-on-network', detail: `the source pod has no interface on network ${network}` };
+  if (!fromProfile.up) return { reason: 'datapath-down-on-source-node', detail: `no ${network} agent is on ${names.from}` };
+  if (!toProfile.up) return { reason: 'datapath-down-on-target-node', detail: `no ${network} agent is on ${names.to}` };
+  if (sameNode) return { reason: 'reachable', detail: `same node, network ${network}` };
+  const a = overlayKey(fromProfile.overlay);
+  const b = overlayKey(toProfile.overlay);
+  if (a !== b) return { reason: 'overlay-mismatch', detail: `${network} uses ${a} on ${names.from} but ${b} on ${names.to}` };
+  for (const [p, where] of [
+    [fromProfile, names.from],
+    [toProfile, names.to],
+  ] as const) {
+    if (p.conflictsWith.length) return { reason: 'overlay-port-conflict', detail: `${network}'s overlay ${a} collides with ${p.conflictsWith.join(', ')} on ${where}` };
+  }
+  if (fromProfile.blocked || toProfile.blocked) {
+    const where = fromProfile.blocked && toProfile.blocked ? `${names.from} and ${names.to}` : fromProfile.blocked ? names.from : names.to;
+    return { reason: 'overlay-blocked-by-firewall', detail: `the firewall drops ${network}'s overlay ${a} at ${where}` };
+  }
+  return { reason: 'reachable', detail: `network ${network} over ${a}` };
+}
+
+/** Answers "can pod namespace/name reach toIp now?". */
+export function canReach(view: ReachView, namespace: string, name: string, toIp: string): ReachResult {
+  const from = view.pod(namespace, name);
+  if (!from) return { ok: false, reason: 'unknown-source', detail: `pod ${namespace}/${name} is not on any simulated node` };
+  if (!from.running) return { ok: false, reason: 'source-not-running', detail: `pod ${from.label} is not running` };
+  const owner = view.addressOwner(toIp);
+  if (!owner) return { ok: false, reason: 'no-such-address', detail: `no running pod or node has address ${toIp}` };
+  if ('node' in owner) return reachNode(view, from, owner.node, toIp);
+  const to = owner.pod;
+  if (!to.running) return { ok: false, network: owner.network, reason: 'target-not-running', detail: `pod ${to.label} (${toIp}) is not running` };
+  const network = owner.network;
+  const fromProfile = view.profile(from.node, network);
+  // A hostNetwork pod is the node itself: it reaches pod networks whose datapath runs on its node.
+  const fromNetworks = from.hostNetwork ? new Set(fromProfile.up ? [network] : []) : from.networks;
+  const v = judgePath(fromNetworks, network, fromProfile, view.profile(to.node, network), from.node === to.node, { from: from.node, to: to.node });
+  return { ok: v.reason === 'reachable', network, reason: v.reason, detail: v.detail };
+}
+
+// Node addresses are on the underlay: a pod gets there through its node once any of its networks is up.
+function reachNode(view: ReachView, from: ReachPod, node: string, ip: string): ReachResult {
+  if (from.hostNetwork) return { ok: true, network: 'host', reason: 'reachable', detail: `node address ${ip} of ${node}` };
+  const up = [...from.networks].some((n) => view.profile(from.node, n).up);
+  return up
+    ? { ok: true, network: 'host', reason: 'reachable', detail: `node address ${ip} of ${node}` }
+    : { ok: false, network: 'host', reason: 'datapath-down-on-source-node', detail: `none of ${from.label}'s networks is up on ${from.node}` };
+}

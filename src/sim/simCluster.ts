@@ -1,0 +1,285 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
+import { ApiError } from './api/apiError.js';
+import { SimApiServer, type ApiResponse, type ExtraRoute } from './api/apiServer.js';
+import { generateServingCert, type ServingCert } from './api/servingCert.js';
+import { applyDefaults } from './api/defaults.js';
+import { registerCrd } from './api/crdTypes.js';
+import { resourceKey, ResourceRegistry } from './api/resourceRegistry.js';
+import { validateObject } from './api/validation.js';
+import { startControllers } from './controllers/controllerManager.js';
+import { decideEviction, recordEviction } from './controllers/disruptionController.js';
+import { orphanDependents } from './controllers/garbageCollector.js';
+import { InProcessBackend } from './model/clusterBackend.js';
+import { NetworkModel } from './model/networkModel.js';
+import { loadScenarioFile, parseScenario, type Scenario } from './scenario/scenarioLoader.js';
+import { LIVE_SETTINGS_CONFIGMAP, LiveSettingsSchema, SettingsHolder, type SimulationSettings } from './simSettings.js';
+import type { KubeObject } from './store/kubeObject.js';
+import { ObjectStore } from './store/objectStore.js';
+import { storeInfoFrom } from './store/storeInfo.js';
+import { parseManifestDocuments } from '../kube/manifestParser.js';
+
+/** How to start a simulated cluster. */
+export interface SimClusterOptions {
+  /** Node count; overrides the scenario's. */
+  nodes?: number;
+  /** Scenario file (multi-document YAML); the built-in Canal cluster when omitted. */
+  scenarioFile?: string;
+  /** Scenario text, for tests. */
+  scenarioText?: string;
+  /** Port to listen on (0 = any free port). */
+  port?: number;
+  /** Where to write a kubeconfig for this cluster. */
+  kubeconfigOut?: string;
+  /** Extra settings overrides (tests). */
+  settings?: Partial<SimulationSettings>;
+  log?: (line: string) => void;
+}
+
+const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const CONTEXT = 'cni-migration-sim';
+
+/**
+ * A whole simulated cluster in this process: object store, API server on 127.0.0.1, controllers,
+ * and the node/CNI model acting as every node's kubelet.
+ */
+export class SimCluster {
+  private stopControllers: (() => void) | undefined;
+  private stopLiveSettings: (() => void) | undefined;
+  liveSettingsError: string | undefined;
+
+  private constructor(
+    readonly store: ObjectStore,
+    readonly registry: ResourceRegistry,
+    readonly settings: SettingsHolder,
+    readonly baseSettings: SimulationSettings,
+    readonly model: NetworkModel,
+    readonly server: SimApiServer,
+    readonly url: string,
+    readonly token: string,
+    readonly kubeconfigPath: string | undefined,
+    /** PEM of the API server's self-signed certificate (trust it to connect). */
+    readonly caCert: string,
+  ) {}
+
+  /** Starts a cluster and waits until its nodes are registered and its objects created. */
+  static async start(opts: SimClusterOptions = {}): Promise<SimCluster> {
+    const overrides: Partial<SimulationSettings> = { ...(opts.settings ?? {}), ...(opts.nodes !== undefined ? { nodes: opts.nodes } : {}) };
+    const scenario: Scenario = opts.scenarioFile
+      ? loadScenarioFile(opts.scenarioFile, overrides)
+      : parseScenario(opts.scenarioText ?? '', '<built-in scenario>', overrides);
+    const registry = new ResourceRegistry();
+    const store = new ObjectStore(storeInfoFrom(registry));
+    const settings = new SettingsHolder(scenario.settings);
+    const log = opts.log ?? (() => {});
+    for (const ns of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
+      createObject(store, registry, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+    }
+    const nodeNames = nodeNamesOf(scenario.settings);
+    const model = new NetworkModel(new InProcessBackend(store), settings, { nodeNames });
+    const token = randomBytes(24).toString('hex');
+    const tls: ServingCert = await generateServingCert();
+    const server = new SimApiServer({
+      tls,
+      store,
+      registry,
+      settings,
+      token,
+      log,
+      hooks: {
+        decideEviction: (pod) => decideEviction(store, pod),
+        recordEviction: (pdb, podName) => recordEviction(store, pdb, podName),
+        orphanDependents: (uid) => orphanDependents(store, uid),
+        proxyToPod: (ns, name, port, req) => model.proxy(ns, name, port, req),
+        podLog: (ns, name) => `simulated container log of ${ns}/${name}\n`,
+      },
+    });
+    const controllers = startControllers({ store, registry, settings, log });
+    await model.start();
+    labelControlPlaneNodes(store, nodeNames, scenario.settings.controlPlaneNodes);
+    const objects = [...(scenario.settings.defaultCluster ? defaultClusterObjects(scenario.settings, nodeNames.length) : []), ...scenario.objects];
+    applyInOrder(store, registry, objects);
+    const url = await server.listen(opts.port ?? 0);
+    const kubeconfigPath = opts.kubeconfigOut;
+    if (kubeconfigPath) writeKubeconfig(kubeconfigPath, url, token, tls.cert);
+    const cluster = new SimCluster(store, registry, settings, scenario.settings, model, server, url, token, kubeconfigPath, tls.cert);
+    cluster.stopControllers = controllers.stop;
+    cluster.watchLiveSettings();
+    server.addRoute(cluster.debugRoutes());
+    return cluster;
+  }
+
+  /** A kubeconfig (YAML) for this cluster. */
+  kubeconfig(): string {
+    return kubeconfigYaml(this.url, this.token, this.caCert);
+  }
+
+  /** Stops the API server, controllers and model. */
+  async stop(): Promise<void> {
+    this.stopLiveSettings?.();
+    this.stopControllers?.();
+    this.model.stop();
+    await this.server.close();
+  }
+
+  /** Waits until every pod is Running and Ready and every DaemonSet/Deployment has rolled out. */
+  async waitUntilSettled(timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const problem = this.unsettledReason();
+      if (!problem) return;
+      if (Date.now() > deadline) throw new Error(`simulated cluster did not settle within ${timeoutMs} ms: ${problem}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  /** Why the cluster is not settled yet, or undefined when it is. */
+  unsettledReason(): string | undefined {
+    for (const p of this.store.peekAll('pods')) {
+      const ready = (p.status?.conditions ?? []).some((c: { type: string; status: string }) => c.type === 'Ready' && c.status === 'True');
+      if (!ready || p.metadata.deletionTimestamp) return `pod ${p.metadata.namespace}/${p.metadata.name} is ${p.metadata.deletionTimestamp ? 'terminating' : (p.status?.phase ?? 'Pending')}`;
+    }
+    for (const ds of this.store.peekAll('apps/daemonsets')) {
+      const s = ds.status ?? {};
+      if ((s.observedGeneration ?? 0) < (ds.metadata.generation ?? 1) || s.updatedNumberScheduled !== s.desiredNumberScheduled || s.numberAvailable !== s.desiredNumberScheduled) {
+        return `daemonset ${ds.metadata.namespace}/${ds.metadata.name} is rolling out`;
+      }
+    }
+    for (const d of this.store.peekAll('apps/deployments')) {
+      const s = d.status ?? {};
+      if ((s.observedGeneration ?? 0) < (d.metadata.generation ?? 1) || (s.updatedReplicas ?? 0) < d.spec.replicas || (s.availableReplicas ?? 0) < d.spec.replicas || (s.replicas ?? 0) > d.spec.replicas) {
+        return `deployment ${d.metadata.namespace}/${d.metadata.name} is rolling out`;
+      }
+    }
+    return undefined;
+  }
+
+  private watchLiveSettings(): void {
+    const { namespace, name, key } = LIVE_SETTINGS_CONFIGMAP;
+    const apply = (cm: KubeObject | undefined) => {
+      if (!cm) {
+        this.liveSettingsError = undefined;
+        this.settings.applyLive(this.baseSettings, {});
+        return;
+      }
+      try {
+        const raw: unknown = parseYaml(String(cm.data?.[key] ?? '{}'), { version: '1.1' }) ?? {};
+        this.settings.applyLive(this.baseSettings, LiveSettingsSchema.parse(raw));
+        this.liveSettingsError = undefined;
+      } catch (e) {
+        this.liveSettingsError = `ConfigMap ${namespace}/${name} key ${key}: ${e instanceof Error ? e.message : String(e)}`;
+      }
+    };
+    apply(this.store.get('configmaps', namespace, name));
+    this.stopLiveSettings = this.store.watch({ resource: 'configmaps', namespace }, (ev) => {
+      if (ev.object.metadata.name !== name) return;
+      apply(ev.type === 'DELETED' ? undefined : ev.object);
+    });
+  }
+
+  private debugRoutes(): ExtraRoute {
+    return (path, req): ApiResponse | undefined => {
+      if (path === '/sim/v1/groundtruth') {
+        return { status: 200, body: { current: this.model.groundTruth.current(), violations: this.model.groundTruth.violations(), entries: this.model.groundTruth.entries() } };
+      }
+      if (path === '/sim/v1/settings') return { status: 200, body: { settings: this.settings.get(), liveSettingsError: this.liveSettingsError ?? null } };
+      if (path === '/sim/v1/requests') return { status: 200, body: Object.fromEntries(this.server.requestCounts) };
+      const m = /^\/sim\/v1\/nodes\/([^/]+)$/.exec(path);
+      if (m) return { status: 200, body: this.model.nodeState(decodeURIComponent(m[1]!)) ?? null };
+      if (path === '/sim/v1/reach') {
+        const from = req.query.get('from') ?? '';
+        const [ns, pod] = from.split('/');
+        return { status: 200, body: this.model.canReach(ns ?? '', pod ?? '', req.query.get('to') ?? '') };
+      }
+      return undefined;
+    };
+  }
+}
+
+function nodeNamesOf(s: SimulationSettings): string[] {
+  if (Array.isArray(s.nodes)) return s.nodes;
+  return Array.from({ length: s.nodes }, (_, i) => `${s.nodeNamePrefix}${i + 1}`);
+}
+
+function labelControlPlaneNodes(store: ObjectStore, names: string[], count: number): void {
+  for (const name of names.slice(0, count)) {
+    store.mutate('nodes', undefined, name, (n) => {
+      n.metadata.labels = { ...(n.metadata.labels ?? {}), 'node-role.kubernetes.io/control-plane': '' };
+    });
+  }
+}
+
+function defaultClusterObjects(s: SimulationSettings, nodeCount: number): Scenario['objects'] {
+  const out: Scenario['objects'] = [];
+  for (const file of ['canal.yaml', 'control-plane.yaml', 'sample-workload.yaml']) {
+    const path = join(PACKAGE_ROOT, 'manifests', 'sim', file);
+    const text = readFileSync(path, 'utf8')
+      .replaceAll('__CNI_CONF_DIR__', s.cniConfDir)
+      .replaceAll('__WEB_REPLICAS__', String(Math.max(2, nodeCount)));
+    for (const d of parseManifestDocuments(text, path)) out.push({ object: d.value as unknown as KubeObject, documentIndex: d.index, source: path });
+  }
+  return out;
+}
+
+/** Creates objects Namespaces first, then CRDs, then the rest, so references resolve. */
+function applyInOrder(store: ObjectStore, registry: ResourceRegistry, objects: Scenario['objects']): void {
+  const rank = (o: KubeObject) => (o.kind === 'Namespace' ? 0 : o.kind === 'CustomResourceDefinition' ? 1 : 2);
+  const sorted = [...objects].sort((a, b) => rank(a.object) - rank(b.object));
+  for (const { object, documentIndex, source } of sorted) {
+    try {
+      createObject(store, registry, object);
+    } catch (e) {
+      const why = e instanceof ApiError ? e.message : e instanceof Error ? e.message : String(e);
+      throw new Error(`${source}: document ${documentIndex + 1} (${object.kind} ${object.metadata.name}): ${why}`);
+    }
+  }
+}
+
+function createObject(store: ObjectStore, registry: ResourceRegistry, input: KubeObject): KubeObject {
+  const obj = structuredClone(input);
+  const type = registry.lookupKind(obj.apiVersion, obj.kind);
+  if (!type) throw new ApiError(404, 'NotFound', `no matches for kind "${obj.kind}" in version "${obj.apiVersion}"`);
+  if (type.namespaced) obj.metadata.namespace ??= 'default';
+  if (type.namespaced && !store.get('namespaces', undefined, obj.metadata.namespace!)) {
+    throw new ApiError(404, 'NotFound', `namespaces "${obj.metadata.namespace}" not found`);
+  }
+  validateObject(obj, type, { strict: true });
+  applyDefaults(obj, { creating: true });
+  const key = resourceKey(type.group, type.plural);
+  const existing = store.get(key, obj.metadata.namespace, obj.metadata.name ?? '');
+  const stored = existing ? store.update(key, { ...obj, metadata: { ...obj.metadata, resourceVersion: existing.metadata.resourceVersion } }) : store.create(key, obj);
+  return type.kind === 'CustomResourceDefinition' ? registerCrd(store, registry, stored) : stored;
+}
+
+/** kubeconfig YAML for a simulated cluster at url with a bearer token. */
+export function kubeconfigYaml(url: string, token: string, caCert: string): string {
+  return [
+    'apiVersion: v1',
+    'kind: Config',
+    'clusters:',
+    `- name: ${CONTEXT}`,
+    '  cluster:',
+    `    server: ${url}`,
+    `    certificate-authority-data: ${Buffer.from(caCert).toString('base64')}`,
+    'users:',
+    `- name: ${CONTEXT}`,
+    '  user:',
+    `    token: ${token}`,
+    'contexts:',
+    `- name: ${CONTEXT}`,
+    '  context:',
+    `    cluster: ${CONTEXT}`,
+    `    user: ${CONTEXT}`,
+    '    namespace: default',
+    `current-context: ${CONTEXT}`,
+    '',
+  ].join('\n');
+}
+
+function writeKubeconfig(path: string, url: string, token: string, caCert: string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, kubeconfigYaml(url, token, caCert), { mode: 0o600 });
+}

@@ -1,0 +1,135 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SimCluster } from '../../src/sim/simCluster.js';
+import { KUBECTL, kubectl } from '../support/kubectl.js';
+import { waitFor } from '../support/waitFor.js';
+
+// Real kubectl as an independent client of the simulated cluster (issue 2's conformance list).
+const SEED = join(import.meta.dirname, '..', '..', '..', 'shared', 'seed');
+
+describe.skipIf(!KUBECTL)('real kubectl against the simulated cluster', () => {
+  let cluster: SimCluster;
+  let dir: string;
+  let kc: string;
+  const k = (...args: string[]) => kubectl(kc, args);
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'sim-kubectl-'));
+    kc = join(dir, 'kubeconfig');
+    cluster = await SimCluster.start({ nodes: 3, kubeconfigOut: kc });
+    await cluster.waitUntilSettled();
+  });
+
+  afterAll(async () => {
+    await cluster?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('gets nodes and pods across namespaces with -o wide columns', async () => {
+    const r = await k('get', 'nodes,pods', '-A', '-o', 'wide');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/node\/node-1\s+Ready\s+control-plane/);
+    expect(r.stdout).toMatch(/INTERNAL-IP/);
+    const webLine = r.stdout.split('\n').find((l) => l.includes('pod/web-'));
+    expect(webLine).toMatch(/1\/1\s+Running\s+0\s+\S+\s+10\.244\.\d+\.\d+\s+node-\d/);
+  });
+
+  it('labels a node and removes the label', async () => {
+    expect((await k('label', 'node', 'node-2', 'example.com/role=test')).code).toBe(0);
+    expect(cluster.store.get('nodes', undefined, 'node-2')?.metadata.labels?.['example.com/role']).toBe('test');
+    const sel = await k('get', 'nodes', '-l', 'example.com/role=test', '-o', 'name');
+    expect(sel.stdout.trim()).toBe('node/node-2');
+    expect((await k('label', 'node', 'node-2', 'example.com/role-')).code).toBe(0);
+    expect(cluster.store.get('nodes', undefined, 'node-2')?.metadata.labels?.['example.com/role']).toBeUndefined();
+  });
+
+  it('taints and untaints a node', async () => {
+    const r = await k('taint', 'node', 'node-3', 'example.com/maint=yes:NoSchedule');
+    expect(r.stdout).toContain('node/node-3 tainted');
+    expect(cluster.store.get('nodes', undefined, 'node-3')?.spec.taints).toEqual([{ key: 'example.com/maint', value: 'yes', effect: 'NoSchedule' }]);
+    expect((await k('taint', 'node', 'node-3', 'example.com/maint-')).stdout).toContain('untainted');
+    expect(cluster.store.get('nodes', undefined, 'node-3')?.spec.taints ?? []).toEqual([]);
+  });
+
+  it('cordons and uncordons, with the unschedulable taint the node lifecycle controller adds', async () => {
+    expect((await k('cordon', 'node-3')).stdout).toContain('node/node-3 cordoned');
+    await waitFor('unschedulable taint', () =>
+      (cluster.store.get('nodes', undefined, 'node-3')?.spec.taints ?? []).some((t: { key: string }) => t.key === 'node.kubernetes.io/unschedulable'),
+    );
+    const get = await k('get', 'node', 'node-3');
+    expect(get.stdout).toContain('Ready,SchedulingDisabled');
+    expect((await k('uncordon', 'node-3')).stdout).toContain('node/node-3 uncordoned');
+    expect(cluster.store.get('nodes', undefined, 'node-3')?.spec.unschedulable).toBeFalsy();
+  });
+
+  it('reports DaemonSet rollout status and waits for pod readiness', async () => {
+    const r = await k('rollout', 'status', 'daemonset/canal', '-n', 'kube-system', '--timeout=30s');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('daemon set "canal" successfully rolled out');
+    const w = await k('wait', '--for=condition=Ready', 'pod', '-l', 'app=web', '-n', 'demo', '--timeout=30s');
+    expect(w.code).toBe(0);
+    expect(w.stdout).toMatch(/condition met/);
+  });
+
+  it('drains a node: blocked by a PodDisruptionBudget, then allowed', async () => {
+    // Make the PDB refuse every eviction, and pick a node that runs a web pod.
+    expect((await k('patch', 'pdb', 'web', '-n', 'demo', '--type=merge', '-p', '{"spec":{"maxUnavailable":0}}')).code).toBe(0);
+    const node = cluster.store.list('pods', 'demo').items.find((p) => p.metadata.labels?.app === 'web')!.spec.nodeName as string;
+    const blocked = await k('drain', node, '--ignore-daemonsets', '--delete-emptydir-data', '--timeout=4s');
+    expect(blocked.code).not.toBe(0);
+    expect(blocked.stderr + blocked.stdout).toContain("Cannot evict pod as it would violate the pod's disruption budget");
+    expect(cluster.store.get('nodes', undefined, node)?.spec.unschedulable).toBe(true);
+    expect((await k('patch', 'pdb', 'web', '-n', 'demo', '--type=merge', '-p', '{"spec":{"maxUnavailable":1}}')).code).toBe(0);
+    const ok = await k('drain', node, '--ignore-daemonsets', '--delete-emptydir-data', '--timeout=60s');
+    expect(ok.stderr).not.toContain('error');
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain(`node/${node} drained`);
+    const left = cluster.store.list('pods').items.filter((p) => p.spec.nodeName === node && !p.metadata.ownerReferences?.some((o: { kind: string }) => o.kind === 'DaemonSet'));
+    expect(left).toEqual([]);
+    expect((await k('uncordon', node)).code).toBe(0);
+    await cluster.waitUntilSettled();
+  });
+
+  it("applies the seed's Cilium and Multus manifests", async () => {
+    const cilium = await k('apply', '-f', join(SEED, 'resources_cilium.yaml'));
+    expect(cilium.stderr).toBe('');
+    expect(cilium.stdout).toContain('daemonset.apps/cilium-migrated created');
+    const multus = await k('apply', '-f', join(SEED, 'resources_multus.yaml'));
+    expect(multus.code).toBe(0);
+    expect(multus.stdout).toContain('customresourcedefinition.apiextensions.k8s.io/network-attachment-definitions.k8s.cni.cncf.io created');
+    expect(cluster.store.get('apps/daemonsets', 'kube-system', 'kube-multus-canal')).toBeDefined();
+    // Re-applying is a no-op, as with a real API server.
+    const again = await k('apply', '-f', join(SEED, 'resources_multus.yaml'));
+    expect(again.stdout).toContain('daemonset.apps/kube-multus-canal unchanged');
+    const crs = await k('get', 'net-attach-def', '-A');
+    expect(crs.code).toBe(0);
+  });
+
+  it("refuses the seed's v1beta1 RBAC like a current API server", async () => {
+    const r = await k('apply', '-f', join(SEED, 'resources_knet-stress.yaml'));
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('no matches for kind "Role" in version "rbac.authorization.k8s.io/v1beta1"');
+  });
+
+  it('deletes objects, pods gracefully', async () => {
+    const manifest = join(dir, 'cm.yaml');
+    writeFileSync(manifest, 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: scratch\n  namespace: default\ndata:\n  a: "1"\n');
+    expect((await k('apply', '-f', manifest)).stdout).toContain('configmap/scratch created');
+    expect((await k('delete', '-f', manifest)).stdout).toContain('configmap "scratch" deleted');
+    const pod = cluster.store.list('pods', 'demo').items[0]!;
+    const d = await k('delete', 'pod', '-n', 'demo', pod.metadata.name!, '--wait=true', '--timeout=30s');
+    expect(d.code).toBe(0);
+    expect(cluster.store.get('pods', 'demo', pod.metadata.name!)).toBeUndefined();
+    await cluster.waitUntilSettled();
+  });
+
+  it('answers a bad request with a clear error and keeps serving', async () => {
+    const bad = await k('get', 'pods', '-l', 'app in (');
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/unable to parse requirement|Unexpected/);
+    expect((await k('get', 'nodes')).code).toBe(0);
+  });
+});
