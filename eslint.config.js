@@ -4,7 +4,7 @@ import tseslint from 'typescript-eslint';
 import { defineConfig } from 'eslint/config';
 
 export default defineConfig(
-  { ignores: ['dist/**', 'node_modules/**', 'e2e/controlplane/bin/**', 'coverage/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'e2e/controlplane/bin/**', 'coverage/**', '.*'] },
   js.configs.recommended,
   tseslint.configs.recommendedTypeChecked,
   {
@@ -32,5 +32,6 @@ export default defineConfig(
   {
     files: ['**/*.js'],
     extends: [tseslint.configs.disableTypeChecked],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
   },
 );

@@ -46,7 +46,7 @@ export class KubeHttp {
 
   /** Server-side apply of one object (create or update); the path is found through discovery when omitted. */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  async apply(obj: { apiVersion: string; kind: string; metadata: { name?: string; namespace?: string } }, path?: string): Promise<any> {
+  async apply(obj: { apiVersion: string; kind: string; metadata: { name?: string; namespace?: string }; [field: string]: unknown }, path?: string): Promise<any> {
     const target = path ?? (await this.objectPath(obj));
     return this.request('PATCH', `${target}?fieldManager=test&force=true`, JSON.stringify(obj), 'application/apply-patch+yaml');
   }

@@ -106,7 +106,7 @@ export class SimCluster {
     const kubeconfigPath = opts.kubeconfigOut;
     if (kubeconfigPath) writeKubeconfig(kubeconfigPath, url, token, tls.cert);
     const cluster = new SimCluster(store, registry, settings, scenario.settings, model, server, url, token, kubeconfigPath, tls.cert);
-    cluster.stopControllers = controllers.stop;
+    cluster.stopControllers = () => controllers.stop();
     cluster.watchLiveSettings();
     server.addRoute(cluster.debugRoutes());
     return cluster;
@@ -233,7 +233,7 @@ function applyInOrder(store: ObjectStore, registry: ResourceRegistry, objects: S
       createObject(store, registry, object);
     } catch (e) {
       const why = e instanceof ApiError ? e.message : e instanceof Error ? e.message : String(e);
-      throw new Error(`${source}: document ${documentIndex + 1} (${object.kind} ${object.metadata.name}): ${why}`);
+      throw new Error(`${source}: document ${documentIndex + 1} (${object.kind} ${object.metadata.name}): ${why}`, { cause: e });
     }
   }
 }

@@ -126,6 +126,16 @@ describe.skipIf(!KUBECTL)('real kubectl against the simulated cluster', () => {
     await cluster.waitUntilSettled();
   });
 
+  it('creates objects with kubectl create (protobuf bodies) and changes live settings through the ConfigMap', async () => {
+    const r = await k('-n', 'kube-system', 'create', 'configmap', 'cni-migration-sim', '--from-literal=settings.yaml=firewall: {blocked: [{protocol: udp, port: 6081}]}');
+    expect(r.stdout).toContain('configmap/cni-migration-sim created');
+    await waitFor('firewall rule in force', () => cluster.settings.get().firewall.blocked.some((b) => b.port === 6081));
+    expect((await k('-n', 'kube-system', 'delete', 'configmap', 'cni-migration-sim')).code).toBe(0);
+    await waitFor('firewall rule lifted', () => cluster.settings.get().firewall.blocked.length === 0);
+    expect((await k('create', 'namespace', 'scratch-ns')).stdout).toContain('namespace/scratch-ns created');
+    expect(cluster.store.get('namespaces', undefined, 'scratch-ns')?.metadata.labels?.['kubernetes.io/metadata.name']).toBe('scratch-ns');
+  });
+
   it('answers a bad request with a clear error and keeps serving', async () => {
     const bad = await k('get', 'pods', '-l', 'app in (');
     expect(bad.code).not.toBe(0);

@@ -23,7 +23,7 @@ export interface ClusterHttp {
   get(path: string): Promise<any>;
   mergePatch(path: string, body: unknown): Promise<any>;
   /** Server-side apply; errors carry `status` and the Status `body`. */
-  apply(obj: { apiVersion: string; kind: string; metadata: { name?: string; namespace?: string } }, path: string): Promise<any>;
+  apply(obj: { apiVersion: string; kind: string; metadata: { name?: string; namespace?: string }; [field: string]: unknown }, path: string): Promise<any>;
 }
 
 /** A served type, by apiVersion/kind. */

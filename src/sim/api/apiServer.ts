@@ -5,6 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import { ApiError, badRequest, internalError, methodNotAllowed } from './apiError.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, versionInfo } from './discovery.js';
 import { openApiV3GroupVersion, openApiV3Root } from './openapi.js';
+import { decodeKubeProtobuf, isKubeProtobuf } from './protobufBody.js';
 import { parseRequestPath, type RequestInfo } from './requestInfo.js';
 import type { ResourceRegistry } from './resourceRegistry.js';
 import { ResourceHandlers, type ApiServerHooks } from './resourceHandlers.js';
@@ -241,6 +242,7 @@ function readBody(req: http.IncomingMessage): Promise<Buffer> {
 }
 
 function parseBody(raw: Buffer, contentType: string): unknown {
+  if (isKubeProtobuf(contentType, raw)) return decodeKubeProtobuf(raw);
   const text = raw.toString('utf8');
   if (text.trim() === '') throw badRequest('the body of the request was empty');
   const ct = contentType.split(';')[0]!.trim();

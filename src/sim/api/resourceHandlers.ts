@@ -107,8 +107,7 @@ export class ResourceHandlers {
 
   private list(r: ApiRequest, type: ResourceType, key: string, ns: string | undefined): ApiResponse {
     const filter = parseListFilter(key, r.query);
-    const { items, resourceVersion } = this.store.list(key, ns);
-    const filtered = items.filter((o) => passesFilter(o, filter));
+    const { items: filtered, resourceVersion } = this.store.list(key, ns, (o) => passesFilter(o, filter));
     const page = paginate(filtered, r.query, resourceVersion);
     if (wantsTable(String(r.headers.accept ?? ''))) {
       return { status: 200, body: buildTable(key, page.items, resourceVersion, r.query.get('includeObject') ?? 'Metadata', page.continue) };

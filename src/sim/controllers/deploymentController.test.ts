@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { KubeObject } from '../store/kubeObject.js';
-import { DeploymentController, POD_TEMPLATE_HASH_LABEL } from './deploymentController.js';
+import { DeploymentController, POD_TEMPLATE_HASH_LABEL, templatesEqualIgnoringHash } from './deploymentController.js';
 import { isPodReady } from './podStatus.js';
 import { ReplicaSetController } from './replicaSetController.js';
 import { Scheduler } from './scheduler.js';
@@ -150,5 +150,14 @@ describe('DeploymentController', () => {
     const d = deployment('web');
     expect(d.status.unavailableReplicas).toBe(2);
     expect(d.status.conditions.find((c: { type: string }) => c.type === 'Available')).toMatchObject({ status: 'False', reason: 'MinimumReplicasUnavailable' });
+  });
+});
+
+describe('templatesEqualIgnoringHash', () => {
+  it('ignores pod-template-hash and missing API defaults', () => {
+    const bare = { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'c', image: 'x:1' }] } };
+    const stored = { metadata: { labels: { app: 'web', [POD_TEMPLATE_HASH_LABEL]: 'abc' } }, spec: { containers: [{ name: 'c', image: 'x:1', imagePullPolicy: 'IfNotPresent' }], terminationGracePeriodSeconds: 30 } };
+    expect(templatesEqualIgnoringHash(stored, bare)).toBe(true);
+    expect(templatesEqualIgnoringHash(stored, { ...bare, spec: { containers: [{ name: 'c', image: 'x:2' }] } })).toBe(false);
   });
 });

@@ -1,4 +1,5 @@
 import { ApiError } from '../api/apiError.js';
+import { applyDefaults } from '../api/defaults.js';
 import type { KubeObject, WatchEvent } from '../store/kubeObject.js';
 import { matchesLabelSelector } from '../store/labelSelector.js';
 import { maxSurge, newRSNewReplicas, planOldScaleDown, rsCounts } from './deploymentRollout.js';
@@ -22,14 +23,20 @@ export const DeploymentAnnotations = {
   maxReplicas: 'deployment.kubernetes.io/max-replicas',
 } as const;
 
-/** deploymentutil.EqualIgnoreHash: the templates are equal apart from pod-template-hash. */
+/**
+ * deploymentutil.EqualIgnoreHash: the templates are equal apart from pod-template-hash. Both are
+ * compared with API defaults applied, since a Deployment put straight into the store may lack the
+ * defaults its ReplicaSet got on creation.
+ */
 export function templatesEqualIgnoringHash(a: unknown, b: unknown): boolean {
-  const strip = (t: unknown) => {
-    const c = structuredClone((t ?? {}) as { metadata?: { labels?: Record<string, string> } });
-    if (c.metadata?.labels) delete c.metadata.labels[POD_TEMPLATE_HASH_LABEL];
-    return c;
+  const normalize = (t: unknown) => {
+    const holder: KubeObject = { apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: {}, spec: { template: structuredClone(t ?? {}) } };
+    applyDefaults(holder, { creating: false });
+    const template = holder.spec.template as { metadata?: { labels?: Record<string, string> } };
+    if (template.metadata?.labels) delete template.metadata.labels[POD_TEMPLATE_HASH_LABEL];
+    return template;
   };
-  return jsonEqual(strip(a), strip(b));
+  return jsonEqual(normalize(a), normalize(b));
 }
 
 const revisionOf = (rs: KubeObject) => Number.parseInt(rs.metadata.annotations?.[DeploymentAnnotations.revision] ?? '0', 10) || 0;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { KubeObject } from '../store/kubeObject.js';
 import { datapathNetworkOf, recognizeAgent, type AgentSpec } from './agentRecognizer.js';
 import { parseCniFile } from './cniConfig.js';
-import { allCniManifests, configMapLookupOf, findObject, podFromDaemonSet, workloadPod } from './modelFixtures.js';
+import { allCniManifests, configMapLookupOf, findObject, podFromDaemonSet, workloadPod } from './testing/modelFixtures.js';
 
 const CNI_DIR = '/etc/kubernetes/cni/net.d';
 const objects = allCniManifests(CNI_DIR);

@@ -176,6 +176,49 @@ describe('HttpBackend watch recovery', () => {
   });
 });
 
+describe('HttpBackend write ordering', () => {
+  it('applies writes to one object in the order issued, even when the first is slow', async () => {
+    const arrived: string[] = [];
+    let first = true;
+    const fake = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        if (req.url === '/api/v1') {
+          res.end(JSON.stringify({ resources: [{ name: 'pods', namespaced: true, kind: 'Pod' }] }));
+          return;
+        }
+        const body = Buffer.concat(chunks).toString();
+        // The first status patch takes 150 ms to be applied; a second one must not overtake it.
+        const delay = first ? 150 : 0;
+        first = false;
+        setTimeout(() => {
+          arrived.push(`${req.method} ${req.url} ${body}`);
+          res.end('{}');
+        }, delay);
+      });
+    });
+    await new Promise<void>((r) => fake.listen(0, '127.0.0.1', r));
+    const backend = new HttpBackend({ server: `http://127.0.0.1:${(fake.address() as AddressInfo).port}` });
+    await backend.resolve('pods');
+    await Promise.all([
+      backend.patchStatus('pods', 'default', 'p', { phase: 'Running' }),
+      backend.patchStatus('pods', 'default', 'p', { phase: 'Running', ready: true }),
+      backend.patchStatus('pods', 'default', 'other', { x: 1 }),
+    ]);
+    const forP = arrived.filter((a) => a.includes('/pods/p/'));
+    expect(forP).toEqual([
+      'PATCH /api/v1/namespaces/default/pods/p/status {"status":{"phase":"Running"}}',
+      'PATCH /api/v1/namespaces/default/pods/p/status {"status":{"phase":"Running","ready":true}}',
+    ]);
+    // Other objects are not held up.
+    expect(arrived[0]).toContain('/pods/other/');
+    backend.close();
+    fake.closeAllConnections();
+    await new Promise((r) => fake.close(r));
+  });
+});
+
 describe('kubeconfigCredentials', () => {
   it('reads the current context: server, CA and client cert by path (relative to the file) or inline, token', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kc-'));

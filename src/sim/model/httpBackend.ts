@@ -75,6 +75,8 @@ export class HttpBackend implements ClusterBackend {
   private readonly groupVersions = new Map<string, string>();
   private readonly resolved = new Map<string, ResolvedResource>();
   private readonly watches = new Set<WatchLoop>();
+  /** Per-object queues: writes to one object reach the server in the order they were issued. */
+  private readonly writeQueues = new Map<string, Promise<unknown>>();
   private readonly server: URL;
   private closed = false;
 
@@ -141,17 +143,17 @@ export class HttpBackend implements ClusterBackend {
   async create(resource: string, obj: KubeObject): Promise<KubeObject> {
     const r = await this.resolve(resource);
     const ns = r.namespaced ? (obj.metadata.namespace ?? 'default') : undefined;
-    return withType(r, (await this.requestJson('POST', this.path(r, ns), obj)) as KubeObject);
+    return withType(r, (await this.inOrder(resource, ns, obj.metadata.name, () => this.requestJson('POST', this.path(r, ns), obj))) as KubeObject);
   }
 
   async patch(resource: string, namespace: string | undefined, name: string, mergePatch: object): Promise<void> {
     const r = await this.resolve(resource);
-    await this.requestJson('PATCH', this.path(r, namespace, name), mergePatch, 'application/merge-patch+json');
+    await this.inOrder(resource, namespace, name, () => this.requestJson('PATCH', this.path(r, namespace, name), mergePatch, 'application/merge-patch+json'));
   }
 
   async patchStatus(resource: string, namespace: string | undefined, name: string, status: object): Promise<void> {
     const r = await this.resolve(resource);
-    await this.requestJson('PATCH', `${this.path(r, namespace, name)}/status`, { status }, 'application/merge-patch+json');
+    await this.inOrder(resource, namespace, name, () => this.requestJson('PATCH', `${this.path(r, namespace, name)}/status`, { status }, 'application/merge-patch+json'));
   }
 
   /**
@@ -167,11 +169,33 @@ export class HttpBackend implements ClusterBackend {
       ...(opts.uid ? { preconditions: { uid: opts.uid } } : {}),
     };
     try {
-      await this.requestJson('DELETE', this.path(r, namespace, name), body);
+      await this.inOrder(resource, namespace, name, () => this.requestJson('DELETE', this.path(r, namespace, name), body));
     } catch (e) {
       if (e instanceof HttpBackendError && (e.status === 404 || (e.status === 409 && opts.uid !== undefined))) return;
       throw e;
     }
+  }
+
+  /**
+   * Runs a write after the earlier writes to the same object have completed. Without this, two
+   * status patches issued 20 ms apart (Running, then Ready) can travel on two keep-alive sockets and
+   * be applied in the opposite order, leaving the pod not Ready; the in-process store applies them
+   * in order, and so must we.
+   */
+  private inOrder<T>(resource: string, namespace: string | undefined, name: string | undefined, write: () => Promise<T>): Promise<T> {
+    if (!name) return write();
+    const key = `${resource}/${namespace ?? ''}/${name}`;
+    const prev = this.writeQueues.get(key) ?? Promise.resolve();
+    const next = prev.then(write, write);
+    const settled = next.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.writeQueues.set(key, settled);
+    void settled.then(() => {
+      if (this.writeQueues.get(key) === settled) this.writeQueues.delete(key);
+    });
+    return next;
   }
 
   /** Ends every watch and closes idle sockets. */

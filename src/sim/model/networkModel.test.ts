@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { waitFor } from '../../../test/support/waitFor.js';
+import { waitFor } from './testing/waitFor.js';
 import { ApiError } from '../api/apiError.js';
-import { ModelTestCluster } from './modelTestCluster.js';
+import { ModelTestCluster } from './testing/modelTestCluster.js';
 
 // Scenarios over a real store: the tests play the DaemonSet controller and the scheduler (pods are
 // created bound), the model plays every kubelet and the CNI data plane.

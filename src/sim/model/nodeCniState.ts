@@ -32,7 +32,8 @@ export interface NodeCniView {
   node: string;
   confDir: string;
   files: { name: string; writtenBy: string; network?: string; writtenAt: string; content: unknown }[];
-  agents: { pod: string; network?: string; ready: boolean; files: string[] }[];
+  /** Running agents; ignoredWrites lists files they write where the kubelet never looks. */
+  agents: { pod: string; network?: string; ready: boolean; files: string[]; ignoredWrites: { path: string; reason: string }[] }[];
   datapaths: { network: string; upSince: string; overlay: DatapathSpec['overlay']; pool: DatapathSpec['pool']; source: string; boundAgentPods: number }[];
 }
 
@@ -154,7 +155,13 @@ export class NodeCniState {
       files: [...this.files.values()]
         .sort((a, b) => (a.name < b.name ? -1 : 1))
         .map((f) => ({ name: f.name, writtenBy: f.writtenBy, network: f.network, writtenAt: f.writtenAt, content: parse(f.content) })),
-      agents: [...this.agents.values()].map((a) => ({ pod: a.pod, network: a.spec.datapath?.network, ready: a.ready, files: a.spec.files.map((f) => f.name) })),
+      agents: [...this.agents.values()].map((a) => ({
+        pod: a.pod,
+        network: a.spec.datapath?.network,
+        ready: a.ready,
+        files: a.spec.files.map((f) => f.name),
+        ignoredWrites: a.spec.ignoredWrites.map((w) => ({ path: w.path, reason: w.reason })),
+      })),
       datapaths: [...this.datapaths.values()].map((d) => ({
         network: d.network,
         upSince: d.upSince,

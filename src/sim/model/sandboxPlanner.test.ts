@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { recognizeAgent } from './agentRecognizer.js';
-import { allCniManifests, configMapLookupOf, findObject, podFromDaemonSet } from './modelFixtures.js';
+import { allCniManifests, configMapLookupOf, findObject, podFromDaemonSet } from './testing/modelFixtures.js';
 import { parseNetworksAnnotation, planSandbox, type SandboxFile, type SandboxRequest } from './sandboxPlanner.js';
 
 const CNI_DIR = '/etc/kubernetes/cni/net.d';

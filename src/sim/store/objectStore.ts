@@ -61,11 +61,13 @@ export class ObjectStore {
     return o ? cloneObject(o) : undefined;
   }
 
-  /** Deep copies of every object of a resource, optionally in one namespace, sorted by namespace/name. */
-  list(resource: string, namespace?: string): { items: KubeObject[]; resourceVersion: string } {
+  /** Deep copies of the objects of a resource (optionally one namespace, optionally filtered), sorted by namespace/name. */
+  list(resource: string, namespace?: string, filter?: (o: KubeObject) => boolean): { items: KubeObject[]; resourceVersion: string } {
     const items: KubeObject[] = [];
     for (const o of this.bucket(resource).values()) {
       if (namespace !== undefined && o.metadata.namespace !== namespace) continue;
+      // Filter on the stored object first: copying only what is returned keeps selector lists cheap.
+      if (filter && !filter(o)) continue;
       items.push(cloneObject(o));
     }
     items.sort((a, b) => compareKeys(a, b));

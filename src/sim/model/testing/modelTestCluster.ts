@@ -1,12 +1,12 @@
-import { waitFor } from '../../../test/support/waitFor.js';
-import { ResourceRegistry } from '../api/resourceRegistry.js';
-import { SettingsHolder, SimulationSettingsSchema, type FirewallRuleSettings, type SimulationSettings } from '../simSettings.js';
-import type { KubeObject } from '../store/kubeObject.js';
-import { ObjectStore } from '../store/objectStore.js';
-import { storeInfoFrom } from '../store/storeInfo.js';
-import { InProcessBackend } from './clusterBackend.js';
+import { waitFor } from './waitFor.js';
+import { ResourceRegistry } from '../../api/resourceRegistry.js';
+import { SettingsHolder, SimulationSettingsSchema, type FirewallRuleSettings, type SimulationSettings } from '../../simSettings.js';
+import type { KubeObject } from '../../store/kubeObject.js';
+import { ObjectStore } from '../../store/objectStore.js';
+import { storeInfoFrom } from '../../store/storeInfo.js';
+import { InProcessBackend } from '../clusterBackend.js';
 import { allCniManifests, findObject, podFromDaemonSet, workloadPod } from './modelFixtures.js';
-import { NetworkModel } from './networkModel.js';
+import { NetworkModel } from '../networkModel.js';
 
 /** Options for a model-only test cluster. */
 export interface ModelTestClusterOptions {

@@ -1,16 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseManifestDocuments } from '../../kube/manifestParser.js';
-import type { KubeObject } from '../store/kubeObject.js';
-import type { ConfigMapLookup } from './containerEnv.js';
+import { parseManifestDocuments } from '../../../kube/manifestParser.js';
+import type { KubeObject } from '../../store/kubeObject.js';
+import type { ConfigMapLookup } from '../containerEnv.js';
 
 // Test fixtures for the node model: the real manifests (the seed's, our Canal) and pods built
 // from their DaemonSet templates as the DaemonSet controller would bind them.
 
 /** The original tool's manifests (shared, read-only). */
-export const SEED_DIR = join(import.meta.dirname, '..', '..', '..', '..', 'shared', 'seed');
+export const SEED_DIR = join(import.meta.dirname, '..', '..', '..', '..', '..', 'shared', 'seed');
 /** Our Canal manifest (the simulated cluster's starting CNI). */
-export const CANAL_MANIFEST = join(import.meta.dirname, '..', '..', '..', 'manifests', 'sim', 'canal.yaml');
+export const CANAL_MANIFEST = join(import.meta.dirname, '..', '..', '..', '..', 'manifests', 'sim', 'canal.yaml');
 
 /** Parses a manifest file (YAML 1.1, as kubectl does), applying text replacements first. */
 export function loadManifest(path: string, replacements: Record<string, string> = {}): KubeObject[] {
