@@ -240,5 +240,10 @@ describe.each(BACKENDS)('%s control plane with 3 simulated nodes', (backend) => 
     const rollout = await kubectl(c.kubeconfigPath, ['rollout', 'status', 'daemonset/canal', '-n', 'kube-system', '--timeout=60s']);
     expect(rollout.code, rollout.stderr).toBe(0);
     expect(rollout.stdout).toContain('daemon set "canal" successfully rolled out');
+    // Container logs come from the node's kubelet (the model, over the apiserver's egress tunnel).
+    const [web] = await podsOf('demo', 'app', 'web');
+    const logs = await kubectl(c.kubeconfigPath, ['logs', '-n', 'demo', web!.metadata.name!]);
+    expect(logs.stderr).toBe('');
+    expect(logs.stdout).toBe(`simulated container log of demo/${web!.metadata.name!}\n`);
   });
 });

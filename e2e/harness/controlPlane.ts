@@ -34,7 +34,12 @@ export interface ControlPlaneOptions {
   keepDir?: boolean;
   /** Extra flags appended per component (e.g. faster node monitor settings). */
   extraFlags?: Partial<Record<ComponentName, string[]>>;
-  /** KCM node lifecycle timing (defaults: monitor period 1 s, grace 10 s, startup grace 20 s). */
+  /**
+   * KCM --node-monitor-grace-period: how long without a Lease renewal before a node turns
+   * Ready=Unknown. 40 s by default: the model renews every 10 s, as a kubelet does, and a real
+   * cluster's grace is 40–50 s; a shorter grace risks nodes flapping on a loaded 2-core runner.
+   * Tests that kill nodes can lower it (monitor period is 1 s, startup grace 20 s).
+   */
   nodeMonitorGracePeriod?: string;
   /** apiserver --default-not-ready/unreachable-toleration-seconds (300 = Kubernetes' default). */
   defaultTolerationSeconds?: number;
@@ -58,6 +63,9 @@ export interface ControlPlanePki {
   caKey: string;
   adminCert: string;
   adminKey: string;
+  /** Serving certificate the simulated kubelets present on port 10250 (kube-apiserver skips verification without --kubelet-certificate-authority). */
+  kubeletCert: string;
+  kubeletKey: string;
 }
 
 /** Seconds from the start of the build step. */
@@ -276,7 +284,7 @@ export class ControlPlane {
       // field), as the simulator does; node-ipam would race it with its own allocation.
       '--service-cluster-ip-range=10.96.0.0/16',
       '--node-monitor-period=1s',
-      `--node-monitor-grace-period=${this.opts.nodeMonitorGracePeriod ?? '10s'}`,
+      `--node-monitor-grace-period=${this.opts.nodeMonitorGracePeriod ?? '40s'}`,
       '--node-startup-grace-period=20s',
       '--node-eviction-rate=10',
       '--secondary-node-eviction-rate=10',
@@ -464,9 +472,12 @@ function generatePki(dir: string): ControlPlanePki {
   ossl('x509', '-req', '-in', p('apiserver.csr'), '-CA', p('ca.crt'), '-CAkey', p('ca.key'), '-CAcreateserial', '-days', '3650', '-out', p('apiserver.crt'), '-extfile', p('apiserver.ext'));
   ossl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/O=system:masters/CN=admin', '-keyout', p('admin.key'), '-out', p('admin.csr'));
   ossl('x509', '-req', '-in', p('admin.csr'), '-CA', p('ca.crt'), '-CAkey', p('ca.key'), '-CAcreateserial', '-days', '3650', '-out', p('admin.crt'), '-extfile', p('admin.ext'));
+  writeFileSync(p('kubelet.ext'), ['subjectAltName=DNS:localhost,IP:127.0.0.1', 'extendedKeyUsage=serverAuth', 'keyUsage=critical,digitalSignature,keyEncipherment', ''].join('\n'));
+  ossl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=sim-kubelet', '-keyout', p('kubelet.key'), '-out', p('kubelet.csr'));
+  ossl('x509', '-req', '-in', p('kubelet.csr'), '-CA', p('ca.crt'), '-CAkey', p('ca.key'), '-CAcreateserial', '-days', '3650', '-out', p('kubelet.crt'), '-extfile', p('kubelet.ext'));
   ossl('genrsa', '-out', p('sa.key'), '2048');
   ossl('rsa', '-in', p('sa.key'), '-pubout', '-out', p('sa.pub'));
-  return { dir, caCert: p('ca.crt'), caKey: p('ca.key'), adminCert: p('admin.crt'), adminKey: p('admin.key') };
+  return { dir, caCert: p('ca.crt'), caKey: p('ca.key'), adminCert: p('admin.crt'), adminKey: p('admin.key'), kubeletCert: p('kubelet.crt'), kubeletKey: p('kubelet.key') };
 }
 
 /** kubeconfig with absolute certificate paths (kubectl, KCM, the scheduler, HttpBackend). */

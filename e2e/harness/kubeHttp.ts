@@ -20,7 +20,7 @@ export class KubeHttp {
 
   /** A client for a kubeconfig's current context. */
   static fromKubeconfig(path: string): KubeHttp {
-    return new KubeHttp(HttpBackend.fromKubeconfig(path));
+    return new KubeHttp(HttpBackend.fromKubeconfig(path, { userAgent: 'cni-migration-e2e' }));
   }
 
   // The REST boundary is untyped JSON, as in SimHttp.

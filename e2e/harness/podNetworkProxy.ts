@@ -5,14 +5,22 @@
  * serves the tunnelled HTTP requests from the node/CNI model (NetworkModel.proxy), looking the pod
  * up by the IP the apiserver dials (status.podIP). So pods keep the simulator's own pod IPs
  * (10.244.x.y), which kube-apiserver would refuse to proxy to if they were loopback addresses.
+ *
+ * Tunnels to port 10250 (the kubelet port every simulated node reports, dialled by node name) are
+ * the kubelets' API: TLS with the harness's kubelet certificate, serving container logs the way
+ * the simulator's API server does, so `kubectl logs` works against both backends.
  */
 import http from 'node:http';
 import net from 'node:net';
-import { existsSync, rmSync } from 'node:fs';
+import tls from 'node:tls';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { ApiError } from '../../src/sim/api/apiError.js';
 import type { ClusterBackend } from '../../src/sim/model/clusterBackend.js';
 import type { NetworkModel } from '../../src/sim/model/networkModel.js';
 import type { KubeObject } from '../../src/sim/store/kubeObject.js';
+
+/** The kubelet port the model's nodes report in status.daemonEndpoints. */
+const KUBELET_PORT = 10250;
 
 /** The /etc/services entries Go's dialer would resolve for a named port. */
 const SERVICE_PORTS: Record<string, number> = { http: 80, https: 443, 'http-alt': 8080 };
@@ -33,15 +41,20 @@ export class PodNetworkProxy {
   /** CONNECT requests seen, "ip:port" (for tests and diagnostics). */
   readonly connects: string[] = [];
 
+  private readonly kubelet: http.Server;
+  private readonly kubeletTls: tls.SecureContext | undefined;
+
   constructor(
     private readonly socketPath: string,
     private readonly backend: ClusterBackend,
     private readonly model: NetworkModel,
-    private readonly log: (line: string) => void = () => {},
+    private readonly opts: { kubeletCert?: string; kubeletKey?: string; log?: (line: string) => void } = {},
   ) {
     this.http = http.createServer((req, res) => {
       void this.serve(req, res);
     });
+    this.kubelet = http.createServer((req, res) => this.serveKubelet(req, res));
+    this.kubeletTls = opts.kubeletCert && opts.kubeletKey ? tls.createSecureContext({ cert: readFileSync(opts.kubeletCert), key: readFileSync(opts.kubeletKey) }) : undefined;
     this.server = net.createServer((socket) => this.accept(socket));
   }
 
@@ -60,6 +73,7 @@ export class PodNetworkProxy {
     for (const s of this.sockets) s.destroy();
     await new Promise((r) => this.server.close(r));
     this.http.close();
+    this.kubelet.close();
   }
 
   private onPod(type: string, pod: KubeObject): void {
@@ -96,12 +110,37 @@ export class PodNetworkProxy {
       const target = { host: m[1]!.replace(/^\[|\]$/g, ''), port };
       this.connects.push(`${target.host}:${target.port}`);
       this.targets.set(socket, target);
+      if (target.port === KUBELET_PORT && !this.podsByIp.has(target.host)) {
+        if (!this.kubeletTls) {
+          socket.end('HTTP/1.1 503 Service Unavailable\r\n\r\n');
+          return;
+        }
+        socket.write('HTTP/1.1 200 Connection established\r\n\r\n');
+        if (rest.length) socket.unshift(rest);
+        const secure = new tls.TLSSocket(socket, { isServer: true, secureContext: this.kubeletTls });
+        secure.on('error', () => socket.destroy());
+        this.kubelet.emit('connection', secure);
+        return;
+      }
       socket.write('HTTP/1.1 200 Connection established\r\n\r\n');
       if (rest.length) socket.unshift(rest);
       // The tunnel now carries plain HTTP to "the pod": let node's HTTP server parse it.
       this.http.emit('connection', socket);
     };
     socket.on('data', onData);
+  }
+
+  /** The kubelet API subset kube-apiserver calls for `kubectl logs`: GET /containerLogs/{ns}/{pod}/{container}. */
+  private serveKubelet(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const m = /^\/containerLogs\/([^/]+)\/([^/]+)\/[^/?]+/.exec(req.url ?? '');
+    if (req.method !== 'GET' || !m) {
+      res.writeHead(404, { 'content-type': 'text/plain' });
+      res.end('404 page not found\n');
+      return;
+    }
+    // The same text as the simulated API server's pods/log (SimCluster's podLog hook).
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.end(`simulated container log of ${decodeURIComponent(m[1]!)}/${decodeURIComponent(m[2]!)}\n`);
   }
 
   private async serve(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -128,7 +167,7 @@ export class PodNetworkProxy {
       // What the simulator's API server answers (a Status with 503 "connection refused"), passed
       // through by kube-apiserver's proxy as the "pod's" response.
       const err = e instanceof ApiError ? e : new ApiError(503, 'ServiceUnavailable', `error trying to reach service: ${e instanceof Error ? e.message : String(e)}`);
-      if (!(e instanceof ApiError)) this.log(`pod network proxy: ${err.message}`);
+      if (!(e instanceof ApiError)) this.opts.log?.(`pod network proxy: ${err.message}`);
       const body = JSON.stringify(err.toStatus());
       res.writeHead(err.code, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) });
       res.end(body);

@@ -98,7 +98,7 @@ export class RealCluster {
     const backend = HttpBackend.fromKubeconfig(controlPlane.kubeconfigPath, { log: (l) => log(`kubelet http: ${l}`) });
     const http = KubeHttp.fromKubeconfig(controlPlane.kubeconfigPath);
     const model = new NetworkModel(backend, settings, { nodeNames, renewLeases: true, log });
-    const podNetwork = new PodNetworkProxy(controlPlane.podNetworkSocket, backend, model, log);
+    const podNetwork = new PodNetworkProxy(controlPlane.podNetworkSocket, backend, model, { kubeletCert: controlPlane.pki.kubeletCert, kubeletKey: controlPlane.pki.kubeletKey, log });
     const cluster = new RealCluster(controlPlane, backend, http, model, podNetwork, settings, scenario.settings, nodeNames, log);
     try {
       await podNetwork.start();
@@ -185,10 +185,9 @@ export class RealCluster {
   /** Nodes Ready=True and free of the not-ready/unreachable taints (the node lifecycle controller removes them). */
   async waitForNodesReady(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    let why = '';
     for (;;) {
       const nodes = await this.backend.list('nodes');
-      why = '';
+      let why = '';
       for (const name of this.nodeNames) {
         const n = nodes.find((x) => x.metadata.name === name);
         const ready = ((n?.status?.conditions ?? []) as { type: string; status: string }[]).some((c) => c.type === 'Ready' && c.status === 'True');
@@ -212,7 +211,7 @@ export class RealCluster {
       try {
         await this.http.apply(object);
       } catch (e) {
-        throw new Error(`${source}: document ${documentIndex + 1} (${object.kind} ${object.metadata.name}): ${e instanceof Error ? e.message : String(e)}`);
+        throw new Error(`${source}: document ${documentIndex + 1} (${object.kind} ${object.metadata.name}): ${e instanceof Error ? e.message : String(e)}`, { cause: e });
       }
       if (object.kind === 'Namespace') await this.waitForServiceAccount(object.metadata.name ?? '');
       if (object.kind === 'CustomResourceDefinition') await this.waitForCrd(object);

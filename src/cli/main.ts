@@ -1,9 +1,19 @@
 #!/usr/bin/env node
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError } from '@commander-js/extra-typings';
+import { ConfigError } from '../config/loadConfig.js';
+import { KubeconfigError } from '../kube/kubeErrors.js';
 import { ManifestError } from '../kube/manifestParser.js';
+import { MigrationStepError } from '../migration/migrationErrors.js';
+import { UnknownNodesError } from '../migration/planBuilder.js';
+import { addDemoCommand } from './commands/demo.js';
+import { addMigrationCommands, addStepFlags, runAction } from './commands/migrationCommands.js';
+import { addCheckCommand } from './commands/check.js';
+import { addProbeAgentCommand } from './commands/probeAgent.js';
 import { addSimCommand } from './commands/simServe.js';
 import { EXIT_FAILED, EXIT_USAGE, UsageError } from './errors.js';
+import type { GlobalOptions } from './cliContext.js';
+import type { StepFlags } from './stepSelection.js';
 
 /** Builds the command tree (exported for tests). */
 export function buildProgram(): Command {
@@ -11,8 +21,43 @@ export function buildProgram(): Command {
     .description('Migrate a live Kubernetes cluster from Canal to Cilium node by node, with no pod-to-pod connectivity loss.')
     .version('0.1.0')
     .showHelpAfterError()
-    .exitOverride();
+    .exitOverride()
+    .option('--kubeconfig <file>', 'kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)')
+    .option('--context <name>', 'kubeconfig context to use')
+    .option('-c, --config <file>', "migration config file (the seed's config.yaml format); built-in defaults when absent", undefined)
+    .option('-v, --log-level <level>', 'error, warn, info or debug', 'info')
+    .option('-o, --output <format>', 'text or json', 'text')
+    .option('--no-dry-run', "act on the cluster (the seed's flag; the default is a dry run)")
+    .addHelpText(
+      'after',
+      `
+Steps (DESIGN §2): 0 preflight, 1 prepare, 2 roll, 3 priority, 4 migrate, 5 clean-up.
+A step runs only when every earlier step is ready; finished work is skipped, so re-running resumes.
+
+Examples:
+  cni-migration demo --nodes 5 --report report.md     rehearse on a simulated cluster
+  cni-migration plan --steps all                      what a full migration would do
+  cni-migration run --steps 0-1 --no-dry-run          preflight and prepare
+  cni-migration status                                where every node stands
+  cni-migration --step-migrate-nodes node-1 --no-dry-run -c config.yaml   (the seed's flags)
+
+Exit codes: 0 done, 1 migration failed or unsafe, 2 bad usage or bad config.`,
+    );
+  addStepFlags(program, true);
+  program.action(async (opts) => {
+    const flags = opts as StepFlags & { dryRun?: boolean };
+    const seedStep = Object.entries(flags).some(([k, v]) => k.startsWith('step') && v !== undefined && v !== false) || flags.steps !== undefined;
+    if (!seedStep) {
+      program.outputHelp();
+      return;
+    }
+    await runAction(program.opts() as GlobalOptions, flags, `cni-migration ${process.argv.slice(2).join(' ')}`);
+  });
+  addMigrationCommands(program);
+  addDemoCommand(program);
   addSimCommand(program);
+  addCheckCommand(program);
+  addProbeAgentCommand(program);
   return program;
 }
 
@@ -27,9 +72,13 @@ export async function runCli(argv: string[]): Promise<number> {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
       return EXIT_USAGE;
     }
-    if (err instanceof UsageError || err instanceof ManifestError) {
+    if (err instanceof UsageError || err instanceof ManifestError || err instanceof ConfigError || err instanceof KubeconfigError || err instanceof UnknownNodesError) {
       process.stderr.write(`error: ${err.message}\n`);
       return EXIT_USAGE;
+    }
+    if (err instanceof MigrationStepError) {
+      process.stderr.write(`error: ${err.message}\n${err.resumeHint}\n`);
+      return EXIT_FAILED;
     }
     process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
     return EXIT_FAILED;

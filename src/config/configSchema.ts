@@ -18,6 +18,8 @@ const Labels = z.strictObject({
   rolled: z.string().min(1).default('node-role.kubernetes.io/rolled'),
   cilium: z.string().min(1).default('node-role.kubernetes.io/cilium'),
   migrated: z.string().min(1).default('node-role.kubernetes.io/migrated'),
+  /** Ours, not the seed's: set once a node has been rolled after its priority swap, so an interrupted step 3 resumes. */
+  'priority-rolled': z.string().min(1).default('node-role.kubernetes.io/priority-rolled'),
   value: z.string().default('true'),
 });
 
@@ -49,11 +51,13 @@ const Drain = z.strictObject({
 });
 
 const Connectivity = z.strictObject({
-  /** Namespace of the probe DaemonSets (the seed's knet-stress namespace by default). */
-  namespace: z.string().min(1).default('knet-stress'),
+  /** Namespace of the probe DaemonSets (our knet-stress replacement, manifests/probe). */
+  namespace: z.string().min(1).default('cni-migration-probe'),
   /** The two probe DaemonSets. */
-  daemonSets: z.array(z.string().min(1)).min(1).default(['knet-stress', 'knet-stress-2']),
-  port: z.number().int().min(1).max(65535).default(6443),
+  daemonSets: z.array(z.string().min(1)).min(1).default(['probe-a', 'probe-b']),
+  /** Label selecting the probe pods. */
+  podSelector: z.string().default('app.kubernetes.io/name=cni-migration-probe'),
+  port: z.number().int().min(1).max(65535).default(8080),
   /** How often each probe calls every peer. */
   intervalSeconds: z.number().positive().default(2),
   /** Timeout of one probe request. */
@@ -93,6 +97,7 @@ const Cni = z.strictObject({
 export const ConfigSchema = z.strictObject({
   labels: Labels.prefault({}),
   paths: Paths.prefault({}),
+  // The seed's lists name its knet-stress DaemonSets; those entries stand for our probe DaemonSets.
   preflightResources: ResourceLists.prefault({ daemonsets: { 'knet-stress': ['knet-stress', 'knet-stress-2'] } }),
   watchedResources: ResourceLists.prefault({
     daemonsets: {

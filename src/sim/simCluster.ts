@@ -15,6 +15,7 @@ import { decideEviction, recordEviction } from './controllers/disruptionControll
 import { orphanDependents } from './controllers/garbageCollector.js';
 import { InProcessBackend } from './model/clusterBackend.js';
 import { NetworkModel } from './model/networkModel.js';
+import { startSimProbes, type SimProbeOptions } from './probes/simProbeRunner.js';
 import { loadScenarioFile, parseScenario, type Scenario } from './scenario/scenarioLoader.js';
 import { LIVE_SETTINGS_CONFIGMAP, LiveSettingsSchema, SettingsHolder, type SimulationSettings } from './simSettings.js';
 import type { KubeObject } from './store/kubeObject.js';
@@ -36,6 +37,8 @@ export interface SimClusterOptions {
   kubeconfigOut?: string;
   /** Extra settings overrides (tests). */
   settings?: Partial<SimulationSettings>;
+  /** How the simulated probe agents run (src/sim/probes). */
+  probes?: SimProbeOptions;
   log?: (line: string) => void;
 }
 
@@ -48,6 +51,7 @@ const CONTEXT = 'cni-migration-sim';
  */
 export class SimCluster {
   private stopControllers: (() => void) | undefined;
+  private stopProbes: (() => void) | undefined;
   private stopLiveSettings: (() => void) | undefined;
   liveSettingsError: string | undefined;
 
@@ -107,6 +111,8 @@ export class SimCluster {
     if (kubeconfigPath) writeKubeconfig(kubeconfigPath, url, token, tls.cert);
     const cluster = new SimCluster(store, registry, settings, scenario.settings, model, server, url, token, kubeconfigPath, tls.cert);
     cluster.stopControllers = () => controllers.stop();
+    const probes = startSimProbes(store, model, { log, ...opts.probes });
+    cluster.stopProbes = () => probes.stop();
     cluster.watchLiveSettings();
     server.addRoute(cluster.debugRoutes());
     return cluster;
@@ -121,6 +127,7 @@ export class SimCluster {
   async stop(): Promise<void> {
     this.stopLiveSettings?.();
     this.stopControllers?.();
+    this.stopProbes?.();
     this.model.stop();
     await this.server.close();
   }

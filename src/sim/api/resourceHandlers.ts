@@ -368,6 +368,12 @@ export class ResourceHandlers {
         throw new ApiError(decision.code, decision.code === 429 ? 'TooManyRequests' : 'InternalError', decision.message, decision.causes ? { causes: decision.causes } : undefined);
       }
       if (decision.pdb) this.hooks.recordEviction?.(decision.pdb, name);
+      // As the eviction REST handler does, mark why the pod is going before deleting it.
+      this.store.mutate('pods', ns, name, (p) => {
+        const conds = (((p.status ??= {}).conditions ??= []) as { type: string }[]).filter((c) => c.type !== 'DisruptionTarget');
+        conds.push({ type: 'DisruptionTarget', status: 'True', reason: 'EvictionByEvictionAPI', message: 'Eviction API: evicting', lastTransitionTime: new Date().toISOString() } as { type: string });
+        p.status.conditions = conds;
+      }, { part: 'status' });
       this.deletePod(pod, body.deleteOptions?.gracePeriodSeconds);
     }
     return { status: 201, body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 } };
@@ -384,8 +390,9 @@ export class ResourceHandlers {
       p.spec.nodeName = node;
     });
     this.store.mutate('pods', ns, name, (p) => {
-      const conds = ((p.status ??= {}).conditions ??= []) as { type: string }[];
-      if (!conds.some((c) => c.type === 'PodScheduled')) conds.push({ type: 'PodScheduled', status: 'True', lastTransitionTime: new Date().toISOString() } as { type: string });
+      const conds = (((p.status ??= {}).conditions ??= []) as { type: string }[]).filter((c) => c.type !== 'PodScheduled');
+      conds.push({ type: 'PodScheduled', status: 'True', lastTransitionTime: new Date().toISOString() } as { type: string });
+      p.status.conditions = conds;
     }, { part: 'status' });
     return { status: 201, body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 } };
   }

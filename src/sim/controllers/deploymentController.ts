@@ -90,7 +90,7 @@ export class DeploymentController extends QueuedController {
 
   private claimReplicaSets(d: KubeObject): KubeObject[] {
     const candidates = [...this.ctx.store.peekAll(REPLICASETS)].filter((rs) => rs.metadata.namespace === d.metadata.namespace);
-    const plan = planClaims(d, candidates, (rs) => matchesLabelSelector(rs.spec?.template?.metadata?.labels, d.spec?.selector));
+    const plan = planClaims(d, candidates, (rs) => matchesLabelSelector(rs.metadata.labels, d.spec?.selector));
     return applyClaims(this.ctx.store, REPLICASETS, d, plan);
   }
 
@@ -284,7 +284,7 @@ export class DeploymentController extends QueuedController {
     const ref = controllerRefOf(rs);
     if (ref) return ref.kind === 'Deployment' ? [`${ns}/${ref.name}`] : [];
     if (ev.type === 'DELETED') return [];
-    return keysOf(this.ctx.store.peekAll(DEPLOYMENTS), (d) => d.metadata.namespace === ns && matchesLabelSelector(rs.spec?.template?.metadata?.labels, d.spec?.selector));
+    return keysOf(this.ctx.store.peekAll(DEPLOYMENTS), (d) => d.metadata.namespace === ns && matchesLabelSelector(rs.metadata.labels, d.spec?.selector));
   }
 
   private deploymentOfPod(pod: KubeObject): string[] {

@@ -9,6 +9,7 @@ import { computePdbStatus, countHealthyPods, liveDisruptedPods, pdbTargets, with
 import { QueuedController, keyOf, keysOf, splitKey, type WatchMapping } from './queuedController.js';
 import { jsonEqual } from './stableJson.js';
 
+/** The eviction subresource's decision and bookkeeping, next to the controller whose status they read. */
 export { decideEviction, recordEviction, type EvictionDecision } from './evictionDecision.js';
 
 const PDBS = 'policy/poddisruptionbudgets';

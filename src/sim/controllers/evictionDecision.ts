@@ -17,7 +17,7 @@ export const MULTIPLE_PDBS_MESSAGE = 'This pod has more than one PodDisruptionBu
 
 /** canIgnorePDB: finished, pending or already terminating pods are evicted without asking any budget. */
 function canIgnorePdb(pod: KubeObject): boolean {
-  const phase = pod.status?.phase ?? 'Pending';
+  const phase = pod.status?.phase;
   return phase === 'Succeeded' || phase === 'Failed' || phase === 'Pending' || Boolean(pod.metadata.deletionTimestamp);
 }
 

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SimApiServer } from '../api/apiServer.js';
+import { SimCluster } from '../simCluster.js';
 import { ResourceRegistry } from '../api/resourceRegistry.js';
 import { SettingsHolder, defaultSimulationSettings } from '../simSettings.js';
 import type { WatchEvent } from '../store/kubeObject.js';
@@ -125,6 +126,32 @@ describe('HttpBackend against the simulated API server', () => {
     await until('ADDED of the NAD', () => events.length > 0, 8_000);
     expect(events[0]).toMatchObject({ type: 'ADDED', object: { kind: 'NetworkAttachmentDefinition', metadata: { name: 'cilium' } } });
     stop();
+  });
+});
+
+describe('HttpBackend against a whole simulated cluster', () => {
+  it("sees the cluster's pods, and its writes reach the model like the in-process backend's", async () => {
+    const cluster = await SimCluster.start({ nodes: 2 });
+    const dir = mkdtempSync(join(tmpdir(), 'http-backend-'));
+    writeFileSync(join(dir, 'kubeconfig'), cluster.kubeconfig());
+    const backend = HttpBackend.fromKubeconfig(join(dir, 'kubeconfig'));
+    try {
+      await cluster.waitUntilSettled();
+      const events: WatchEvent[] = [];
+      const stop = await backend.watch('pods', (ev) => events.push(ev));
+      const pods = cluster.store.list('pods').items;
+      expect(events.map((e) => e.object.metadata.name).sort()).toEqual(pods.map((p) => p.metadata.name).sort());
+      const web = pods.find((p) => p.metadata.labels?.app === 'web')!;
+      await backend.delete('pods', 'demo', web.metadata.name!, { gracePeriodSeconds: 5 });
+      await until('the model stops the pod and it is gone', () => !cluster.store.get('pods', 'demo', web.metadata.name!), 10_000);
+      await until('watch saw it deleted', () => events.some((e) => e.type === 'DELETED' && e.object.metadata.uid === web.metadata.uid));
+      stop();
+      await cluster.waitUntilSettled();
+    } finally {
+      backend.close();
+      await cluster.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -25,6 +25,8 @@ export interface HttpBackendConfig {
   requestTimeoutMs?: number;
   /** Diagnostics (watch reconnects, relists, handler errors). */
   log?: (line: string) => void;
+  /** User-Agent (the field manager kube-apiserver records); "cni-migration-sim-kubelet" by default. */
+  userAgent?: string;
 }
 
 /** A non-2xx answer (or a transport failure, status 0) from the API server. */
@@ -66,7 +68,16 @@ const KNOWN_GROUP_VERSIONS: Record<string, string> = {
   batch: 'v1',
 };
 
-const RETRYABLE_STATUS = new Set([0, 429, 502, 503, 504]);
+const RETRYABLE_STATUS = new Set([429, 500, 502, 503, 504]);
+/** Transport failures worth retrying (the server restarting or busy); TLS and auth failures are not. */
+const TRANSIENT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND']);
+
+/** Whether an error is worth retrying: 429/5xx answers and connection failures. */
+export function isTransient(e: unknown): boolean {
+  if (!(e instanceof HttpBackendError)) return false;
+  if (e.status === 0) return TRANSIENT_CODES.has((e as { code?: string }).code ?? '');
+  return RETRYABLE_STATUS.has(e.status);
+}
 
 /** ClusterBackend over HTTP(S). Call close() to end every watch and free the sockets. */
 export class HttpBackend implements ClusterBackend {
@@ -98,7 +109,7 @@ export class HttpBackend implements ClusterBackend {
   }
 
   /** A backend for the current context of a kubeconfig file (client certs/keys, CA, token; inline or by path). */
-  static fromKubeconfig(path: string, opts: Pick<HttpBackendConfig, 'requestTimeoutMs' | 'log'> = {}): HttpBackend {
+  static fromKubeconfig(path: string, opts: Pick<HttpBackendConfig, 'requestTimeoutMs' | 'log' | 'userAgent'> = {}): HttpBackend {
     return new HttpBackend({ ...kubeconfigCredentials(path), ...opts });
   }
 
@@ -249,7 +260,7 @@ export class HttpBackend implements ClusterBackend {
         const status = e instanceof HttpBackendError ? e.status : 0;
         // A POST that may have reached the server is not repeated (it could create twice).
         const safe = method !== 'POST' || (e as { code?: string }).code === 'ECONNREFUSED' || status === 429;
-        if (this.closed || attempt >= 4 || !RETRYABLE_STATUS.has(status) || !safe) throw e;
+        if (this.closed || attempt >= 4 || !isTransient(e) || !safe) throw e;
         await sleep(200 * attempt);
       }
     }
@@ -295,7 +306,7 @@ export class HttpBackend implements ClusterBackend {
     return {
       Accept: 'application/json',
       'Content-Type': contentType,
-      'User-Agent': 'cni-migration-sim-kubelet',
+      'User-Agent': this.cfg.userAgent ?? 'cni-migration-sim-kubelet',
       ...(this.cfg.token ? { Authorization: `Bearer ${this.cfg.token}` } : {}),
     };
   }
@@ -357,7 +368,7 @@ class WatchLoop {
         this.schedule(present ? 0 : 1_000);
         return;
       } catch (e) {
-        if (Date.now() > deadline) throw e;
+        if (Date.now() > deadline || !isTransient(e)) throw e;
         await sleep(this.retry.next());
       }
     }
@@ -461,10 +472,11 @@ class WatchLoop {
               while ((nl = buf.indexOf('\n')) >= 0) {
                 const line = buf.slice(0, nl).trim();
                 buf = buf.slice(nl + 1);
-                if (line && this.onLine(line) === 'relist') {
+                const verdict = line ? this.onLine(line) : undefined;
+                if (verdict) {
                   relist = true;
                   req.destroy();
-                  finish('410 Gone, relisting', 0);
+                  finish(`${verdict}, relisting`, 0);
                   return;
                 }
               }
@@ -486,8 +498,8 @@ class WatchLoop {
       });
   }
 
-  /** Handles one watch line; 'relist' when the server says the resourceVersion is too old. */
-  private onLine(line: string): 'relist' | undefined {
+  /** Handles one watch line; returns why to relist (the resourceVersion is too old, or another error event). */
+  private onLine(line: string): string | undefined {
     let ev: { type?: string; object?: KubeObject & { code?: number; message?: string } };
     try {
       ev = JSON.parse(line) as typeof ev;
@@ -497,11 +509,7 @@ class WatchLoop {
     }
     const obj = ev.object;
     if (!obj) return undefined;
-    if (ev.type === 'ERROR') {
-      if (obj.code === 410) return 'relist';
-      this.log(`watch ${this.resource}: error event ${obj.code ?? ''} ${obj.message ?? ''}`);
-      return 'relist';
-    }
+    if (ev.type === 'ERROR') return `error event ${obj.code ?? ''} ${obj.message ?? ''}`.trim();
     const rv = obj.metadata?.resourceVersion;
     if (rv) this.rv = rv;
     if (ev.type === 'BOOKMARK') return undefined;

@@ -1,0 +1,220 @@
+/**
+ * The continuous monitor: collects every probe pod's status in the background while a migration
+ * step runs, and keeps a timeline of every failed pair (first and last failed probe, when it
+ * recovered, why), every long-lived flow cut, and every probe pod that stopped reporting. The
+ * agents' failure episodes carry their own timestamps, so a blip that began and ended between two
+ * collections is still on the timeline. The engine gates on failures(): pairs that failed for at
+ * least failureThresholdMs, and flows cut by the network.
+ */
+import { setTimeout as delay } from 'node:timers/promises';
+import type { ClusterClient } from '../kube/clusterClient.js';
+import { collectProbeStatuses, type ProbeCollection } from './collectProbeStatuses.js';
+import { buildConnectivityMatrix, type ConnectivityMatrix } from './connectivityMatrix.js';
+import { connectivitySettings, type ConnectivitySettings } from './connectivitySettings.js';
+
+/** What a timeline entry is about: a probe pair, a cut flow, or a probe pod not reporting. */
+export type TimelineKind = 'pair' | 'flow' | 'pod';
+
+/** One failure on the timeline. Times are epoch ms. */
+export interface TimelineEntry {
+  id: string;
+  kind: TimelineKind;
+  fromNode: string;
+  fromPod: string;
+  toNode?: string | undefined;
+  toPod?: string | undefined;
+  ip?: string | undefined;
+  network?: string | undefined;
+  /** The probe result (timeout, refused, …), the flow cut's reason (network, peer-gone), or the pod's state. */
+  reason: string;
+  detail: string;
+  firstSeen: number;
+  lastSeen: number;
+  /** When it was over; undefined while ongoing. */
+  resolvedAt?: number | undefined;
+  /** Failed probes in a pair episode. */
+  failures?: number | undefined;
+}
+
+/** The gate's answer. */
+export interface MonitorVerdict {
+  ok: boolean;
+  failures: TimelineEntry[];
+}
+
+/** Collaborators (tests inject time and observe samples). */
+export interface MonitorDeps {
+  now?: () => number;
+  /** Called after every collection, with the matrix (reporters render it). */
+  onSample?: (matrix: ConnectivityMatrix) => void;
+  /** Called when a collection fails as a whole (listing pods failed). */
+  onError?: (error: Error) => void;
+}
+
+/** Collects in the background and keeps the failure timeline. */
+export class ConnectivityMonitor {
+  readonly settings: ConnectivitySettings;
+  private readonly entries = new Map<string, TimelineEntry>();
+  private readonly errorLog: { at: number; message: string }[] = [];
+  private latest: ConnectivityMatrix | undefined;
+  private loop: Promise<void> | undefined;
+  private readonly stopper = new AbortController();
+  private collections = 0;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly client: Pick<ClusterClient, 'listPods' | 'proxyPodGet'>,
+    settings: Partial<ConnectivitySettings> = {},
+    private readonly deps: MonitorDeps = {},
+  ) {
+    this.settings = connectivitySettings(settings);
+    this.now = deps.now ?? Date.now;
+  }
+
+  /** Starts collecting every settings.intervalMs until stop() or the signal aborts. */
+  start(signal?: AbortSignal): void {
+    if (this.loop) return;
+    const stop = signal ? AbortSignal.any([signal, this.stopper.signal]) : this.stopper.signal;
+    this.loop = this.run(stop);
+  }
+
+  /** Stops collecting and waits for a collection in flight to finish. */
+  async stop(): Promise<void> {
+    this.stopper.abort();
+    await this.loop;
+  }
+
+  /** Collects once, updates the timeline, and returns the matrix. Throws when pods cannot be listed. */
+  async collectOnce(): Promise<ConnectivityMatrix> {
+    const collection = await collectProbeStatuses(this.client, this.settings);
+    const matrix = buildConnectivityMatrix(collection, { flowBreakWindowMs: this.settings.flowBreakWindowMs });
+    this.record(collection);
+    this.latest = matrix;
+    this.collections++;
+    this.deps.onSample?.(matrix);
+    return matrix;
+  }
+
+  /** The matrix of the last collection. */
+  lastMatrix(): ConnectivityMatrix | undefined {
+    return this.latest;
+  }
+
+  /** Collections completed so far. */
+  get samples(): number {
+    return this.collections;
+  }
+
+  /** Collections that failed as a whole. */
+  errors(): { at: number; message: string }[] {
+    return [...this.errorLog];
+  }
+
+  /** Every entry, oldest first. */
+  timeline(): TimelineEntry[] {
+    return [...this.entries.values()].map((e) => ({ ...e })).sort((a, b) => a.firstSeen - b.firstSeen || (a.id < b.id ? -1 : 1));
+  }
+
+  /**
+   * Failures that count: pairs failing for at least failureThresholdMs (ongoing ones measured to
+   * now) and flows cut by the network; with `since`, only those still going on at or after it.
+   */
+  failures(opts: { since?: number } = {}): TimelineEntry[] {
+    const now = this.now();
+    const since = opts.since ?? -Infinity;
+    return this.timeline().filter((e) => {
+      if (e.kind === 'flow') return e.reason === 'network' && e.firstSeen >= since;
+      if (e.kind !== 'pair') return false;
+      const end = e.resolvedAt ?? now;
+      return end - e.firstSeen >= this.settings.failureThresholdMs && end >= since;
+    });
+  }
+
+  /** ok when nothing counts as a failure (since the given time). */
+  verdict(opts: { since?: number } = {}): MonitorVerdict {
+    const failures = this.failures(opts);
+    return { ok: failures.length === 0, failures };
+  }
+
+  private async run(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      try {
+        await this.collectOnce();
+      } catch (e) {
+        const err = e instanceof Error ? e : new Error(String(e));
+        this.errorLog.push({ at: this.now(), message: err.message });
+        if (this.errorLog.length > 100) this.errorLog.shift();
+        this.deps.onError?.(err);
+      }
+      try {
+        await delay(this.settings.intervalMs, undefined, { signal });
+      } catch {
+        // aborted
+      }
+    }
+  }
+
+  private record(collection: ProbeCollection): void {
+    const at = collection.collectedAt;
+    const present = new Set(collection.pods.map((p) => p.pod));
+    const reporting = new Map<string, Set<string>>();
+    for (const report of collection.pods) {
+      const open = this.openPodEntry(report.pod);
+      if (report.state !== 'ok') {
+        if (open) {
+          open.lastSeen = at;
+          open.reason = report.state;
+          open.detail = report.detail;
+        } else {
+          const id = `pod:${report.pod}#${at}`;
+          this.entries.set(id, { id, kind: 'pod', fromNode: report.node, fromPod: report.pod, reason: report.state, detail: report.detail, firstSeen: at, lastSeen: at });
+        }
+        continue;
+      }
+      if (open) open.resolvedAt = at;
+      const status = report.status;
+      reporting.set(report.pod, new Set(status.peers.map((p) => `${p.pod}@${p.ip}`)));
+      for (const peer of status.peers) {
+        for (const ep of peer.episodes) {
+          const id = `pair:${report.pod}>${peer.pod}@${peer.ip}#${ep.startedAt}`;
+          const entry: TimelineEntry = {
+            id,
+            kind: 'pair',
+            fromNode: status.pod.node,
+            fromPod: report.pod,
+            toNode: peer.node,
+            toPod: peer.pod,
+            ip: peer.ip,
+            network: peer.network,
+            reason: ep.result,
+            detail: ep.detail,
+            firstSeen: Date.parse(ep.startedAt),
+            lastSeen: Date.parse(ep.lastFailureAt),
+            resolvedAt: ep.endedAt ? Date.parse(ep.endedAt) : undefined,
+            failures: ep.failures,
+          };
+          this.entries.set(id, entry);
+        }
+      }
+      for (const b of status.flows.breaks) {
+        const id = `flow:${report.pod}>${b.peer}@${b.ip}#${b.brokenAt}`;
+        if (this.entries.has(id)) continue;
+        const t = Date.parse(b.brokenAt);
+        this.entries.set(id, { id, kind: 'flow', fromNode: status.pod.node, fromPod: report.pod, toNode: b.peerNode, toPod: b.peer, ip: b.ip, network: b.network, reason: b.reason, detail: `${b.cause}: ${b.detail}`, firstSeen: t, lastSeen: t, resolvedAt: t });
+      }
+    }
+    // Open entries whose source pod is gone, or whose peer the source no longer probes, are over.
+    for (const e of this.entries.values()) {
+      if (e.resolvedAt !== undefined) continue;
+      if (e.kind === 'pod' && !present.has(e.fromPod)) e.resolvedAt = at;
+      if (e.kind !== 'pair') continue;
+      const peers = reporting.get(e.fromPod);
+      if (!present.has(e.fromPod) || (peers && !peers.has(`${e.toPod ?? ''}@${e.ip ?? ''}`))) e.resolvedAt = at;
+    }
+  }
+
+  private openPodEntry(pod: string): TimelineEntry | undefined {
+    for (const e of this.entries.values()) if (e.kind === 'pod' && e.fromPod === pod && e.resolvedAt === undefined) return e;
+    return undefined;
+  }
+}

@@ -1,0 +1,81 @@
+import type { MigrationConfig } from '../config/configSchema.js';
+import { ConnectivityMonitor, type TimelineEntry } from '../connectivity/connectivityMonitor.js';
+import type { ConnectivityMatrix } from '../connectivity/connectivityMatrix.js';
+import type { ClusterClient } from '../kube/clusterClient.js';
+import type { ConnectivityFailure, ConnectivityGate, ConnectivityVerdict } from './connectivityGate.js';
+
+function failureOfEntry(e: TimelineEntry): ConnectivityFailure {
+  return {
+    from: e.fromPod,
+    to: e.toPod ?? e.ip ?? '?',
+    fromNode: e.fromNode,
+    toNode: e.toNode,
+    network: e.network,
+    reason: e.kind === 'flow' ? `long-lived flow cut (${e.reason}): ${e.detail}` : `${e.reason}${e.detail ? `: ${e.detail}` : ''}`,
+    firstSeen: new Date(e.firstSeen).toISOString(),
+    lastSeen: new Date(e.lastSeen).toISOString(),
+  };
+}
+
+function verdictOf(m: ConnectivityMatrix): ConnectivityVerdict {
+  const at = m.collectedAt;
+  const failures: ConnectivityFailure[] = [
+    ...m.failing.map((f) => ({ from: f.fromPod, to: f.toPod, fromNode: f.fromNode, toNode: f.toNode, network: f.network, reason: `${f.result}${f.detail ? `: ${f.detail}` : ''} (${f.ip})`, firstSeen: f.failingSince ?? at, lastSeen: at })),
+    ...m.flowBreaks.filter((b) => b.recent && b.reason === 'network').map((b) => ({ from: b.fromPod, to: b.toPod, fromNode: b.fromNode, toNode: b.toNode, network: b.network, reason: `long-lived flow cut: ${b.cause}`, firstSeen: b.brokenAt, lastSeen: b.brokenAt })),
+    ...m.silent.map((s) => ({ from: s.pod, to: '(probe status)', fromNode: s.node, reason: `${s.state}: ${s.detail}`, firstSeen: at, lastSeen: at })),
+  ];
+  return { ok: m.ok, probes: m.summary.pods, pairs: m.summary.probes, failures: m.ok ? [] : failures };
+}
+
+/**
+ * The engine's connectivity gate over the probe agents: checkpoints wait until a collection is
+ * all green (new probe pods need a round to report), and a background monitor catches failures
+ * between checkpoints. A failure counts once a pair has failed for connectivity.failureThresholdSeconds,
+ * so a probe pod being deleted on purpose (its peers still dialling it for a moment) does not.
+ */
+export function createProbeGate(client: ClusterClient, config: MigrationConfig): ConnectivityGate {
+  const c = config.connectivity;
+  const monitor = new ConnectivityMonitor(client, {
+    namespace: c.namespace,
+    labelSelector: c.podSelector,
+    port: c.port,
+    intervalMs: Math.max(1, Math.round(c.collectIntervalSeconds * 1000)),
+    timeoutMs: Math.max(1000, Math.round(c.timeoutSeconds * 1000) * 5),
+    failureThresholdMs: Math.round(c.failureThresholdSeconds * 1000),
+  });
+  let since = Date.now();
+  let checkpoints = 0;
+  let pairChecks = 0;
+  let failedPairChecks = 0;
+  return {
+    async checkpoint(signal) {
+      const deadline = Date.now() + config.timeouts.connectivitySeconds * 1000;
+      let last: ConnectivityVerdict | undefined;
+      for (;;) {
+        const m = await monitor.collectOnce();
+        last = verdictOf(m);
+        if (last.ok) break;
+        if (Date.now() >= deadline || signal?.aborted) break;
+        await new Promise((r) => setTimeout(r, Math.max(50, c.collectIntervalSeconds * 1000)));
+      }
+      checkpoints++;
+      pairChecks += last.pairs;
+      failedPairChecks += last.failures.length;
+      return last;
+    },
+    startMonitor() {
+      monitor.start();
+    },
+    takeMonitorFailures() {
+      const failures = monitor.failures({ since }).map(failureOfEntry);
+      since = Date.now();
+      return failures;
+    },
+    async stop() {
+      await monitor.stop();
+    },
+    stats() {
+      return { collections: monitor.samples, pairChecks, failedPairChecks, checkpoints } as ReturnType<ConnectivityGate['stats']>;
+    },
+  };
+}

@@ -1,0 +1,78 @@
+import type { MigrationEvent, MigrationEventSink } from '../migration/migrationEvents.js';
+import type { OpsEvent } from '../ops/opsEvents.js';
+import { stepLabel } from './runRecorder.js';
+
+/** How much to print. */
+export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
+
+/**
+ * Live progress as plain lines (one event per line, safe for CI logs), with the step, the node
+ * and nodes done/total on every line, so a person at 3 a.m. sees where the run is.
+ */
+export function createProgressReporter(out: NodeJS.WritableStream, level: LogLevel = 'info'): MigrationEventSink {
+  const debug = level === 'debug';
+  const t0 = Date.now();
+  let nodesDone = 0;
+  let nodesTotal = 0;
+  const stamp = () => `[${((Date.now() - t0) / 1000).toFixed(1).padStart(6)}s]`;
+  const write = (s: string) => out.write(`${stamp()} ${s}\n`);
+  return (e: MigrationEvent) => {
+    switch (e.type) {
+      case 'runStart':
+        write(`${e.dryRun ? 'DRY RUN ' : ''}migrating ${e.nodes.length} nodes, steps ${e.steps.join(', ')}`);
+        break;
+      case 'stepStart':
+        nodesDone = 0;
+        nodesTotal = e.nodes.length;
+        write(`${stepLabel(e.step)}: start${e.alreadyDone ? ' (already done; checking)' : ''}${e.nodes.length ? ` — ${e.nodes.length} nodes` : ''}`);
+        break;
+      case 'stepDone':
+        write(`${stepLabel(e.step)}: done in ${(e.ms / 1000).toFixed(1)}s`);
+        break;
+      case 'nodeStart':
+        write(`${stepLabel(e.step)} [${nodesDone}/${nodesTotal} nodes done] node ${e.node}: start`);
+        break;
+      case 'nodeDone':
+        nodesDone++;
+        write(`${stepLabel(e.step)} [${nodesDone}/${nodesTotal} nodes done] node ${e.node}: done in ${(e.ms / 1000).toFixed(1)}s`);
+        break;
+      case 'nodeSkipped':
+        write(`${stepLabel(e.step)} node ${e.node}: skipped (${e.reason})`);
+        break;
+      case 'action':
+        if (debug || e.action.kind === 'drain' || e.action.kind === 'applyManifests') write(`${stepLabel(e.step)}${'node' in e.action ? ` node ${e.action.node}` : ''}: ${e.description}`);
+        break;
+      case 'connectivity':
+        write(`${stepLabel(e.step)}: connectivity ${e.verdict.ok ? 'OK' : 'FAILED'} ${e.when} — ${e.verdict.probes} probes, ${e.verdict.pairs} pairs${e.verdict.failures.length ? `, ${e.verdict.failures.length} failing` : ''}`);
+        break;
+      case 'warning':
+        write(`warning: ${e.message}`);
+        break;
+      case 'ops':
+        if (debug || e.event.type === 'evictionRetry' || e.event.type === 'drainWarning') write(`${stepLabel(e.step)}: ${describeOps(e.event)}`);
+        break;
+      case 'runDone':
+        write(e.ok ? 'migration run finished' : `migration run stopped: ${e.error ?? 'failed'}`);
+        break;
+      default:
+        break;
+    }
+  };
+}
+
+function describeOps(e: OpsEvent): string {
+  switch (e.type) {
+    case 'evictionRetry':
+      return `eviction of ${e.pod} refused (${e.reason}): ${e.message}; retrying in ${(e.retryInMs / 1000).toFixed(0)}s`;
+    case 'drainWarning':
+      return `drain ${e.node}: ${e.message}: ${e.pods.join(', ')}`;
+    case 'podEvicting':
+      return `evicting ${e.pod}`;
+    case 'podGone':
+      return `${e.pod} gone`;
+    case 'waiting':
+      return `waiting for ${e.what}: ${e.status}`;
+    default:
+      return JSON.stringify(e);
+  }
+}

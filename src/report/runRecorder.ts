@@ -1,0 +1,93 @@
+import type { ConnectivityFailure } from '../migration/connectivityGate.js';
+import type { MigrationEvent } from '../migration/migrationEvents.js';
+import { STEPS, type StepId } from '../migration/steps.js';
+
+/** Per step and node timings, connectivity checks and failures: the final report of a run. */
+export interface RunReport {
+  ok: boolean;
+  error?: string | undefined;
+  startedAt: string;
+  finishedAt?: string | undefined;
+  durationMs: number;
+  steps: { step: StepId; name: string; alreadyDone: boolean; durationMs?: number | undefined; nodes: { node: string; durationMs?: number | undefined }[]; skippedNodes: string[] }[];
+  connectivity: { checkpoints: number; probesSeen: number; pairChecks: number; failedPairs: ConnectivityFailure[] };
+  warnings: string[];
+  /** Extra sections (the simulator's ground truth in a demo). */
+  extra: Record<string, unknown>;
+}
+
+/** Builds a RunReport from the engine's events. */
+export class RunRecorder {
+  readonly report: RunReport = {
+    ok: false,
+    startedAt: new Date().toISOString(),
+    durationMs: 0,
+    steps: [],
+    connectivity: { checkpoints: 0, probesSeen: 0, pairChecks: 0, failedPairs: [] },
+    warnings: [],
+    extra: {},
+  };
+  private readonly t0 = Date.now();
+
+  /** The event sink to give the engine. */
+  readonly sink = (e: MigrationEvent): void => {
+    const r = this.report;
+    const step = (id: StepId) => r.steps.find((s) => s.step === id);
+    switch (e.type) {
+      case 'stepStart':
+        r.steps.push({ step: e.step, name: e.name, alreadyDone: e.alreadyDone, nodes: [], skippedNodes: [] });
+        break;
+      case 'stepDone':
+        step(e.step)!.durationMs = e.ms;
+        break;
+      case 'nodeStart':
+        step(e.step)?.nodes.push({ node: e.node });
+        break;
+      case 'nodeDone': {
+        const n = step(e.step)?.nodes.find((x) => x.node === e.node);
+        if (n) n.durationMs = e.ms;
+        break;
+      }
+      case 'nodeSkipped':
+        step(e.step)?.skippedNodes.push(e.node);
+        break;
+      case 'connectivity':
+        r.connectivity.checkpoints++;
+        r.connectivity.probesSeen = Math.max(r.connectivity.probesSeen, e.verdict.probes);
+        r.connectivity.pairChecks += e.verdict.pairs;
+        r.connectivity.failedPairs.push(...e.verdict.failures);
+        break;
+      case 'warning':
+        r.warnings.push(e.message);
+        break;
+      case 'runDone':
+        r.ok = e.ok;
+        r.error = e.error;
+        r.finishedAt = new Date(e.at).toISOString();
+        r.durationMs = e.at - this.t0;
+        break;
+      default:
+        break;
+    }
+  };
+}
+
+/** The report as Markdown. */
+export function renderReportMarkdown(r: RunReport): string {
+  const out: string[] = [`# cni-migration report`, '', `- Result: **${r.ok ? 'success' : 'FAILED'}**${r.error ? ` — ${r.error}` : ''}`, `- Started: ${r.startedAt}`, `- Duration: ${(r.durationMs / 1000).toFixed(1)} s`, ''];
+  out.push('## Steps', '', '| Step | Duration | Nodes |', '|---|---|---|');
+  for (const s of r.steps) {
+    const nodes = s.nodes.map((n) => `${n.node} ${n.durationMs !== undefined ? `${(n.durationMs / 1000).toFixed(1)} s` : '(unfinished)'}`).join(', ');
+    out.push(`| ${s.step} ${s.name}${s.alreadyDone ? ' (already done)' : ''} | ${s.durationMs !== undefined ? `${(s.durationMs / 1000).toFixed(1)} s` : 'unfinished'} | ${nodes || '—'}${s.skippedNodes.length ? `; skipped ${s.skippedNodes.join(', ')}` : ''} |`);
+  }
+  out.push('', '## Connectivity', '', `- Checkpoints: ${r.connectivity.checkpoints}`, `- Probe pods (max seen): ${r.connectivity.probesSeen}`, `- Pair checks: ${r.connectivity.pairChecks}`, `- Failed pairs: ${r.connectivity.failedPairs.length}`);
+  for (const f of r.connectivity.failedPairs.slice(0, 50)) out.push(`  - ${f.from} → ${f.to}${f.network ? ` (${f.network})` : ''}: ${f.reason} (${f.firstSeen} … ${f.lastSeen})`);
+  if (r.warnings.length) out.push('', '## Warnings', '', ...r.warnings.map((w) => `- ${w}`));
+  for (const [k, v] of Object.entries(r.extra)) out.push('', `## ${k}`, '', '```json', JSON.stringify(v, null, 2), '```');
+  return `${out.join('\n')}\n`;
+}
+
+/** Step title for progress lines. */
+export function stepLabel(step: StepId): string {
+  return `step ${step} ${STEPS[step].name}`;
+}

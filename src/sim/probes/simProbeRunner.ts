@@ -1,0 +1,207 @@
+/**
+ * Runs the real probe agent code for every simulated probe pod: for each Running pod whose
+ * container runs `probe-agent`, a ProbeAgent with the model's transport and the store's peers,
+ * served through pods/proxy by the model's pod handler; stopped when the pod is deleted or starts
+ * terminating (its SIGTERM), saying goodbye on the flows peers hold to it. Intervals are the
+ * simulator's own (hundreds of milliseconds), so scenario tests see results quickly.
+ */
+import { agentHttpHandler, type AgentHttpResponse } from '../../connectivity/agent/agentHttpHandler.js';
+import { ProbeAgent } from '../../connectivity/agent/probeAgent.js';
+import { PROBE_PORT, PROBE_SERVICE } from '../../connectivity/connectivitySettings.js';
+import type { NetworkModel } from '../model/networkModel.js';
+import { connectionRefused } from '../model/podProxy.js';
+import type { ReachResult } from '../model/reachability.js';
+import type { KubeObject, WatchEvent } from '../store/kubeObject.js';
+import type { ObjectStore } from '../store/objectStore.js';
+import { isProbeAgentPod, probeAgentFlags, probeContainerArgs } from './probePodSpec.js';
+import { SimTransport, type SimFlow, type SimProbeNetwork } from './simTransport.js';
+import { StorePeerSource } from './storePeerSource.js';
+
+/** How fast the simulated agents run. */
+export interface SimProbeOptions {
+  /** Pause between probe rounds (default 300 ms). */
+  intervalMs?: number;
+  /** Probe timeout (default 250 ms; the model answers at once, so it only bounds the real code's waits). */
+  timeoutMs?: number;
+  /** How often open flows are checked against the model (default 50 ms). */
+  flowCheckMs?: number;
+  /** Long-lived flows per agent (default 3). */
+  maxFlows?: number;
+  log?: (line: string) => void;
+}
+
+interface RunningAgent {
+  uid: string;
+  namespace: string;
+  name: string;
+  port: number;
+  ips: string[];
+  agent: ProbeAgent;
+  serve: (req: { method: string; path: string }) => AgentHttpResponse;
+}
+
+/** Starts agents for probe pods as they run; stop() ends them all. */
+export class SimProbeRunner implements SimProbeNetwork {
+  private readonly agents = new Map<string, RunningAgent>();
+  private readonly byIp = new Map<string, string>();
+  private readonly flows = new Set<SimFlow>();
+  private readonly pending = new Map<string, KubeObject>();
+  private readonly stops: (() => void)[] = [];
+  private scheduled: NodeJS.Immediate | undefined;
+  private tick: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly store: ObjectStore,
+    private readonly model: NetworkModel,
+    private readonly opts: SimProbeOptions = {},
+  ) {}
+
+  /** Watches pods and serves the agents' HTTP through the model. */
+  start(): this {
+    this.stops.push(this.model.registerPodHandler(isProbeAgentPod, (pod, req) => Promise.resolve(this.serve(pod, req.port, req.method, req.path))));
+    this.stops.push(this.store.watch({ resource: 'pods' }, (ev) => this.onPodEvent(ev)));
+    for (const pod of this.store.list('pods').items) this.enqueue(pod);
+    this.tick = setInterval(() => this.checkFlows(), this.opts.flowCheckMs ?? 50);
+    return this;
+  }
+
+  /** Stops every agent and the watch. */
+  stop(): void {
+    this.stopped = true;
+    clearInterval(this.tick);
+    if (this.scheduled) clearImmediate(this.scheduled);
+    for (const s of this.stops.splice(0)) s();
+    for (const uid of [...this.agents.keys()]) this.stopAgent(uid);
+  }
+
+  /** The agent of a running probe pod (tests and debugging). */
+  agent(namespace: string, name: string): ProbeAgent | undefined {
+    for (const a of this.agents.values()) if (a.namespace === namespace && a.name === name) return a.agent;
+    return undefined;
+  }
+
+  canReach(fromNamespace: string, fromPod: string, ip: string): ReachResult {
+    return this.model.canReach(fromNamespace, fromPod, ip);
+  }
+
+  answer(ip: string, port: number, path: string): { status: number; body: string } | undefined {
+    const a = this.runningAt(ip, port);
+    if (!a) return undefined;
+    const res = a.serve({ method: 'GET', path: path.split('?')[0] ?? path });
+    return { status: res.status, body: res.body };
+  }
+
+  track(flow: SimFlow): void {
+    this.flows.add(flow);
+  }
+
+  untrack(flow: SimFlow): void {
+    this.flows.delete(flow);
+  }
+
+  private runningAt(ip: string, port: number): RunningAgent | undefined {
+    const uid = this.byIp.get(ip);
+    const a = uid === undefined ? undefined : this.agents.get(uid);
+    return a && a.port === port && !a.agent.stopped ? a : undefined;
+  }
+
+  private serve(pod: KubeObject, port: number, method: string, path: string): { status: number; headers: Record<string, string>; body: string } {
+    const a = this.agents.get(pod.metadata.uid ?? '');
+    if (!a || a.port !== port || a.agent.stopped) throw connectionRefused(String(pod.status?.podIP ?? ''), port);
+    return a.serve({ method, path });
+  }
+
+  private onPodEvent(ev: WatchEvent): void {
+    if (ev.type === 'DELETED') {
+      // Deferred like everything else: watch handlers run inside the store's write.
+      this.pending.set(ev.object.metadata.uid ?? '', { ...ev.object, metadata: { ...ev.object.metadata, deletionTimestamp: ev.object.metadata.deletionTimestamp ?? 'deleted' } });
+      this.schedule();
+      return;
+    }
+    this.enqueue(ev.object);
+  }
+
+  private enqueue(pod: KubeObject): void {
+    if (!isProbeAgentPod(pod)) return;
+    this.pending.set(pod.metadata.uid ?? '', pod);
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.scheduled ??= setImmediate(() => {
+      this.scheduled = undefined;
+      const pods = [...this.pending.values()];
+      this.pending.clear();
+      for (const p of pods) this.reconcile(p);
+    });
+  }
+
+  private reconcile(pod: KubeObject): void {
+    const uid = pod.metadata.uid ?? '';
+    if (pod.metadata.deletionTimestamp) {
+      this.stopAgent(uid);
+      return;
+    }
+    if (this.agents.has(uid) || pod.status?.phase !== 'Running') return;
+    const namespace = pod.metadata.namespace ?? 'default';
+    const name = pod.metadata.name ?? '';
+    const interfaces = this.model.podInterfaces(namespace, name);
+    if (!interfaces) return;
+    this.startAgent(pod, interfaces.map((i) => i.ip));
+  }
+
+  private startAgent(pod: KubeObject, ips: string[]): void {
+    const uid = pod.metadata.uid ?? '';
+    const namespace = pod.metadata.namespace ?? 'default';
+    const name = pod.metadata.name ?? '';
+    const flags = probeAgentFlags(probeContainerArgs(pod) ?? [], { port: PROBE_PORT, service: PROBE_SERVICE });
+    const agent = new ProbeAgent({
+      self: { pod: name, namespace, node: String(pod.spec?.nodeName ?? ''), podIP: typeof pod.status?.podIP === 'string' ? pod.status.podIP : undefined },
+      port: flags.port,
+      intervalMs: this.opts.intervalMs ?? 300,
+      timeoutMs: this.opts.timeoutMs ?? 250,
+      maxFlows: this.opts.maxFlows,
+      transport: new SimTransport({ uid, namespace, name }, this),
+      peers: new StorePeerSource(this.store, namespace, flags.service),
+      log: this.opts.log ? (l) => this.opts.log!(`probe ${namespace}/${name}: ${l}`) : undefined,
+    });
+    const running: RunningAgent = { uid, namespace, name, port: flags.port, ips, agent, serve: agentHttpHandler(agent) };
+    this.agents.set(uid, running);
+    for (const ip of ips) this.byIp.set(ip, uid);
+    void agent.run();
+  }
+
+  private stopAgent(uid: string): void {
+    const a = this.agents.get(uid);
+    if (!a) return;
+    a.agent.stop();
+    this.agents.delete(uid);
+    for (const ip of a.ips) if (this.byIp.get(ip) === uid) this.byIp.delete(ip);
+    for (const flow of [...this.flows]) {
+      if (flow.from.uid === uid) flow.close();
+      else if (a.ips.includes(flow.ip)) flow.cut({ cause: 'peer-closed', message: `${a.namespace}/${a.name} said goodbye (its agent stopped)` });
+    }
+  }
+
+  private checkFlows(): void {
+    for (const flow of [...this.flows]) {
+      if (!this.agents.has(flow.from.uid)) {
+        flow.close();
+        continue;
+      }
+      if (!this.runningAt(flow.ip, flow.port)) {
+        flow.cut({ cause: 'closed', message: `${flow.ip}:${flow.port}: nothing listens there any more` });
+        continue;
+      }
+      const reach = this.model.canReach(flow.from.namespace, flow.from.name, flow.ip);
+      if (!reach.ok) flow.cut({ cause: 'timeout', message: `${flow.ip}:${flow.port} went silent: ${reach.reason}: ${reach.detail} (simulated)` });
+    }
+  }
+}
+
+/** Starts the simulated probe agents of a cluster. */
+export function startSimProbes(store: ObjectStore, model: NetworkModel, opts: SimProbeOptions = {}): SimProbeRunner {
+  return new SimProbeRunner(store, model, opts).start();
+}

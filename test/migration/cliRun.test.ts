@@ -1,0 +1,91 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { runCliProcess } from '../support/cliProcess.js';
+import { FAST_CONFIG, startSimWithKubeconfig } from '../support/simWithKubeconfig.js';
+
+// The migration CLI as a user runs it: a separate process talking HTTPS to a simulated cluster.
+describe('cni-migration plan/run/status against the simulated cluster', () => {
+  let sim: Awaited<ReturnType<typeof startSimWithKubeconfig>> | undefined;
+  afterEach(async () => {
+    await sim?.stop();
+    sim = undefined;
+  });
+
+  const nodeLabels = () => sim!.cluster.store.list('nodes').items.map((n) => n.metadata.labels ?? {});
+
+  it('plan --steps all on an untouched cluster shows the whole migration node by node, and changes nothing', async () => {
+    sim = await startSimWithKubeconfig({ nodes: 3 });
+    const before = JSON.stringify(nodeLabels());
+    const r = await runCliProcess(['plan', '--steps', 'all', '--kubeconfig', sim.kubeconfig]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    for (const s of ['Step 0 (preflight)', 'Step 1 (prepare)', 'Step 2 (roll)', 'Step 3 (priority)', 'Step 4 (migrate)', 'Step 5 (clean-up)']) expect(r.stdout).toContain(s);
+    expect(r.stdout).toMatch(/node node-3 \(3\/3\):\n\s+- check pod-to-pod connectivity \(before node-3\)\n\s+- drain node-3/);
+    expect(r.stdout).toContain('taint node node-2 node-role.kubernetes.io/cilium=cilium:NoExecute');
+    const json = await runCliProcess(['plan', '--steps', '0-1', '-o', 'json', '--kubeconfig', sim.kubeconfig]);
+    expect(JSON.parse(json.stdout).steps.map((s: { name: string }) => s.name)).toEqual(['preflight', 'prepare']);
+    expect(JSON.stringify(nodeLabels())).toBe(before);
+  });
+
+  it('run is a dry run unless --no-dry-run', async () => {
+    sim = await startSimWithKubeconfig({ nodes: 2 });
+    const r = await runCliProcess(['run', '--steps', '0-1', '--kubeconfig', sim.kubeconfig]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('DRY RUN: nothing will be changed');
+    expect(sim.cluster.store.get('apps/daemonsets', 'kube-system', 'cilium')).toBeUndefined();
+    expect(nodeLabels().every((l) => !('node-role.kubernetes.io/canal-cilium' in l))).toBe(true);
+  });
+
+  it("refuses a step whose predecessors are not ready with the seed's message and exit 1", async () => {
+    sim = await startSimWithKubeconfig({ nodes: 2 });
+    const r = await runCliProcess(['run', '--steps', '2', '--no-dry-run', '--kubeconfig', sim.kubeconfig]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/step 0 not ready/);
+  });
+
+  it('refuses bad input with exit 2 and a one-line reason, changing nothing', async () => {
+    sim = await startSimWithKubeconfig({ nodes: 2 });
+    const before = JSON.stringify(nodeLabels());
+    const badConfig = join(sim.dir, 'bad.yaml');
+    writeFileSync(badConfig, 'labels:\n  rolld: x\n');
+    const cases: [string[], RegExp][] = [
+      [['run', '--steps', 'all', '--no-dry-run', '-c', badConfig], /bad\.yaml: labels\.rolld: unknown key/],
+      [['run', '--steps', 'all', '-c', join(sim.dir, 'missing.yaml')], /missing\.yaml: no such file/],
+      [['run', '--steps', '0-2', '--nodes', 'node-9', '--no-dry-run'], /unknown node: node-9/],
+      [['--step-roll-all-nodes', '--step-roll-nodes', 'node-1'], /conflict/],
+      [['run', '--steps', '7'], /out of range/],
+      [['status', '-o', 'yaml'], /-o\/--output must be text or json/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await runCliProcess([...args, '--kubeconfig', sim.kubeconfig]);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr, args.join(' ')).toMatch(message);
+      expect(r.stderr.trim().split('\n').filter((l) => l.startsWith('error')).length, args.join(' ')).toBeLessThanOrEqual(1);
+    }
+    expect(JSON.stringify(nodeLabels())).toBe(before);
+  });
+
+  it('reports an unreachable API server and a missing kubeconfig clearly', async () => {
+    const kc = join((sim = await startSimWithKubeconfig({ nodes: 1 })).dir, 'dead.kubeconfig');
+    writeFileSync(kc, sim.cluster.kubeconfig().replace(/server: https:\/\/127\.0\.0\.1:\d+/, 'server: https://127.0.0.1:1'));
+    const dead = await runCliProcess(['status', '--kubeconfig', kc]);
+    expect(dead.code).toBe(1);
+    expect(dead.stderr).toMatch(/127\.0\.0\.1:1/);
+    expect(dead.stderr).not.toContain(sim.cluster.token);
+    const none = await runCliProcess(['status'], { KUBECONFIG: join(sim.dir, 'nope'), HOME: sim.dir });
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/kubeconfig/i);
+  });
+
+  it('status shows phases and step readiness', async () => {
+    sim = await startSimWithKubeconfig({ nodes: 2 });
+    const cfg = join(sim.dir, 'config.yaml');
+    writeFileSync(cfg, FAST_CONFIG);
+    const r = await runCliProcess(['status', '--kubeconfig', sim.kubeconfig, '-c', cfg]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/node-1\s+canal/);
+    expect(r.stdout).toMatch(/0\s+preflight\s+no/);
+    expect(r.stdout).toContain('Next: cni-migration run --steps 0');
+  });
+});

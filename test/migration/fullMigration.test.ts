@@ -1,0 +1,158 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ConfigSchema } from '../../src/config/configSchema.js';
+import { openClusterFromText } from '../../src/kube/cluster.js';
+import { MigrationStepError } from '../../src/migration/migrationErrors.js';
+import { loadManifestBundles } from '../../src/migration/manifestBundles.js';
+import { executePlan } from '../../src/migration/planExecutor.js';
+import { createProbeGate } from '../../src/migration/probeConnectivityGate.js';
+import { runMigration } from '../../src/migration/runMigration.js';
+import { verifyMigrationOutcome } from '../../src/migration/outcomeCheck.js';
+import { runCliProcess, startCli } from '../support/cliProcess.js';
+import { SEED_DIR } from '../support/seedProcedure.js';
+import { FAST_CONFIG, startSimWithKubeconfig } from '../support/simWithKubeconfig.js';
+import { waitFor } from '../support/waitFor.js';
+
+const fast = ConfigSchema.parse({
+  connectivity: { intervalSeconds: 0.25, timeoutSeconds: 0.2, failureThresholdSeconds: 1, collectIntervalSeconds: 0.25 },
+  drain: { evictionRetrySeconds: 0.5 },
+});
+
+describe('full migrations on the simulated cluster', () => {
+  let sim: Awaited<ReturnType<typeof startSimWithKubeconfig>> | undefined;
+  afterEach(async () => {
+    await sim?.stop();
+    sim = undefined;
+  });
+
+  const verify = async () => {
+    const { client } = openClusterFromText(sim!.cluster.kubeconfig());
+    return verifyMigrationOutcome(client, fast, sim!.cluster.model.groundTruth.violations());
+  };
+
+  it('demo migrates 3 nodes with zero loss and writes a report', async () => {
+    const dir = (sim = await startSimWithKubeconfig({ nodes: 1 })).dir;
+    const report = join(dir, 'report.json');
+    const r = await runCliProcess(['demo', '--nodes', '3', '--report', report]);
+    expect(r.stdout).toContain('Migration verified');
+    expect(r.code).toBe(0);
+    const rep = JSON.parse(await import('node:fs').then((fs) => fs.readFileSync(report, 'utf8')));
+    expect(rep.ok).toBe(true);
+    expect(rep.steps.map((s: { name: string }) => s.name)).toEqual(['preflight', 'prepare', 'roll', 'priority', 'migrate', 'clean-up']);
+    expect(rep.steps[4].nodes.map((n: { node: string }) => n.node)).toEqual(['node-1', 'node-2', 'node-3']);
+    expect(rep.connectivity.pairChecks).toBeGreaterThan(0);
+    expect(rep.connectivity.failedPairs).toEqual([]);
+  });
+
+  it('migrates 8 nodes through the engine with zero loss', async () => {
+    sim = await startSimWithKubeconfig({ nodes: 8 });
+    const { client } = openClusterFromText(sim.cluster.kubeconfig());
+    await runMigration({ client, config: fast, selection: { steps: [0, 1, 2, 3, 4, 5] }, manifests: loadManifestBundles(fast, undefined, () => {}), dryRun: false, gate: () => createProbeGate(client, fast), events: () => {}, pollIntervalMs: 100, resumeCommand: 'test' });
+    const outcome = await verify();
+    expect(outcome.summary).toContain('verified');
+    expect(outcome.ok).toBe(true);
+  });
+
+  it("runs step by step with the seed's flags and config.yaml to the same result", async () => {
+    sim = await startSimWithKubeconfig({ nodes: 3 });
+    const kc = ['--kubeconfig', sim.kubeconfig, '-c', join(SEED_DIR, 'config.yaml'), '--no-dry-run'];
+    for (const flags of [['-0'], ['--step-prepare'], ['--step-roll-nodes', 'node-1'], ['--step-roll-all-nodes'], ['--step-change-cni-all-priority'], ['--step-migrate-nodes', 'node-2,node-1'], ['-4'], ['--step-clean-up']]) {
+      const r = await runCliProcess([...flags, ...kc]);
+      expect(r.code, `${flags.join(' ')}: ${r.stderr}`).toBe(0);
+    }
+    const outcome = await verify();
+    expect(outcome.ok, outcome.summary).toBe(true);
+    const again = await runCliProcess(['--step-all', ...kc]);
+    expect(again.code).toBe(0);
+    expect(again.stderr).toMatch(/skipped/);
+  });
+
+  for (const point of ['roll', 'priority', 'migrate'] as const) {
+    it(`resumes after the run is killed mid-node in step ${point}`, async () => {
+      sim = await startSimWithKubeconfig({ nodes: 3 });
+      const cfg = join(sim.dir, 'config.yaml');
+      writeFileSync(cfg, FAST_CONFIG);
+      const args = ['run', '--steps', 'all', '--no-dry-run', '--kubeconfig', sim.kubeconfig, '-c', cfg];
+      const child = startCli(args);
+      const node2 = () => sim!.cluster.store.get('nodes', undefined, 'node-2')!;
+      const reached = {
+        roll: () => node2().spec.unschedulable === true && !node2().metadata.labels?.['node-role.kubernetes.io/rolled'],
+        priority: () => node2().metadata.labels?.['node-role.kubernetes.io/priority-cilium'] === 'true' && !node2().metadata.labels?.['node-role.kubernetes.io/priority-rolled'],
+        migrate: () => (node2().spec.taints ?? []).some((t: { key: string }) => t.key === 'node-role.kubernetes.io/cilium'),
+      }[point];
+      await waitFor(`the run to reach step ${point} on node-2`, reached, 120_000, 5);
+      child.child.kill('SIGKILL');
+      await child.exited;
+      const status = await runCliProcess(['status', '--kubeconfig', sim.kubeconfig, '-c', cfg]);
+      expect(status.stdout).toMatch(/node-2\s+\S+/);
+      const resumed = await runCliProcess(args);
+      expect(resumed.code, resumed.stderr).toBe(0);
+      const outcome = await verify();
+      expect(outcome.ok, outcome.summary).toBe(true);
+    });
+  }
+
+  it('stops when a PodDisruptionBudget blocks a drain, names it, leaves the node cordoned and resumes after the fix', async () => {
+    sim = await startSimWithKubeconfig({ nodes: 3 });
+    const cfg = join(sim.dir, 'config.yaml');
+    writeFileSync(cfg, `${FAST_CONFIG}timeouts:\n  drainSeconds: 3\n`);
+    sim.cluster.store.mutate('policy/poddisruptionbudgets', 'demo', 'web', (p) => {
+      p.spec = { maxUnavailable: 0, selector: p.spec.selector };
+    });
+    const args = ['run', '--steps', '0-2', '--no-dry-run', '--kubeconfig', sim.kubeconfig, '-c', cfg];
+    const blocked = await runCliProcess(args);
+    expect(blocked.code).toBe(1);
+    expect(blocked.stderr).toMatch(/step 2 \(roll\) on node node-1 failed/);
+    expect(blocked.stderr).toMatch(/demo\/web-/);
+    expect(blocked.stderr).toMatch(/PodDisruptionBudget|disruption budget/);
+    expect(blocked.stderr).toMatch(/re-run the same command/);
+    expect(sim.cluster.store.get('nodes', undefined, 'node-1')!.spec.unschedulable).toBe(true);
+    sim.cluster.store.mutate('policy/poddisruptionbudgets', 'demo', 'web', (p) => {
+      p.spec = { maxUnavailable: 1, selector: p.spec.selector };
+    });
+    const resumed = await runCliProcess(args);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(sim.cluster.store.get('nodes', undefined, 'node-1')!.spec.unschedulable).toBeFalsy();
+    expect(sim.cluster.model.groundTruth.violations()).toEqual([]);
+  });
+
+  it("negative control: the engine's own primitives in a wrong order (migrate before the priority swap) lose connectivity", async () => {
+    sim = await startSimWithKubeconfig({ nodes: 3 });
+    const { client } = openClusterFromText(sim.cluster.kubeconfig());
+    const manifests = loadManifestBundles(fast, undefined, () => {});
+    const base = { client, config: fast, manifests, dryRun: false, events: () => {}, pollIntervalMs: 100, resumeCommand: 'test' };
+    await runMigration({ ...base, selection: { steps: [0, 1, 2] }, gate: () => createProbeGate(client, fast) });
+    expect(sim.cluster.model.groundTruth.violations()).toEqual([]);
+    const L = fast.labels;
+    const gate = createProbeGate(client, fast);
+    const wrong = executePlan(
+      {
+        steps: [
+          {
+            step: 4,
+            name: 'migrate',
+            alreadyDone: false,
+            nodes: ['node-1'],
+            skippedNodes: [],
+            actions: [
+              { kind: 'drain', node: 'node-1' },
+              { kind: 'taint', node: 'node-1', key: L.cilium, value: 'cilium', effect: 'NoExecute' },
+              { kind: 'labelNode', node: 'node-1', labels: { [L['canal-cilium']]: null, [L.cilium]: 'true' } },
+              { kind: 'waitAgentOnNode', node: 'node-1', daemonSet: 'cilium-migrated' },
+              { kind: 'deletePods', node: 'node-1' },
+              { kind: 'untaint', node: 'node-1', key: L.cilium, effect: 'NoExecute' },
+              { kind: 'uncordon', node: 'node-1' },
+              { kind: 'checkConnectivity', node: 'node-1', when: 'after migrating node-1 too early' },
+            ],
+          },
+        ],
+      },
+      { ...base, gate },
+    );
+    await expect(wrong).rejects.toThrow(MigrationStepError);
+    await expect(wrong).rejects.toThrow(/connectivity lost/);
+    await gate.stop();
+    expect(sim.cluster.model.groundTruth.violations().length).toBeGreaterThan(0);
+  });
+});
