@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KubeObject } from '../src/sim/store/kubeObject.js';
-import { startRealUnderTest, startSimUnderTest, type ClusterUnderTest } from '../test/support/e2eCluster.js';
+import { backendsToRun, startRealUnderTest, startSimUnderTest, type ClusterUnderTest } from '../test/support/e2eCluster.js';
 import { KUBECTL, kubectl } from '../test/support/kubectl.js';
 import { waitFor } from '../test/support/waitFor.js';
 
@@ -9,7 +9,7 @@ import { waitFor } from '../test/support/waitFor.js';
 // Canal scenario. Written against ClusterUnderTest, so E2E_BACKEND=sim (or both) runs the same
 // checks against the simulated cluster to compare.
 
-const BACKENDS = (process.env.E2E_BACKEND ?? 'real') === 'both' ? (['real', 'sim'] as const) : ([(process.env.E2E_BACKEND ?? 'real') as 'real' | 'sim'] as const);
+const BACKENDS = backendsToRun();
 const verbose = process.env.E2E_VERBOSE === '1';
 const log = (line: string) => {
   if (verbose) process.stderr.write(`[e2e] ${line}\n`);

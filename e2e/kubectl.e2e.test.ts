@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRealUnderTest, startSimUnderTest, type ClusterUnderTest } from '../test/support/e2eCluster.js';
+import { backendsToRun, startRealUnderTest, startSimUnderTest, type ClusterUnderTest } from '../test/support/e2eCluster.js';
 import { KUBECTL, kubectl } from '../test/support/kubectl.js';
 import { SEED_DIR } from '../test/support/seedProcedure.js';
 import { waitFor } from '../test/support/waitFor.js';
@@ -11,7 +11,7 @@ import { waitFor } from '../test/support/waitFor.js';
 // the real control plane with simulated nodes; state is read through the API, not a store.
 // E2E_BACKEND=sim|both runs the same against the simulator.
 
-const BACKENDS = (process.env.E2E_BACKEND ?? 'real') === 'both' ? (['real', 'sim'] as const) : ([(process.env.E2E_BACKEND ?? 'real') as 'real' | 'sim'] as const);
+const BACKENDS = backendsToRun();
 const log = (line: string) => {
   if (process.env.E2E_VERBOSE === '1') process.stderr.write(`[e2e] ${line}\n`);
 };

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { startRealUnderTest, startSimUnderTest, type ClusterUnderTest } from '../test/support/e2eCluster.js';
+import { backendsToRun, startRealUnderTest, startSimUnderTest, type ClusterUnderTest } from '../test/support/e2eCluster.js';
 import { ClusterSeedProcedure } from '../test/support/e2eSeedProcedure.js';
 import { waitFor } from '../test/support/waitFor.js';
 
@@ -7,7 +7,7 @@ import { waitFor } from '../test/support/waitFor.js';
 // real control plane whose nodes the model simulates (test/sim/seedProcedure.test.ts's checks).
 // E2E_BACKEND=sim|both runs the same against the simulator.
 
-const BACKENDS = (process.env.E2E_BACKEND ?? 'real') === 'both' ? (['real', 'sim'] as const) : ([(process.env.E2E_BACKEND ?? 'real') as 'real' | 'sim'] as const);
+const BACKENDS = backendsToRun();
 const log = (line: string) => {
   if (process.env.E2E_VERBOSE === '1') process.stderr.write(`[e2e] ${line}\n`);
 };

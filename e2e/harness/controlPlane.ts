@@ -326,7 +326,7 @@ export class ControlPlane {
     const fd = openSync(logFile, 'a');
     // detached: setsid(), so the component and anything it forks form their own session and
     // process group (pgid == pid) and a terminal's Ctrl-C does not hit them before we stop them.
-    const child = spawn(join(CONTROL_PLANE_BIN, name), args, { detached: true, stdio: ['ignore', fd, fd], cwd: this.dir });
+    const child = spawn(join(CONTROL_PLANE_BIN, name), [...args, ...(this.opts.extraFlags?.[name] ?? [])], { detached: true, stdio: ['ignore', fd, fd], cwd: this.dir });
     closeSync(fd);
     if (child.pid === undefined) throw new ControlPlaneError(`could not start ${name}`, name);
     const comp: Component = { name, child, pid: child.pid, logFile, exited: false, exitPromise: Promise.resolve() };

@@ -32,6 +32,6 @@ export function manifestsFrom(loaded: LoadedConfig, warn: (m: string) => void): 
 /** -o text|json */
 export function outputFormat(g: GlobalOptions): 'text' | 'json' {
   const o = g.output ?? 'text';
-  if (o !== 'text' && o !== 'json') throw new Error(`-o/--output must be text or json, got "${o}"`);
+  if (o !== 'text' && o !== 'json') throw new UsageError(`-o/--output must be text or json, got "${o}"`);
   return o;
 }

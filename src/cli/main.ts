@@ -46,7 +46,7 @@ Exit codes: 0 done, 1 migration failed or unsafe, 2 bad usage or bad config.`,
   addStepFlags(program, true);
   program.action(async (opts) => {
     const flags = opts as StepFlags & { dryRun?: boolean };
-    const seedStep = Object.entries(flags).some(([k, v]) => k.startsWith('step') && v !== undefined && v !== false) || flags.steps !== undefined;
+    const seedStep = Object.entries(flags).some(([k, v]) => k.startsWith('step') && v !== undefined && v !== false);
     if (!seedStep) {
       program.outputHelp();
       return;

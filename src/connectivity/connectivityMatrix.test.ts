@@ -58,6 +58,8 @@ describe('buildConnectivityMatrix', () => {
     expect(silent.silent).toEqual([{ pod: 'a3', node: 'n3', state: 'not-ready', detail: 'Pending (ContainerCreating)' }]);
     expect(silent.nodes).toEqual(['n1', 'n3']);
     expect(silent.problems).toEqual(['1 probe pod not reporting']);
+    const starting = buildConnectivityMatrix(collection([{ ...ok('a1', 'n1', [peerStatus('a2', 'n2', '10.0.2.1', { result: 'pending' })]), status: { ...statusDoc('a1', 'n1', []), rounds: 0 } }]));
+    expect([starting.ok, starting.silent[0]?.state]).toEqual([false, 'starting']);
     const none = buildConnectivityMatrix(collection([]));
     expect(none.ok).toBe(false);
     expect(none.problems[0]).toContain('no probe pods in namespace cni-migration-probe');

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { waitFor } from '../../test/support/waitFor.js';
 import { FakeCluster } from '../ops/testing/fakeCluster.js';
+import { renderTimelineText } from '../report/timelineText.js';
 import type { ProbeStatusDocument } from './agent/statusDocument.js';
 import { ConnectivityMonitor } from './connectivityMonitor.js';
 import { peerStatus, probePod, statusDoc } from './testing/probeBuilders.js';
@@ -34,6 +35,7 @@ describe('ConnectivityMonitor', () => {
     expect(monitor.timeline()).toEqual([
       { id: `pair:a1>a2@10.0.2.1#${at(11)}`, kind: 'pair', fromNode: 'n1', fromPod: 'a1', toNode: 'n2', toPod: 'a2', ip: '10.0.2.1', network: 'flannel', reason: 'timeout', detail: 'no answer', firstSeen: ms(11), lastSeen: ms(13), resolvedAt: ms(15), failures: 2 },
     ]);
+    expect(renderTimelineText(monitor.timeline())).toBe(`Connectivity timeline (1):\n  ${at(11)} pair n1 -> n2  a1 -> a2 10.0.2.1 (flannel): timeout x2 for 4s: no answer\n`);
     expect(monitor.verdict().ok).toBe(false);
     expect(monitor.failures({ since: ms(16) })).toEqual([]);
     expect(monitor.failures({ since: ms(14) })).toHaveLength(1);

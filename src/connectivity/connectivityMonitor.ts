@@ -12,6 +12,9 @@ import { collectProbeStatuses, type ProbeCollection } from './collectProbeStatus
 import { buildConnectivityMatrix, type ConnectivityMatrix } from './connectivityMatrix.js';
 import { connectivitySettings, type ConnectivitySettings } from './connectivitySettings.js';
 
+/** Timeline entries kept (the oldest finished ones are dropped beyond this). */
+export const MAX_TIMELINE_ENTRIES = 10_000;
+
 /** What a timeline entry is about: a probe pair, a cut flow, or a probe pod not reporting. */
 export type TimelineKind = 'pair' | 'flow' | 'pod';
 
@@ -211,6 +214,15 @@ export class ConnectivityMonitor {
       const peers = reporting.get(e.fromPod);
       if (!present.has(e.fromPod) || (peers && !peers.has(`${e.toPod ?? ''}@${e.ip ?? ''}`))) e.resolvedAt = at;
     }
+    this.trim();
+  }
+
+  // A long run on a big cluster must not grow without bound: the oldest finished entries go first.
+  private trim(): void {
+    const excess = this.entries.size - MAX_TIMELINE_ENTRIES;
+    if (excess <= 0) return;
+    const finished = [...this.entries.values()].filter((e) => e.resolvedAt !== undefined).sort((a, b) => a.firstSeen - b.firstSeen);
+    for (const e of finished.slice(0, excess)) this.entries.delete(e.id);
   }
 
   private openPodEntry(pod: string): TimelineEntry | undefined {

@@ -14,7 +14,7 @@ import type { KubeObject } from '../kube/kubeTypes.js';
 export const PROBE_MANIFEST_PATH = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'manifests', 'probe', 'probe-agent.yaml');
 
 /** The image used when none is given: what docker/probe-agent/Dockerfile builds, tagged with this package's version. */
-export const DEFAULT_PROBE_IMAGE = 'cni-migration/probe-agent:0.1.0';
+export const DEFAULT_PROBE_IMAGE = 'ghcr.io/cni-migration/probe-agent:0.1.0';
 
 const IMAGE_PLACEHOLDER = '__PROBE_IMAGE__';
 

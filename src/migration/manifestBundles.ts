@@ -28,7 +28,7 @@ export function loadManifestBundles(config: MigrationConfig, configFile: string 
   }
   if (paths['knet-stress'] !== undefined) warn(`paths.knet-stress is not used: cni-migration deploys its own probe agents (manifests/probe) instead of knet-stress`);
   const rendered = loadMigrationManifests({ ...config, paths }, { configFile, baseDir });
-  return { cilium: rendered.cilium as KubeObject[], multus: rendered.multus as KubeObject[], probe: renderProbes(config) };
+  return { cilium: rendered.cilium, multus: rendered.multus, probe: renderProbes(config) };
 }
 
 /** The probe manifest with the configured image, namespace, DaemonSet names, port and timings. */

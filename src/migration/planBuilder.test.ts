@@ -7,7 +7,7 @@ import { buildMigrationPlan, StepNotReadyError, UnknownNodesError, type Manifest
 const config = ConfigSchema.parse({});
 const L = config.labels;
 const inventory: ManifestInventory = {
-  probe: ['Namespace knet-stress', 'DaemonSet knet-stress/knet-stress', 'DaemonSet knet-stress/knet-stress-2'],
+  probe: ['Namespace cni-migration-probe', 'DaemonSet cni-migration-probe/probe-a', 'DaemonSet cni-migration-probe/probe-b'],
   cilium: ['DaemonSet kube-system/cilium', 'DaemonSet kube-system/cilium-migrated'],
   multus: ['DaemonSet kube-system/kube-multus-canal', 'DaemonSet kube-system/kube-multus-cilium'],
 };
@@ -37,7 +37,7 @@ describe('migration planning', () => {
   it('resumes: nodes already past a step are skipped, and a finished step is a no-op', () => {
     const s = canalCluster();
     s.daemonSets.push(
-      ...['knet-stress', 'knet-stress-2'].map((name) => ({ namespace: 'knet-stress', name, nodeSelector: {}, rolledOut: true })),
+      ...['probe-a', 'probe-b'].map((name) => ({ namespace: 'cni-migration-probe', name, nodeSelector: {}, rolledOut: true })),
       ...['cilium', 'cilium-migrated', 'kube-multus-canal', 'kube-multus-cilium'].map((name) => ({ namespace: 'kube-system', name, nodeSelector: {}, rolledOut: true })),
     );
     s.daemonSets[0]!.nodeSelector = { [L['canal-cilium']]: 'true' };

@@ -237,6 +237,6 @@ export function applyStepToSnapshot(plan: StepPlan, s: ClusterSnapshot, config: 
   }
   // Bundles applied by the plan start pinned the way the manifests pin them.
   const ciliumMigrated = ds('kube-system', 'cilium-migrated');
-  if (ciliumMigrated && plan.step === 1) ciliumMigrated.nodeSelector[config.labels.cilium] ??= config.labels.value;
+  if (ciliumMigrated && plan.step === 1 && !plan.alreadyDone) ciliumMigrated.nodeSelector[config.labels.cilium] ??= config.labels.value;
   return next;
 }

@@ -66,7 +66,8 @@ async function executeStep(plan: StepPlan, deps: ExecutorDeps): Promise<void> {
     currentNode = undefined;
   };
   for (const action of plan.actions) {
-    const node = actionNode(action);
+    // Only the per-node steps group actions by node; prepare's node labels are not node work.
+    const node = plan.nodes.length ? actionNode(action) : undefined;
     if (node !== undefined && node !== currentNode) {
       finishNode();
       currentNode = node;

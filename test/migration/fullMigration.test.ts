@@ -17,6 +17,7 @@ import { waitFor } from '../support/waitFor.js';
 const fast = ConfigSchema.parse({
   connectivity: { intervalSeconds: 0.25, timeoutSeconds: 0.2, failureThresholdSeconds: 1, collectIntervalSeconds: 0.25 },
   drain: { evictionRetrySeconds: 0.5 },
+  timeouts: { connectivitySeconds: 10 },
 });
 
 describe('full migrations on the simulated cluster', () => {
@@ -31,7 +32,7 @@ describe('full migrations on the simulated cluster', () => {
     return verifyMigrationOutcome(client, fast, sim!.cluster.model.groundTruth.violations());
   };
 
-  it('demo migrates 3 nodes with zero loss and writes a report', async () => {
+  it('demo migrates 3 nodes with zero loss and writes a report', { timeout: 180_000 }, async () => {
     const dir = (sim = await startSimWithKubeconfig({ nodes: 1 })).dir;
     const report = join(dir, 'report.json');
     const r = await runCliProcess(['demo', '--nodes', '3', '--report', report]);
@@ -45,7 +46,7 @@ describe('full migrations on the simulated cluster', () => {
     expect(rep.connectivity.failedPairs).toEqual([]);
   });
 
-  it('migrates 8 nodes through the engine with zero loss', async () => {
+  it('migrates 8 nodes through the engine with zero loss', { timeout: 300_000 }, async () => {
     sim = await startSimWithKubeconfig({ nodes: 8 });
     const { client } = openClusterFromText(sim.cluster.kubeconfig());
     await runMigration({ client, config: fast, selection: { steps: [0, 1, 2, 3, 4, 5] }, manifests: loadManifestBundles(fast, undefined, () => {}), dryRun: false, gate: () => createProbeGate(client, fast), events: () => {}, pollIntervalMs: 100, resumeCommand: 'test' });
@@ -54,7 +55,7 @@ describe('full migrations on the simulated cluster', () => {
     expect(outcome.ok).toBe(true);
   });
 
-  it("runs step by step with the seed's flags and config.yaml to the same result", async () => {
+  it("runs step by step with the seed's flags and config.yaml to the same result", { timeout: 400_000 }, async () => {
     sim = await startSimWithKubeconfig({ nodes: 3 });
     const kc = ['--kubeconfig', sim.kubeconfig, '-c', join(SEED_DIR, 'config.yaml'), '--no-dry-run'];
     for (const flags of [['-0'], ['--step-prepare'], ['--step-roll-nodes', 'node-1'], ['--step-roll-all-nodes'], ['--step-change-cni-all-priority'], ['--step-migrate-nodes', 'node-2,node-1'], ['-4'], ['--step-clean-up']]) {
@@ -69,7 +70,7 @@ describe('full migrations on the simulated cluster', () => {
   });
 
   for (const point of ['roll', 'priority', 'migrate'] as const) {
-    it(`resumes after the run is killed mid-node in step ${point}`, async () => {
+    it(`resumes after the run is killed mid-node in step ${point}`, { timeout: 300_000 }, async () => {
       sim = await startSimWithKubeconfig({ nodes: 3 });
       const cfg = join(sim.dir, 'config.yaml');
       writeFileSync(cfg, FAST_CONFIG);
@@ -93,7 +94,7 @@ describe('full migrations on the simulated cluster', () => {
     });
   }
 
-  it('stops when a PodDisruptionBudget blocks a drain, names it, leaves the node cordoned and resumes after the fix', async () => {
+  it('stops when a PodDisruptionBudget blocks a drain, names it, leaves the node cordoned and resumes after the fix', { timeout: 240_000 }, async () => {
     sim = await startSimWithKubeconfig({ nodes: 3 });
     const cfg = join(sim.dir, 'config.yaml');
     writeFileSync(cfg, `${FAST_CONFIG}timeouts:\n  drainSeconds: 3\n`);
@@ -117,7 +118,7 @@ describe('full migrations on the simulated cluster', () => {
     expect(sim.cluster.model.groundTruth.violations()).toEqual([]);
   });
 
-  it("negative control: the engine's own primitives in a wrong order (migrate before the priority swap) lose connectivity", async () => {
+  it("negative control: the engine's own primitives in a wrong order (migrate before the priority swap) lose connectivity", { timeout: 240_000 }, async () => {
     sim = await startSimWithKubeconfig({ nodes: 3 });
     const { client } = openClusterFromText(sim.cluster.kubeconfig());
     const manifests = loadManifestBundles(fast, undefined, () => {});

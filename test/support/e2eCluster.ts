@@ -55,10 +55,10 @@ export interface ClusterUnderTest {
   stop(): Promise<void>;
 }
 
-/** Which backend(s) to run: E2E_BACKEND=sim|real|both (default both when the e2e tier runs). */
-export function backendsToRun(): ('sim' | 'real')[] {
-  const v = process.env.E2E_BACKEND ?? 'both';
-  return v === 'sim' ? ['sim'] : v === 'real' ? ['real'] : ['sim', 'real'];
+/** Which backend(s) an e2e file runs: E2E_BACKEND=real (default) | sim | both. */
+export function backendsToRun(): ('real' | 'sim')[] {
+  const v = process.env.E2E_BACKEND ?? 'real';
+  return v === 'sim' ? ['sim'] : v === 'both' ? ['real', 'sim'] : ['real'];
 }
 
 /** Starts a real control plane with simulated nodes and wraps it. */

@@ -44,7 +44,7 @@ export function addDemoCommand(program: Command): void {
         await cluster.waitUntilSettled(120_000);
         process.stderr.write(`simulated cluster: ${cluster.store.count('nodes')} nodes, ${cluster.store.count('pods')} pods, API ${cluster.url} (ready in ${Date.now() - started} ms)\n`);
         const { client } = openClusterFromText(cluster.kubeconfig());
-        let failure: unknown;
+        let failure: Error | undefined;
         try {
           await runMigration({
             client,
@@ -61,7 +61,7 @@ export function addDemoCommand(program: Command): void {
             resumeCommand: 'cni-migration demo',
           });
         } catch (e) {
-          failure = e;
+          failure = e instanceof Error ? e : new Error(String(e));
         }
         const outcome = await verifyMigrationOutcome(client, config, cluster.model.groundTruth.violations());
         recorder.report.extra['Outcome checks'] = outcome.checks;

@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { readClusterSnapshot } from '../../migration/clusterSnapshot.js';
 import { nodeFlags, nodePhase, stepReadiness } from '../../migration/nodePhase.js';
 import { planMigration, runMigration } from '../../migration/runMigration.js';
-import { STEPS, type StepId } from '../../migration/steps.js';
+import { STEPS } from '../../migration/steps.js';
 import { createProbeGate } from '../../migration/probeConnectivityGate.js';
 import { planJson, renderPlanText } from '../../report/planText.js';
 import { createProgressReporter, type LogLevel } from '../../report/progressReporter.js';
@@ -13,9 +13,12 @@ import { selectSteps, type StepFlags } from '../stepSelection.js';
 
 /** Adds the step-selection flags (modern and the seed's) to a command. */
 export function addStepFlags<C extends Command<unknown[], Record<string, unknown>>>(cmd: C, withSeedFlags: boolean): C {
-  cmd.option('--steps <steps>', 'steps to run: all, 0-5, a range such as 0-2, or a list such as 0,1');
-  cmd.option('--nodes <a,b>', 'limit the per-node steps (2, 3, 4) to these nodes, in this order');
-  if (!withSeedFlags) return cmd;
+  if (!withSeedFlags) {
+    cmd.option('--steps <steps>', 'steps to run: all, 0-5, a range such as 0-2, or a list such as 0,1');
+    cmd.option('--nodes <a,b>', 'limit the per-node steps (2, 3, 4) to these nodes, in this order');
+    return cmd;
+  }
+  // The seed's flags live on the root command only, so `run --steps` is never taken by the root.
   cmd
     .option('--step-all', "the seed's flag: all steps")
     .option('-0, --step-preflight', 'step 0: deploy the probes and check connectivity')
@@ -104,7 +107,7 @@ export async function statusAction(g: GlobalOptions): Promise<void> {
     const f = nodeFlags(n, loaded.config);
     return { node: n.name, phase: nodePhase(n, loaded.config), cordoned: n.unschedulable, migrationTaint: f.tainted };
   });
-  const steps = STEPS.map((s) => stepReadiness(s.id as StepId, snapshot, loaded.config)).map((r) => ({ step: r.step, name: STEPS[r.step].name, ready: r.ready, reason: r.reason }));
+  const steps = STEPS.map((s) => stepReadiness(s.id, snapshot, loaded.config)).map((r) => ({ step: r.step, name: STEPS[r.step].name, ready: r.ready, reason: r.reason }));
   if (format === 'json') {
     process.stdout.write(`${JSON.stringify({ nodes, steps }, null, 2)}\n`);
     return;
@@ -123,7 +126,7 @@ export async function statusAction(g: GlobalOptions): Promise<void> {
 export function addMigrationCommands(program: Command): void {
   const globals = () => program.opts() as GlobalOptions;
   addStepFlags(program.command('plan').description('print the ordered actions the selected steps would take, changing nothing'), false).action(async (opts) => {
-    await planAction(globals(), opts as StepFlags);
+    await planAction(globals(), opts);
   });
   addStepFlags(
     program

@@ -112,7 +112,7 @@ function decode(buf: Buffer, schema: Schema): Record<string, unknown> {
     if (converted === '' && !field.repeated) continue;
     if (field.kind === 'map' || field.kind === 'mapBytes') {
       const [k, v] = converted as [string, string];
-      out[field.name] = { ...((out[field.name] as Record<string, string>) ?? {}), [k]: v };
+      out[field.name] = { ...((out[field.name]) ?? {}), [k]: v };
     } else if (field.repeated) {
       out[field.name] = [...((out[field.name] as unknown[]) ?? []), converted];
     } else out[field.name] = converted;
@@ -128,7 +128,7 @@ function convert(field: Field, value: unknown): unknown {
     case 'bytes':
       return bytes;
     case 'int':
-      return Number(value as bigint);
+      return Number(value);
     case 'bool':
       return (value as bigint) !== 0n;
     case 'time': {
