@@ -1,0 +1,54 @@
+// Benchmark of a full migration on the simulated cluster: wall time, API requests per node and
+// peak memory, at 5, 50 and 200 nodes (BENCH_SIZES to change). Each size runs in a fresh child
+// process so peak RSS is that run's. Prints a table; asserts nothing (figures, not tests).
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { ConfigSchema } from '../src/config/configSchema.js';
+import { openClusterFromText } from '../src/kube/cluster.js';
+import { loadManifestBundles } from '../src/migration/manifestBundles.js';
+import { verifyMigrationOutcome } from '../src/migration/outcomeCheck.js';
+import { createProbeGate } from '../src/migration/probeConnectivityGate.js';
+import { runMigration } from '../src/migration/runMigration.js';
+import { SimCluster } from '../src/sim/simCluster.js';
+
+async function measure(nodes: number): Promise<Record<string, number | string | boolean>> {
+  const config = ConfigSchema.parse({
+    connectivity: { intervalSeconds: 0.25, timeoutSeconds: 0.2, failureThresholdSeconds: 1, collectIntervalSeconds: 0.25 },
+    drain: { evictionRetrySeconds: 0.5 },
+    timeouts: { connectivitySeconds: 60 },
+  });
+  const t0 = performance.now();
+  const cluster = await SimCluster.start({ nodes });
+  await cluster.waitUntilSettled(300_000);
+  const tReady = performance.now();
+  const { client } = openClusterFromText(cluster.kubeconfig());
+  const before = [...cluster.server.requestCounts.values()].reduce((a, b) => a + b, 0);
+  await runMigration({ client, config, selection: { steps: [0, 1, 2, 3, 4, 5] }, manifests: loadManifestBundles(config, undefined, () => {}), dryRun: false, gate: () => createProbeGate(client, config), events: () => {}, pollIntervalMs: 100, resumeCommand: 'bench' });
+  const tDone = performance.now();
+  const requests = [...cluster.server.requestCounts.values()].reduce((a, b) => a + b, 0) - before;
+  const outcome = await verifyMigrationOutcome(client, config, cluster.model.groundTruth.violations());
+  await cluster.stop();
+  return {
+    nodes,
+    verified: outcome.ok,
+    'cluster ready s': Number(((tReady - t0) / 1000).toFixed(1)),
+    'migration s': Number(((tDone - tReady) / 1000).toFixed(1)),
+    'API requests': requests,
+    'requests/node': Math.round(requests / nodes),
+    'peak RSS MiB': Math.round(process.resourceUsage().maxRSS / 1024),
+  };
+}
+
+const arg = process.argv.indexOf('--nodes');
+if (arg > 0) {
+  process.stdout.write(`${JSON.stringify(await measure(Number(process.argv[arg + 1])))}\n`);
+  process.exit(0);
+}
+const sizes = (process.env.BENCH_SIZES ?? '5,50,200').split(',').map(Number);
+const rows: Record<string, number | string | boolean>[] = [];
+for (const n of sizes) {
+  const out = execFileSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--nodes', String(n)], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  rows.push(JSON.parse(out.trim().split('\n').pop()!) as Record<string, number | string | boolean>);
+  process.stderr.write(`measured ${n} nodes\n`);
+}
+console.table(rows);
