@@ -4,6 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { ConfigSchema } from '../src/config/configSchema.js';
+import { simulationTunedConfig } from '../src/config/simulationTuning.js';
 import { openClusterFromText } from '../src/kube/cluster.js';
 import { loadManifestBundles } from '../src/migration/manifestBundles.js';
 import { verifyMigrationOutcome } from '../src/migration/outcomeCheck.js';
@@ -12,11 +13,7 @@ import { runMigration } from '../src/migration/runMigration.js';
 import { SimCluster } from '../src/sim/simCluster.js';
 
 async function measure(nodes: number): Promise<Record<string, number | string | boolean>> {
-  const config = ConfigSchema.parse({
-    connectivity: { intervalSeconds: 0.25, timeoutSeconds: 0.2, failureThresholdSeconds: 1, collectIntervalSeconds: 0.25 },
-    drain: { evictionRetrySeconds: 0.5 },
-    timeouts: { connectivitySeconds: 60 },
-  });
+  const config = simulationTunedConfig(ConfigSchema.parse({}), nodes);
   const t0 = performance.now();
   const cluster = await SimCluster.start({ nodes });
   await cluster.waitUntilSettled(300_000);

@@ -1,7 +1,9 @@
 /**
  * A real control plane with simulated nodes: ControlPlane (etcd, kube-apiserver, KCM, scheduler)
  * plus the node/CNI model (NetworkModel over HttpBackend) as the kubelet of every simulated node,
- * renewing their Leases and serving pods/proxy through the apiserver's egress socket. It applies
+ * renewing their Leases and serving pods/proxy through the apiserver's egress socket; the probe
+ * agents of probe pods run in-process as on the simulator (src/sim/probes), reading their pods and
+ * peers from the API. It applies
  * the same default scenario the simulator starts with (manifests/sim/*.yaml) and waits until the
  * cluster has settled. The surface mirrors SimCluster where tests need it (see
  * test/support/e2eCluster.ts for the backend-neutral interface).
@@ -12,6 +14,7 @@ import { parse as parseYaml } from 'yaml';
 import { parseManifestDocuments } from '../../src/kube/manifestParser.js';
 import { HttpBackend } from '../../src/sim/model/httpBackend.js';
 import { NetworkModel } from '../../src/sim/model/networkModel.js';
+import { startBackendProbes, type SimProbeOptions, type SimProbeRunner } from '../../src/sim/probes/simProbeRunner.js';
 import { loadScenarioFile, parseScenario, type Scenario } from '../../src/sim/scenario/scenarioLoader.js';
 import { LIVE_SETTINGS_CONFIGMAP, LiveSettingsSchema, SettingsHolder, type SimulationSettings } from '../../src/sim/simSettings.js';
 import type { KubeObject } from '../../src/sim/store/kubeObject.js';
@@ -29,6 +32,8 @@ export interface RealClusterOptions {
   scenarioText?: string;
   /** Extra settings overrides. */
   settings?: Partial<SimulationSettings>;
+  /** How the simulated probe agents run (src/sim/probes), as SimClusterOptions.probes. */
+  probes?: SimProbeOptions;
   /** Control plane options (timeouts, extra flags). */
   controlPlane?: ControlPlaneOptions;
   /** Deadline for nodes to turn Ready and untainted (ms, default 90 s). */
@@ -57,6 +62,8 @@ export class RealCluster {
   readonly kind = 'real' as const;
   timings: RealClusterTimings | undefined;
   liveSettingsError: string | undefined;
+  /** The in-process probe agents (one per running probe pod). */
+  probes: SimProbeRunner | undefined;
   private stopLiveSettings: (() => void) | undefined;
   private stopped: Promise<void> | undefined;
 
@@ -103,6 +110,7 @@ export class RealCluster {
     try {
       await podNetwork.start();
       await model.start();
+      cluster.probes = await startBackendProbes(backend, model, { log, ...opts.probes });
       for (const name of nodeNames.slice(0, scenario.settings.controlPlaneNodes)) {
         await backend.patch('nodes', undefined, name, { metadata: { labels: { 'node-role.kubernetes.io/control-plane': '' } } });
       }
@@ -131,6 +139,7 @@ export class RealCluster {
   stop(): Promise<void> {
     this.stopped ??= (async () => {
       this.stopLiveSettings?.();
+      this.probes?.stop();
       this.model.stop();
       await this.podNetwork.stop().catch(() => {});
       this.http.close();

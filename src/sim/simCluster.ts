@@ -219,7 +219,8 @@ function labelControlPlaneNodes(store: ObjectStore, names: string[], count: numb
   }
 }
 
-function defaultClusterObjects(s: SimulationSettings, nodeCount: number): Scenario['objects'] {
+/** The built-in Canal cluster's objects (manifests/sim), for the simulator and the e2e harness. */
+export function defaultClusterObjects(s: SimulationSettings, nodeCount: number): Scenario['objects'] {
   const out: Scenario['objects'] = [];
   for (const file of ['canal.yaml', 'control-plane.yaml', 'sample-workload.yaml']) {
     const path = join(PACKAGE_ROOT, 'manifests', 'sim', file);

@@ -1,7 +1,7 @@
 import type { Command } from '@commander-js/extra-typings';
 import { Option } from '@commander-js/extra-typings';
 import { openClusterFromText } from '../../kube/cluster.js';
-import { ConfigSchema, type MigrationConfig } from '../../config/configSchema.js';
+import { simulationTunedConfig } from '../../config/simulationTuning.js';
 import { loadConfig } from '../../config/loadConfig.js';
 import { createProbeGate } from '../../migration/probeConnectivityGate.js';
 import { runMigration } from '../../migration/runMigration.js';
@@ -12,16 +12,6 @@ import { SimCluster } from '../../sim/simCluster.js';
 import { verifyMigrationOutcome } from '../../migration/outcomeCheck.js';
 import { parseIntOption } from '../parseOptions.js';
 import { writeReport } from './migrationCommands.js';
-
-/** Faster probing and polling for the simulated cluster, where everything takes milliseconds. */
-function demoConfig(base: MigrationConfig): MigrationConfig {
-  return ConfigSchema.parse({
-    ...base,
-    connectivity: { ...base.connectivity, intervalSeconds: 0.25, timeoutSeconds: 0.2, failureThresholdSeconds: 1, collectIntervalSeconds: 0.25 },
-    drain: { ...base.drain, evictionRetrySeconds: 0.5 },
-    timeouts: { ...base.timeouts, drainSeconds: Math.min(base.timeouts.drainSeconds, 120) },
-  });
-}
 
 /** `cni-migration demo`: a whole migration rehearsed on an in-process simulated cluster. */
 export function addDemoCommand(program: Command): void {
@@ -35,7 +25,7 @@ export function addDemoCommand(program: Command): void {
     .action(async (opts) => {
       const g = program.opts() as { config?: string; logLevel?: string };
       const loaded = loadConfig(g.config, { explicit: g.config !== undefined });
-      const config = demoConfig(loaded.config);
+      const config = simulationTunedConfig(loaded.config, opts.nodes);
       const started = Date.now();
       const cluster = await SimCluster.start({ nodes: opts.nodes, scenarioFile: opts.scenario });
       const progress = createProgressReporter(process.stderr, (g.logLevel as 'info' | undefined) ?? 'info');

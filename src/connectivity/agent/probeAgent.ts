@@ -29,6 +29,12 @@ export interface ProbeAgentOptions {
   peers: PeerSource;
   /** Long-lived flows held open (default 3; 0 disables them). */
   maxFlows?: number | undefined;
+  /**
+   * Probe at most this many peer addresses per round, rotating so every peer is covered every
+   * few rounds (the simulator runs every agent in one process, where rounds are O(pods²)).
+   * Unlimited by default: a real agent probes every peer every round.
+   */
+  maxTargetsPerRound?: number | undefined;
   /** CNI network name → display name (see DEFAULT_NETWORK_ALIASES). */
   networkAliases?: Readonly<Record<string, string>> | undefined;
   history?: PeerHistoryLimits | undefined;
@@ -115,11 +121,20 @@ export class ProbeAgent {
     this.flows.clear();
   }
 
+  // The whole list, or a window of maxTargetsPerRound that moves on every round.
+  private roundTargets<T extends { key: string }>(all: T[]): T[] {
+    const max = this.opts.maxTargetsPerRound;
+    if (max === undefined || all.length <= max) return all;
+    const sorted = [...all].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    const start = (this.rounds * max) % sorted.length;
+    return Array.from({ length: max }, (_, i) => sorted[(start + i) % sorted.length]!);
+  }
+
   /** One round: discover, probe every peer address, confirm failures, record, tend the flows. */
   async runRound(): Promise<RoundSummary> {
     const discovery = await this.discover(false);
     if (this.stopped) return { probed: 0, failed: 0, peersGone: 0 };
-    const targets = discovery?.targets ?? this.targets;
+    const targets = this.roundTargets(discovery?.targets ?? this.targets);
     const results = await Promise.all(targets.map(async (t) => ({ target: t, sample: await this.probe(t) })));
     if (this.stopped) return { probed: 0, failed: 0, peersGone: 0 };
     let gone = new Set<string>();

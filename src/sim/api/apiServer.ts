@@ -140,7 +140,8 @@ export class SimApiServer {
         return;
       }
       const headers: Record<string, string> = {};
-      if (apiErr.code === 429) headers['Retry-After'] = String(apiErr.details?.retryAfterSeconds ?? 1);
+      // As kube-apiserver: a PDB refusal carries no Retry-After (kubectl drain paces itself); throttling does.
+      if (apiErr.code === 429 && apiErr.details?.retryAfterSeconds) headers['Retry-After'] = String(apiErr.details.retryAfterSeconds);
       send(res, apiErr.toStatus(), apiErr.code, headers);
     }
   }

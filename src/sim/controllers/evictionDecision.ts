@@ -35,10 +35,24 @@ function budgetVerdict(pdb: KubeObject): EvictionDecision {
   // Kubernetes answers 403 for the next two; they cannot happen with this controller.
   if (Number(s.disruptionsAllowed ?? 0) < 0) return tooManyRequests('pdb disruptions allowed is negative');
   if (Object.keys(s.disruptedPods ?? {}).length > MAX_DISRUPTED_PODS) return tooManyRequests('DisruptedPods map too big - too many evictions not confirmed by PDB controller');
-  if (Number(s.disruptionsAllowed ?? 0) === 0) {
-    return tooManyRequests(`The disruption budget ${name} needs ${Number(s.desiredHealthy ?? 0)} healthy pods and has ${Number(s.currentHealthy ?? 0)} currently`);
-  }
+  if (Number(s.disruptionsAllowed ?? 0) === 0) return tooManyRequests(noDisruptionMessage(name, s));
   return { allowed: true, pdb };
+}
+
+/**
+ * The cause of a 429 from a budget that allows no disruption, as checkAndDecrement words it: with
+ * more healthy pods than needed (an eviction just used the last allowance and the disruption
+ * controller has not recounted) it does not claim "needs N and has M".
+ */
+function noDisruptionMessage(name: string, s: NonNullable<KubeObject['status']>): string {
+  const condition = ((s.conditions ?? []) as { type?: string; status?: string; reason?: string; message?: string }[]).find((c) => c.type === 'DisruptionAllowed');
+  const failed = condition?.status === 'False' && Boolean(condition.message);
+  if (failed && condition?.reason === 'SyncFailed') return `The disruption budget ${name} does not allow evicting pods currently because it failed sync: ${condition.message}`;
+  const desired = Number(s.desiredHealthy ?? 0);
+  const current = Number(s.currentHealthy ?? 0);
+  if (current <= desired) return `The disruption budget ${name} needs ${desired} healthy pods and has ${current} currently`;
+  if (failed) return `The disruption budget ${name} does not allow evicting pods currently (${condition?.reason}): ${condition?.message}`;
+  return `The disruption budget ${name} does not allow evicting pods currently`;
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
  * Runs the real probe agent code for every simulated probe pod: for each Running pod whose
- * container runs `probe-agent`, a ProbeAgent with the model's transport and the store's peers,
+ * container runs `probe-agent`, a ProbeAgent with the model's transport and the view's peers (the
+ * simulator's store, or the API of a real control plane: ProbeClusterView),
  * served through pods/proxy by the model's pod handler; stopped when the pod is deleted or starts
  * terminating (its SIGTERM), saying goodbye on the flows peers hold to it. Intervals are the
  * simulator's own (hundreds of milliseconds), so scenario tests see results quickly.
@@ -13,14 +14,19 @@ import { connectionRefused } from '../model/podProxy.js';
 import type { ReachResult } from '../model/reachability.js';
 import type { KubeObject, WatchEvent } from '../store/kubeObject.js';
 import type { ObjectStore } from '../store/objectStore.js';
+import type { ClusterBackend } from '../model/clusterBackend.js';
+import { BackendProbeView } from './backendPeerSource.js';
+import type { ProbeClusterView } from './probeClusterView.js';
 import { isProbeAgentPod, probeAgentFlags, probeContainerArgs } from './probePodSpec.js';
 import { SimTransport, type SimFlow, type SimProbeNetwork } from './simTransport.js';
-import { StorePeerSource } from './storePeerSource.js';
+import { StoreProbeView } from './storePeerSource.js';
 
 /** How fast the simulated agents run. */
 export interface SimProbeOptions {
   /** Pause between probe rounds (default 300 ms). */
   intervalMs?: number;
+  /** Peer addresses each agent probes per round (rotating); see ProbeAgentOptions. */
+  maxTargetsPerRound?: number;
   /** Probe timeout (default 250 ms; the model answers at once, so it only bounds the real code's waits). */
   timeoutMs?: number;
   /** How often open flows are checked against the model (default 50 ms). */
@@ -52,16 +58,16 @@ export class SimProbeRunner implements SimProbeNetwork {
   private stopped = false;
 
   constructor(
-    private readonly store: ObjectStore,
+    private readonly view: ProbeClusterView,
     private readonly model: NetworkModel,
     private readonly opts: SimProbeOptions = {},
+    private readonly onStop: () => void = () => {},
   ) {}
 
   /** Watches pods and serves the agents' HTTP through the model. */
   start(): this {
     this.stops.push(this.model.registerPodHandler(isProbeAgentPod, (pod, req) => Promise.resolve(this.serve(pod, req.port, req.method, req.path))));
-    this.stops.push(this.store.watch({ resource: 'pods' }, (ev) => this.onPodEvent(ev)));
-    for (const pod of this.store.list('pods').items) this.enqueue(pod);
+    this.stops.push(this.view.watchPods((ev) => this.onPodEvent(ev)));
     this.tick = setInterval(() => this.checkFlows(), this.opts.flowCheckMs ?? 50);
     return this;
   }
@@ -73,6 +79,7 @@ export class SimProbeRunner implements SimProbeNetwork {
     if (this.scheduled) clearImmediate(this.scheduled);
     for (const s of this.stops.splice(0)) s();
     for (const uid of [...this.agents.keys()]) this.stopAgent(uid);
+    this.onStop();
   }
 
   /** The agent of a running probe pod (tests and debugging). */
@@ -160,11 +167,13 @@ export class SimProbeRunner implements SimProbeNetwork {
     const agent = new ProbeAgent({
       self: { pod: name, namespace, node: String(pod.spec?.nodeName ?? ''), podIP: typeof pod.status?.podIP === 'string' ? pod.status.podIP : undefined },
       port: flags.port,
-      intervalMs: this.opts.intervalMs ?? 300,
+      // All agents share this process: rounds slow down and narrow as the cluster grows.
+      intervalMs: this.opts.intervalMs ?? Math.max(300, this.agents.size * 5),
       timeoutMs: this.opts.timeoutMs ?? 250,
+      maxTargetsPerRound: this.opts.maxTargetsPerRound ?? 24,
       maxFlows: this.opts.maxFlows,
       transport: new SimTransport({ uid, namespace, name }, this),
-      peers: new StorePeerSource(this.store, namespace, flags.service),
+      peers: this.view.peerSource(namespace, flags.service),
       log: this.opts.log ? (l) => this.opts.log!(`probe ${namespace}/${name}: ${l}`) : undefined,
     });
     const running: RunningAgent = { uid, namespace, name, port: flags.port, ips, agent, serve: agentHttpHandler(agent) };
@@ -203,5 +212,14 @@ export class SimProbeRunner implements SimProbeNetwork {
 
 /** Starts the simulated probe agents of a cluster. */
 export function startSimProbes(store: ObjectStore, model: NetworkModel, opts: SimProbeOptions = {}): SimProbeRunner {
-  return new SimProbeRunner(store, model, opts).start();
+  return new SimProbeRunner(new StoreProbeView(store), model, opts).start();
+}
+
+/**
+ * Starts the simulated probe agents of a cluster reached through a ClusterBackend (a real control
+ * plane): pods and peers come from the API; stop() also ends the view's watches.
+ */
+export async function startBackendProbes(backend: ClusterBackend, model: NetworkModel, opts: SimProbeOptions = {}): Promise<SimProbeRunner> {
+  const view = await new BackendProbeView(backend).start();
+  return new SimProbeRunner(view, model, opts, () => view.close()).start();
 }

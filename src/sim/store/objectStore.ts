@@ -145,8 +145,10 @@ export class ObjectStore {
     next.metadata.resourceVersion = String(++this.rv);
     bucket.set(key, next);
     this.emit({ type: 'MODIFIED', resource, object: cloneObject(next), oldObject: cloneObject(current) });
-    // Finalizers gone from an object already marked for deletion: it is removed now.
-    if (next.metadata.deletionTimestamp && !(next.metadata.finalizers?.length)) {
+    // Finalizers gone from an object already marked for deletion: it is removed now. A namespace
+    // also waits for its spec.finalizers (the namespace controller clears them once it is empty).
+    const specFinalizers = resource === 'namespaces' ? ((next.spec?.finalizers as unknown[] | undefined)?.length ?? 0) : 0;
+    if (next.metadata.deletionTimestamp && !(next.metadata.finalizers?.length) && specFinalizers === 0) {
       return this.remove(resource, next.metadata.namespace, name);
     }
     return cloneObject(next);

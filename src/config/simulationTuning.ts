@@ -1,0 +1,23 @@
+import { ConfigSchema, type MigrationConfig } from './configSchema.js';
+
+/**
+ * Probing and polling tuned for the in-process simulated cluster. Everything there takes
+ * milliseconds, so small clusters probe every 250 ms; but every probe agent of every node runs
+ * in this one process, and a round is O(pods²), so the interval grows with the node count to
+ * keep the API server responsive (about 20 ms per node).
+ */
+export function simulationTunedConfig(base: MigrationConfig, nodes: number): MigrationConfig {
+  const interval = Math.max(0.25, Number((nodes * 0.02).toFixed(2)));
+  return ConfigSchema.parse({
+    ...base,
+    connectivity: {
+      ...base.connectivity,
+      intervalSeconds: interval,
+      timeoutSeconds: Math.min(1, Math.max(0.2, interval / 2)),
+      failureThresholdSeconds: Math.max(1, interval * 4),
+      collectIntervalSeconds: interval,
+    },
+    drain: { ...base.drain, evictionRetrySeconds: 0.5 },
+    timeouts: { ...base.timeouts, drainSeconds: Math.min(base.timeouts.drainSeconds, 120) },
+  });
+}
