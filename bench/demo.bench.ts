@@ -44,8 +44,13 @@ if (arg > 0) {
 const sizes = (process.env.BENCH_SIZES ?? '5,50,200').split(',').map(Number);
 const rows: Record<string, number | string | boolean>[] = [];
 for (const n of sizes) {
-  const out = execFileSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--nodes', String(n)], { encoding: 'utf8', maxBuffer: 1 << 24 });
-  rows.push(JSON.parse(out.trim().split('\n').pop()!) as Record<string, number | string | boolean>);
+  try {
+    const out = execFileSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--nodes', String(n)], { encoding: 'utf8', maxBuffer: 1 << 24, stdio: ['ignore', 'pipe', 'pipe'] });
+    rows.push(JSON.parse(out.trim().split('\n').pop()!) as Record<string, number | string | boolean>);
+  } catch (e) {
+    const stderr = String((e as { stderr?: unknown }).stderr ?? '');
+    rows.push({ nodes: n, verified: false, error: (/Error: (.*)/.exec(stderr)?.[1] ?? String(e)).slice(0, 160) });
+  }
   process.stderr.write(`measured ${n} nodes\n`);
 }
 console.table(rows);

@@ -249,5 +249,9 @@ describe('drain decisions', () => {
     const web = makePod('w', { namespace: 'demo', labels: { app: 'web' } });
     expect(pdbsSelecting(web, [makePdb('web', 'demo', { app: 'web' }, 0), makePdb('other', 'demo', { app: 'db' }, 0), makePdb('web', 'prod', { app: 'web' }, 0)])).toEqual(['demo/web']);
     expect(pdbsFromMessage('demo', 'The disruption budget web-pdb needs 2 healthy pods and has 1 currently')).toEqual(['demo/web-pdb']);
+    // kube-apiserver's other wordings (eviction.go): the allowance used up with enough healthy pods, a failed sync, a new generation.
+    expect(pdbsFromMessage('demo', 'The disruption budget web does not allow evicting pods currently')).toEqual(['demo/web']);
+    expect(pdbsFromMessage('demo', 'The disruption budget web does not allow evicting pods currently because it failed sync: boom')).toEqual(['demo/web']);
+    expect(pdbsFromMessage('demo', 'The disruption budget web is still being processed by the server.')).toEqual(['demo/web']);
   });
 });

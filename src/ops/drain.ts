@@ -98,9 +98,13 @@ export function pdbsSelecting(pod: Pod, pdbs: PodDisruptionBudget[]): string[] {
     .map((b) => objectKey(b));
 }
 
-/** Budget names from the API server's cause text ("The disruption budget web needs 2 healthy pods …"). */
+/**
+ * Budget names from the API server's cause text, in each of kube-apiserver's wordings ("The
+ * disruption budget web needs 2 healthy pods …", "… web does not allow evicting pods currently …",
+ * "… web is still being processed by the server.").
+ */
 export function pdbsFromMessage(namespace: string, message: string): string[] {
-  return [...message.matchAll(/disruption budget (\S+) needs/g)].map((m) => `${namespace}/${m[1]}`);
+  return [...message.matchAll(/disruption budget (\S+) (?:needs|does not allow|is still being processed)/g)].map((m) => `${namespace}/${m[1]}`);
 }
 
 /** Per-pod bookkeeping while draining. */

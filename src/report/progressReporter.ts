@@ -63,7 +63,7 @@ export function createProgressReporter(out: NodeJS.WritableStream, level: LogLev
 function describeOps(e: OpsEvent): string {
   switch (e.type) {
     case 'evictionRetry':
-      return `eviction of ${e.pod} refused (${e.reason}): ${e.message}; retrying in ${(e.retryInMs / 1000).toFixed(0)}s`;
+      return `eviction of ${e.pod} refused (${e.reason}): ${e.message}; retrying in ${(e.retryInMs / 1000).toFixed(1)}s`;
     case 'drainWarning':
       return `drain ${e.node}: ${e.message}: ${e.pods.join(', ')}`;
     case 'podEvicting':
