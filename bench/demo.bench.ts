@@ -48,7 +48,8 @@ for (const n of sizes) {
     const out = execFileSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--nodes', String(n)], { encoding: 'utf8', maxBuffer: 1 << 24, stdio: ['ignore', 'pipe', 'pipe'] });
     rows.push(JSON.parse(out.trim().split('\n').pop()!) as Record<string, number | string | boolean>);
   } catch (e) {
-    const stderr = String((e as { stderr?: unknown }).stderr ?? '');
+    const raw = (e as { stderr?: unknown }).stderr;
+    const stderr = typeof raw === 'string' ? raw : Buffer.isBuffer(raw) ? raw.toString('utf8') : '';
     rows.push({ nodes: n, verified: false, error: (/Error: (.*)/.exec(stderr)?.[1] ?? String(e)).slice(0, 160) });
   }
   process.stderr.write(`measured ${n} nodes\n`);
