@@ -9,6 +9,7 @@ import { executePlan } from '../src/migration/planExecutor.js';
 import { createProbeGate } from '../src/migration/probeConnectivityGate.js';
 import { runMigration } from '../src/migration/runMigration.js';
 import { backendsToRun, startRealUnderTest, startSimUnderTest, type ClusterUnderTest } from '../test/support/e2eCluster.js';
+import { migrateTooEarlyPlan } from '../test/support/wrongOrderPlan.js';
 
 // The migration engine (steps 0–5, the probe gate, the outcome check) against a real control plane
 // whose nodes and probe agents the model simulates — test/migration/fullMigration.test.ts's
@@ -62,33 +63,12 @@ describe.each(BACKENDS)('the migration engine on the %s control plane', (backend
     const { client, base } = await start(3);
     await runMigration({ ...base, selection: { steps: [0, 1, 2] }, gate: () => createProbeGate(client, config) });
     expect(cluster!.model.groundTruth.violations()).toEqual([]);
-    const L = config.labels;
     // The loss is permanent (node-1's pods have no Flannel interface any more), so the checkpoint
     // need not wait the full minute for a green collection that cannot come.
     const quick = ConfigSchema.parse({ ...config, timeouts: { ...config.timeouts, connectivitySeconds: 10 } });
     const gate = createProbeGate(client, quick);
     const wrong = executePlan(
-      {
-        steps: [
-          {
-            step: 4,
-            name: 'migrate',
-            alreadyDone: false,
-            nodes: ['node-1'],
-            skippedNodes: [],
-            actions: [
-              { kind: 'drain', node: 'node-1' },
-              { kind: 'taint', node: 'node-1', key: L.cilium, value: 'cilium', effect: 'NoExecute' },
-              { kind: 'labelNode', node: 'node-1', labels: { [L['canal-cilium']]: null, [L.cilium]: 'true' } },
-              { kind: 'waitAgentOnNode', node: 'node-1', daemonSet: 'cilium-migrated' },
-              { kind: 'deletePods', node: 'node-1' },
-              { kind: 'untaint', node: 'node-1', key: L.cilium, effect: 'NoExecute' },
-              { kind: 'uncordon', node: 'node-1' },
-              { kind: 'checkConnectivity', node: 'node-1', when: 'after migrating node-1 too early' },
-            ],
-          },
-        ],
-      },
+      migrateTooEarlyPlan(config, 'node-1'),
       { ...base, config: quick, gate },
     );
     await expect(wrong).rejects.toThrow(MigrationStepError);

@@ -13,6 +13,7 @@ import { runCliProcess, startCli } from '../support/cliProcess.js';
 import { SEED_DIR } from '../support/seedProcedure.js';
 import { FAST_CONFIG, startSimWithKubeconfig } from '../support/simWithKubeconfig.js';
 import { waitFor } from '../support/waitFor.js';
+import { migrateTooEarlyPlan } from '../support/wrongOrderPlan.js';
 
 const fast = ConfigSchema.parse({
   connectivity: { intervalSeconds: 0.25, timeoutSeconds: 0.2, failureThresholdSeconds: 1, collectIntervalSeconds: 0.25 },
@@ -125,30 +126,9 @@ describe('full migrations on the simulated cluster', () => {
     const base = { client, config: fast, manifests, dryRun: false, events: () => {}, pollIntervalMs: 100, resumeCommand: 'test' };
     await runMigration({ ...base, selection: { steps: [0, 1, 2] }, gate: () => createProbeGate(client, fast) });
     expect(sim.cluster.model.groundTruth.violations()).toEqual([]);
-    const L = fast.labels;
     const gate = createProbeGate(client, fast);
     const wrong = executePlan(
-      {
-        steps: [
-          {
-            step: 4,
-            name: 'migrate',
-            alreadyDone: false,
-            nodes: ['node-1'],
-            skippedNodes: [],
-            actions: [
-              { kind: 'drain', node: 'node-1' },
-              { kind: 'taint', node: 'node-1', key: L.cilium, value: 'cilium', effect: 'NoExecute' },
-              { kind: 'labelNode', node: 'node-1', labels: { [L['canal-cilium']]: null, [L.cilium]: 'true' } },
-              { kind: 'waitAgentOnNode', node: 'node-1', daemonSet: 'cilium-migrated' },
-              { kind: 'deletePods', node: 'node-1' },
-              { kind: 'untaint', node: 'node-1', key: L.cilium, effect: 'NoExecute' },
-              { kind: 'uncordon', node: 'node-1' },
-              { kind: 'checkConnectivity', node: 'node-1', when: 'after migrating node-1 too early' },
-            ],
-          },
-        ],
-      },
+      migrateTooEarlyPlan(fast, 'node-1'),
       { ...base, gate },
     );
     await expect(wrong).rejects.toThrow(MigrationStepError);
