@@ -9,7 +9,7 @@ import { openClusterFromText } from '../src/kube/cluster.js';
 import { loadManifestBundles } from '../src/migration/manifestBundles.js';
 import { verifyMigrationOutcome } from '../src/migration/outcomeCheck.js';
 import { createProbeGate } from '../src/migration/probeConnectivityGate.js';
-import { runMigration } from '../src/migration/runMigration.js';
+import { prepareMigration, runMigration } from '../src/migration/runMigration.js';
 import { SimCluster } from '../src/sim/simCluster.js';
 
 async function measure(nodes: number): Promise<Record<string, number | string | boolean>> {
@@ -20,10 +20,11 @@ async function measure(nodes: number): Promise<Record<string, number | string | 
   const tReady = performance.now();
   const { client } = openClusterFromText(cluster.kubeconfig());
   const before = [...cluster.server.requestCounts.values()].reduce((a, b) => a + b, 0);
-  await runMigration({ client, config, selection: { steps: [0, 1, 2, 3, 4, 5] }, manifests: loadManifestBundles(config, undefined, () => {}), dryRun: false, gate: () => createProbeGate(client, config), events: () => {}, pollIntervalMs: 100, resumeCommand: 'bench' });
+  const prepared = await prepareMigration(client, config, { render: (source) => loadManifestBundles(config, undefined, source, () => {}) });
+  await runMigration({ client, config, prepared, selection: { steps: [0, 1, 2, 3, 4, 5] }, dryRun: false, gate: () => createProbeGate(client, config), events: () => {}, pollIntervalMs: 100, resumeCommand: 'bench' });
   const tDone = performance.now();
   const requests = [...cluster.server.requestCounts.values()].reduce((a, b) => a + b, 0) - before;
-  const outcome = await verifyMigrationOutcome(client, config, cluster.model.groundTruth.violations());
+  const outcome = await verifyMigrationOutcome(client, prepared, cluster.model.groundTruth.violations());
   await cluster.stop();
   return {
     nodes,

@@ -7,7 +7,7 @@ import { MigrationStepError } from '../src/migration/migrationErrors.js';
 import { verifyMigrationOutcome } from '../src/migration/outcomeCheck.js';
 import { executePlan } from '../src/migration/planExecutor.js';
 import { createProbeGate } from '../src/migration/probeConnectivityGate.js';
-import { runMigration } from '../src/migration/runMigration.js';
+import { prepareMigration, runMigration } from '../src/migration/runMigration.js';
 import { backendsToRun, startRealUnderTest, startSimUnderTest, type ClusterUnderTest } from '../test/support/e2eCluster.js';
 import { migrateTooEarlyPlan } from '../test/support/wrongOrderPlan.js';
 
@@ -42,17 +42,17 @@ describe.each(BACKENDS)('the migration engine on the %s control plane', (backend
   const start = async (nodes = 3) => {
     cluster = backend === 'real' ? await startRealUnderTest({ nodes, log }) : await startSimUnderTest({ nodes });
     client = openCluster({ kubeconfig: cluster.kubeconfigPath }).client;
-    const manifests = loadManifestBundles(config, undefined, (w) => log(`manifests: ${w}`));
+    const prepared = await prepareMigration(client, config, { render: (source) => loadManifestBundles(config, undefined, source, (w) => log(`manifests: ${w}`)) });
     const events = (e: MigrationEvent) => log(`engine: ${JSON.stringify(e)}`);
-    return { client, base: { client, config, manifests, dryRun: false, events, pollIntervalMs: 100, resumeCommand: 'test' } };
+    return { client, prepared, base: { client, config, prepared, manifests: prepared.manifests, dryRun: false, events, pollIntervalMs: 100, resumeCommand: 'test' } };
   };
 
   it('migrates 3 nodes through steps 0–5 with zero loss', async () => {
-    const { client, base } = await start(3);
+    const { client, base, prepared } = await start(3);
     const t = performance.now();
     await runMigration({ ...base, selection: { steps: [0, 1, 2, 3, 4, 5] }, gate: () => createProbeGate(client, config) });
     log(`steps 0–5: ${((performance.now() - t) / 1000).toFixed(1)} s`);
-    const outcome = await verifyMigrationOutcome(client, config, cluster!.model.groundTruth.violations());
+    const outcome = await verifyMigrationOutcome(client, prepared, cluster!.model.groundTruth.violations());
     expect(outcome.ok, outcome.summary).toBe(true);
     expect(cluster!.model.groundTruth.violations()).toEqual([]);
     const pods = (await cluster!.list('pods')).filter((p) => !p.spec?.hostNetwork);

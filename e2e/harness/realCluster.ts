@@ -8,14 +8,12 @@
  * cluster has settled. The surface mirrors SimCluster where tests need it (see
  * test/support/e2eCluster.ts for the backend-neutral interface).
  */
-import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { parseManifestDocuments } from '../../src/kube/manifestParser.js';
 import { HttpBackend } from '../../src/sim/model/httpBackend.js';
 import { NetworkModel } from '../../src/sim/model/networkModel.js';
 import { startBackendProbes, type SimProbeOptions, type SimProbeRunner } from '../../src/sim/probes/simProbeRunner.js';
 import { loadScenarioFile, parseScenario, type Scenario } from '../../src/sim/scenario/scenarioLoader.js';
+import { BUILTIN_SCENARIO, defaultClusterObjects } from '../../src/sim/simCluster.js';
 import { LIVE_SETTINGS_CONFIGMAP, LiveSettingsSchema, SettingsHolder, type SimulationSettings } from '../../src/sim/simSettings.js';
 import type { KubeObject } from '../../src/sim/store/kubeObject.js';
 import { ControlPlane, type ControlPlaneOptions, type ControlPlaneTimings } from './controlPlane.js';
@@ -54,7 +52,6 @@ export interface RealClusterTimings extends ControlPlaneTimings {
   totalSeconds: number;
 }
 
-const REPO_ROOT = resolve(import.meta.dirname, '..', '..');
 const NOT_READY_TAINTS = new Set(['node.kubernetes.io/not-ready', 'node.kubernetes.io/unreachable']);
 
 /** A running real control plane whose nodes are simulated by the node/CNI model. */
@@ -94,14 +91,15 @@ export class RealCluster {
   static async start(opts: RealClusterOptions = {}): Promise<RealCluster> {
     const t0 = performance.now();
     const log = opts.log ?? (() => {});
-    const overrides: Partial<SimulationSettings> = { ...(opts.settings ?? {}), ...(opts.nodes !== undefined ? { nodes: opts.nodes } : {}) };
+    const overrides: Partial<SimulationSettings> = { ...(opts.settings ?? {}) };
+    const scenarioOpts = { defaultNodes: opts.nodes };
     const scenario: Scenario = opts.scenarioFile
-      ? loadScenarioFile(opts.scenarioFile, overrides)
-      : parseScenario(opts.scenarioText ?? '', '<built-in scenario>', overrides);
+      ? loadScenarioFile(opts.scenarioFile, overrides, scenarioOpts)
+      : parseScenario(opts.scenarioText ?? BUILTIN_SCENARIO, opts.scenarioText !== undefined ? '<scenario text>' : '<built-in scenario>', overrides, scenarioOpts);
     const controlPlane = await ControlPlane.start({ log, ...(opts.controlPlane ?? {}) });
     const tReady = performance.now();
     const settings = new SettingsHolder(scenario.settings);
-    const nodeNames = nodeNamesOf(scenario.settings);
+    const nodeNames = scenario.settings.nodes;
     const backend = HttpBackend.fromKubeconfig(controlPlane.kubeconfigPath, { log: (l) => log(`kubelet http: ${l}`) });
     const http = KubeHttp.fromKubeconfig(controlPlane.kubeconfigPath);
     const model = new NetworkModel(backend, settings, { nodeNames, renewLeases: true, log });
@@ -109,6 +107,8 @@ export class RealCluster {
     const cluster = new RealCluster(controlPlane, backend, http, model, podNetwork, settings, scenario.settings, nodeNames, log);
     try {
       await podNetwork.start();
+      // As on the simulator: the scenario's Node objects exist before their kubelets register.
+      await cluster.applyInOrder(scenario.objects.filter((o) => o.object.kind === 'Node'));
       await model.start();
       cluster.probes = await startBackendProbes(backend, model, { log, ...opts.probes });
       for (const name of nodeNames.slice(0, scenario.settings.controlPlaneNodes)) {
@@ -117,7 +117,7 @@ export class RealCluster {
       await cluster.waitForNodesReady(opts.nodesReadyTimeoutMs ?? 90_000);
       const tNodes = performance.now();
       await cluster.watchLiveSettings();
-      const objects = [...(scenario.settings.defaultCluster ? defaultClusterObjects(scenario.settings, nodeNames.length) : []), ...scenario.objects];
+      const objects = [...(scenario.settings.defaultCluster ? defaultClusterObjects(scenario.settings, nodeNames.length) : []), ...scenario.objects.filter((o) => o.object.kind !== 'Node')];
       await cluster.applyInOrder(objects);
       await cluster.waitUntilSettled(opts.settleTimeoutMs ?? 180_000);
       const tEnd = performance.now();
@@ -271,28 +271,6 @@ export class RealCluster {
       apply(ev.type === 'DELETED' ? undefined : ev.object);
     });
   }
-}
-
-/** Node names of a scenario (same rule as SimCluster). */
-export function nodeNamesOf(s: SimulationSettings): string[] {
-  if (Array.isArray(s.nodes)) return s.nodes;
-  return Array.from({ length: s.nodes }, (_, i) => `${s.nodeNamePrefix}${i + 1}`);
-}
-
-/**
- * The built-in Canal cluster's objects, as SimCluster builds them (its defaultClusterObjects is
- * module-private in src/sim/simCluster.ts; this is a copy of the same rule — keep them in step).
- */
-export function defaultClusterObjects(s: SimulationSettings, nodeCount: number): Scenario['objects'] {
-  const out: Scenario['objects'] = [];
-  for (const file of ['canal.yaml', 'control-plane.yaml', 'sample-workload.yaml']) {
-    const path = join(REPO_ROOT, 'manifests', 'sim', file);
-    const text = readFileSync(path, 'utf8')
-      .replaceAll('__CNI_CONF_DIR__', s.cniConfDir)
-      .replaceAll('__WEB_REPLICAS__', String(Math.max(2, nodeCount)));
-    for (const d of parseManifestDocuments(text, path)) out.push({ object: d.value as unknown as KubeObject, documentIndex: d.index, source: path });
-  }
-  return out;
 }
 
 function sleep(ms: number): Promise<void> {

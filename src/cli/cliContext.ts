@@ -2,7 +2,7 @@ import { loadConfig, type LoadedConfig } from '../config/loadConfig.js';
 import type { ClusterClient } from '../kube/clusterClient.js';
 import { openCluster } from '../kube/cluster.js';
 import { loadManifestBundles } from '../migration/manifestBundles.js';
-import type { ManifestBundles } from '../migration/planExecutor.js';
+import { prepareMigration, type PreparedMigration } from '../migration/runMigration.js';
 import { UsageError } from './errors.js';
 
 /** Options every migration command shares (kubectl's conventions plus the seed's -c/-v). */
@@ -24,9 +24,9 @@ export function clusterFrom(g: GlobalOptions): ClusterClient {
   return openCluster({ kubeconfig: g.kubeconfig, context: g.context }).client;
 }
 
-/** Renders the manifests the run applies. */
-export function manifestsFrom(loaded: LoadedConfig, warn: (m: string) => void): ManifestBundles {
-  return loadManifestBundles(loaded.config, loaded.file, warn);
+/** Discovers the source, picks the strategy and renders its manifests. */
+export function prepareFrom(client: ClusterClient, loaded: LoadedConfig, strategy: string | undefined, warn: (m: string) => void): Promise<PreparedMigration> {
+  return prepareMigration(client, loaded.config, { strategy, render: (source) => loadManifestBundles(loaded.config, loaded.file, source, warn) });
 }
 
 /** -o text|json */

@@ -10,3 +10,14 @@ export class UsageError extends Error {
     this.name = 'UsageError';
   }
 }
+
+/**
+ * The command ran and printed its result, and the result is a failure (a check that found broken
+ * pairs, a rehearsal that was not verified): exit 1 with a one-line reason, no stack.
+ */
+export class FailedResultError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'FailedResultError';
+  }
+}

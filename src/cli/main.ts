@@ -5,20 +5,24 @@ import { ConfigError } from '../config/loadConfig.js';
 import { KubeconfigError } from '../kube/kubeErrors.js';
 import { ManifestError } from '../kube/manifestParser.js';
 import { MigrationStepError } from '../migration/migrationErrors.js';
+import { StrategyMismatchError } from '../migration/migrationRecord.js';
 import { UnknownNodesError } from '../migration/planBuilder.js';
+import { UnknownStrategyError } from '../migration/runMigration.js';
+import { SourceDetectionError, SourceOverrideError } from '../source/discoverSource.js';
+import { addDetectCommand } from './commands/detect.js';
 import { addDemoCommand } from './commands/demo.js';
 import { addMigrationCommands, addStepFlags, runAction } from './commands/migrationCommands.js';
 import { addCheckCommand } from './commands/check.js';
 import { addProbeAgentCommand } from './commands/probeAgent.js';
 import { addSimCommand } from './commands/simServe.js';
-import { EXIT_FAILED, EXIT_USAGE, UsageError } from './errors.js';
+import { EXIT_FAILED, EXIT_USAGE, FailedResultError, UsageError } from './errors.js';
 import type { GlobalOptions } from './cliContext.js';
-import type { StepFlags } from './stepSelection.js';
+import { hasSeedStepFlags, type StepFlags } from './stepSelection.js';
 
 /** Builds the command tree (exported for tests). */
 export function buildProgram(): Command {
   const program = new Command('cni-migration')
-    .description('Migrate a live Kubernetes cluster from Canal to Cilium node by node, with no pod-to-pod connectivity loss.')
+    .description('Migrate a live Kubernetes cluster from Canal, Calico or Flannel to Cilium node by node, with no pod-to-pod connectivity loss.')
     .version('0.1.0')
     .showHelpAfterError()
     .exitOverride()
@@ -31,11 +35,14 @@ export function buildProgram(): Command {
     .addHelpText(
       'after',
       `
-Steps (DESIGN §2): 0 preflight, 1 prepare, 2 roll, 3 priority, 4 migrate, 5 clean-up.
+Strategies (--strategy on plan, run, status, demo):
+  multus (default)  the original tool's steps: 0 preflight, 1 prepare, 2 roll, 3 priority, 4 migrate, 5 clean-up
+The source CNI (Canal, Calico, Flannel) is read from the cluster: see \`cni-migration detect\`.
 A step runs only when every earlier step is ready; finished work is skipped, so re-running resumes.
 
 Examples:
   cni-migration demo --nodes 5 --report report.md     rehearse on a simulated cluster
+  cni-migration detect                                which CNI the cluster runs, and how that was read
   cni-migration plan --steps all                      what a full migration would do
   cni-migration run --steps 0-1 --no-dry-run          preflight and prepare
   cni-migration status                                where every node stands
@@ -46,14 +53,14 @@ Exit codes: 0 done, 1 migration failed or unsafe, 2 bad usage or bad config.`,
   addStepFlags(program, true);
   program.action(async (opts) => {
     const flags = opts as StepFlags & { dryRun?: boolean };
-    const seedStep = Object.entries(flags).some(([k, v]) => k.startsWith('step') && v !== undefined && v !== false);
-    if (!seedStep) {
+    if (!hasSeedStepFlags(flags)) {
       program.outputHelp();
       return;
     }
     await runAction(program.opts() as GlobalOptions, flags, `cni-migration ${process.argv.slice(2).join(' ')}`);
   });
   addMigrationCommands(program);
+  addDetectCommand(program);
   addDemoCommand(program);
   addSimCommand(program);
   addCheckCommand(program);
@@ -72,9 +79,22 @@ export async function runCli(argv: string[]): Promise<number> {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
       return EXIT_USAGE;
     }
-    if (err instanceof UsageError || err instanceof ManifestError || err instanceof ConfigError || err instanceof KubeconfigError || err instanceof UnknownNodesError) {
+    if (
+      err instanceof UsageError ||
+      err instanceof ManifestError ||
+      err instanceof ConfigError ||
+      err instanceof KubeconfigError ||
+      err instanceof UnknownNodesError ||
+      err instanceof UnknownStrategyError ||
+      err instanceof StrategyMismatchError ||
+      err instanceof SourceOverrideError
+    ) {
       process.stderr.write(`error: ${err.message}\n`);
       return EXIT_USAGE;
+    }
+    if (err instanceof SourceDetectionError || err instanceof FailedResultError) {
+      process.stderr.write(`error: ${err.message}\n`);
+      return EXIT_FAILED;
     }
     if (err instanceof MigrationStepError) {
       process.stderr.write(`error: ${err.message}\n${err.resumeHint}\n`);

@@ -86,11 +86,26 @@ const Cilium = z.strictObject({
   tunnelPort: z.number().int().min(1).max(65535).optional(),
 });
 
+// Facts about the source CNI. Each is discovered from the cluster (src/source); a value set here
+// overrides the discovered one, with a warning where the two disagree.
 const Cni = z.strictObject({
-  /** The kubelet's CNI configuration directory on the nodes (the seed's clusters use /etc/kubernetes/cni/net.d). */
-  confDir: z.string().min(1).default('/etc/kubernetes/cni/net.d'),
-  /** The Canal DaemonSet (namespace kube-system). */
-  canalDaemonSet: z.string().min(1).default('canal'),
+  /** canal, calico or flannel; needed only when cni.daemonSet runs images the detection does not know. */
+  kind: z.enum(['canal', 'calico', 'flannel']).optional(),
+  /** The source's agent DaemonSet as namespace/name, when detection finds more than one or none. */
+  daemonSet: z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?\/[a-z0-9]([-.a-z0-9]*[a-z0-9])?$/, 'must be namespace/name, e.g. kube-system/canal')
+    .optional(),
+  /** Older name of cni.daemonSet for a DaemonSet in kube-system. */
+  canalDaemonSet: z.string().min(1).optional(),
+  /** The kubelet's CNI configuration directory on the nodes. */
+  confDir: z.string().min(1).optional(),
+  /** The source's CNI configuration file in confDir, e.g. 10-canal.conflist. */
+  confFile: z.string().min(1).optional(),
+  /** The CNI network name in that file, e.g. k8s-pod-network. */
+  networkName: z.string().min(1).optional(),
+  /** The source's pod CIDR. */
+  podCIDR: z.string().min(1).optional(),
 });
 
 /** The configuration file's schema. */

@@ -10,7 +10,9 @@ import type {
   DeleteOptions,
   DeleteOutcome,
   EvictionResult,
+  KindRef,
   MergePatch,
+  ObjectQuery,
   PodQuery,
   ProxyGetOptions,
   ProxyResponse,
@@ -18,7 +20,7 @@ import type {
 } from './clusterClient.js';
 import { HttpTransport, type RawRequest } from './httpTransport.js';
 import { allowPlainHttp, describeTarget, loadKubeconfig, loadKubeconfigText, type KubeconfigEnvironment, type KubeconfigFlags, type LoadedKubeconfig } from './kubeconfig.js';
-import { isNotFound, KubeApiError } from './kubeErrors.js';
+import { isNotFound, KubeApiError, NoKindMatchError } from './kubeErrors.js';
 import type { CustomResourceDefinition, KubeObject, Node, ObjectRef, Pod, PodDisruptionBudget, WorkloadKind, WorkloadKinds } from './kubeTypes.js';
 import { ResourceResolver } from './resourceResolver.js';
 
@@ -160,6 +162,29 @@ export class KubeCluster implements ClusterClient {
   async getObject(ref: ObjectRef): Promise<KubeObject> {
     const { path } = await this.resolver.objectPath(ref, this.defaultNamespace);
     return this.http.json<KubeObject>({ method: 'GET', path });
+  }
+
+  async listObjects(kind: KindRef, query: ObjectQuery = {}): Promise<KubeObject[]> {
+    const r = await this.resolver.resolve(kind.apiVersion, kind.kind);
+    const ns = r.namespaced && query.namespace ? `/namespaces/${enc(query.namespace)}` : '';
+    const items = await this.listAll<KubeObject>(`${r.groupVersionPath}${ns}/${r.plural}`, { labelSelector: query.labelSelector, fieldSelector: query.fieldSelector });
+    // The API server leaves apiVersion/kind off list items; callers keep them with the objects.
+    return items.map((o) => ({ ...o, apiVersion: o.apiVersion ?? kind.apiVersion, kind: o.kind ?? kind.kind }));
+  }
+
+  async patchObject(ref: ObjectRef, patch: WorkloadPatch): Promise<KubeObject> {
+    const { path } = await this.resolver.objectPath(ref, this.defaultNamespace);
+    return this.patch<KubeObject>(path, PATCH_CONTENT_TYPES[patch.type], patch.body);
+  }
+
+  async servesKind(kind: KindRef): Promise<boolean> {
+    try {
+      await this.resolver.resolve(kind.apiVersion, kind.kind);
+      return true;
+    } catch (e) {
+      if (e instanceof NoKindMatchError) return false;
+      throw e;
+    }
   }
 
   async deleteObject(ref: ObjectRef, opts: DeleteOptions = {}): Promise<DeleteOutcome> {

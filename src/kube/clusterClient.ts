@@ -32,6 +32,19 @@ export type WorkloadPatch =
   | { type: 'strategic'; body: MergePatch }
   | { type: 'json'; body: JsonPatchOperation[] };
 
+/** A kind, as apiVersion + kind (resolved to a resource through discovery). */
+export interface KindRef {
+  apiVersion: string;
+  kind: string;
+}
+
+/** Which objects to list; all namespaces when `namespace` is omitted. */
+export interface ObjectQuery {
+  namespace?: string | undefined;
+  labelSelector?: string | undefined;
+  fieldSelector?: string | undefined;
+}
+
 /** Which pods to list; all namespaces when `namespace` is omitted. */
 export interface PodQuery {
   namespace?: string | undefined;
@@ -110,6 +123,12 @@ export interface ClusterClient {
   applyObject(obj: KubeObject): Promise<KubeObject>;
   /** Reads any object (kind resolved by discovery). */
   getObject(ref: ObjectRef): Promise<KubeObject>;
+  /** Lists objects of any kind (all pages); NoKindMatchError when the server does not serve the kind. */
+  listObjects(kind: KindRef, query?: ObjectQuery): Promise<KubeObject[]>;
+  /** Patches any object (kind resolved by discovery); strategic merge only for built-in kinds. */
+  patchObject(ref: ObjectRef, patch: WorkloadPatch): Promise<KubeObject>;
+  /** Whether the server serves the kind now (discovery, refreshed on a miss). */
+  servesKind(kind: KindRef): Promise<boolean>;
   deleteObject(ref: ObjectRef, opts?: DeleteOptions): Promise<DeleteOutcome>;
   getCustomResourceDefinition(name: string): Promise<CustomResourceDefinition>;
 

@@ -5,6 +5,7 @@ import { waitFor } from '../../test/support/waitFor.js';
 import { ConfigSchema, type MigrationConfig } from '../config/configSchema.js';
 import { SimCluster } from '../sim/simCluster.js';
 import type { KubeObject } from '../sim/store/kubeObject.js';
+import { seedCanalSource } from '../source/testing/sourceFixtures.js';
 import { renderBundledManifests, type ManifestObject } from './renderManifests.js';
 
 // The seed's procedure performed by hand through the simulated cluster's REST API (as
@@ -60,9 +61,9 @@ class BundledProcedure {
 
   /** Step 1. */
   async prepare(): Promise<void> {
-    const { cilium, multus } = renderBundledManifests(this.config);
+    const { cilium, multus } = renderBundledManifests(this.config, seedCanalSource());
     for (const n of this.nodes()) await this.labelNode(n, { [this.l['canal-cilium']]: this.l.value, [this.l['cni-priority-canal']]: this.l.value });
-    await this.http.mergePatch(`/apis/apps/v1/namespaces/kube-system/daemonsets/${this.config.cni.canalDaemonSet}`, {
+    await this.http.mergePatch(`/apis/apps/v1/namespaces/kube-system/daemonsets/canal`, {
       spec: { template: { spec: { nodeSelector: { [this.l['canal-cilium']]: this.l.value } } } },
     });
     await this.apply(cilium);

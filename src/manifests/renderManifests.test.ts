@@ -6,6 +6,7 @@ import { stringify } from 'yaml';
 import { ConfigSchema, type MigrationConfig } from '../config/configSchema.js';
 import { ConfigError } from '../config/loadConfig.js';
 import { ManifestError, parseManifestDocuments } from '../kube/manifestParser.js';
+import { seedCanalSource } from '../source/testing/sourceFixtures.js';
 import {
   bundledManifestPath,
   fillPlaceholders,
@@ -18,6 +19,11 @@ import {
 } from './renderManifests.js';
 
 const config = (raw: unknown = {}): MigrationConfig => ConfigSchema.parse(raw);
+/** The seed's Canal, or (for CUSTOM) one whose kubelets read the CRI default directory. */
+const SEED = seedCanalSource();
+const CRI_DEFAULT = seedCanalSource({ confDir: { value: '/etc/cni/net.d', from: 'test' } });
+const sourceFor = (raw: unknown) => (raw === CUSTOM ? CRI_DEFAULT : SEED);
+const render = (c: MigrationConfig, raw: unknown = {}) => renderBundledManifests(c, sourceFor(raw));
 
 const CUSTOM = {
   labels: {
@@ -31,7 +37,6 @@ const CUSTOM = {
   },
   images: { registryMirror: 'mirror.local:5000/proxy' },
   cilium: { podCIDR: '10.50.0.0/16' },
-  cni: { confDir: '/etc/cni/net.d' },
 };
 
 const find = (objects: ManifestObject[], kind: string, name: string): any => {
@@ -51,7 +56,7 @@ describe('renderBundledManifests', () => {
   });
 
   it("renders the seed's topology with every placeholder filled", () => {
-    const { cilium, multus } = renderBundledManifests(config());
+    const { cilium, multus } = render(config(), {});
     expect(placeholdersIn([...cilium, ...multus])).toEqual([]);
     expect(cilium.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(
       expect.arrayContaining(['ConfigMap/cilium-config', 'DaemonSet/cilium', 'DaemonSet/cilium-migrated', 'Deployment/cilium-operator', 'ClusterRole/cilium', 'ClusterRole/cilium-operator']),
@@ -66,7 +71,7 @@ describe('renderBundledManifests', () => {
   });
 
   it('configures Cilium for the migration: GENEVE, its own pool, never exclusive', () => {
-    const data = find(renderBundledManifests(config()).cilium, 'ConfigMap', 'cilium-config').data;
+    const data = find(render(config(), {}).cilium, 'ConfigMap', 'cilium-config').data;
     expect(data).toMatchObject({
       'routing-mode': 'tunnel',
       'tunnel-protocol': 'geneve',
@@ -83,7 +88,7 @@ describe('renderBundledManifests', () => {
   });
 
   it('makes the first Cilium write 99-cilium.conflist and cilium-migrated 00-cilium.conflist', () => {
-    const { cilium } = renderBundledManifests(config());
+    const { cilium } = render(config(), {});
     const args = (name: string) => podSpec(cilium, name).containers[0].args as string[];
     expect(args('cilium')).toContain('--write-cni-conf-when-ready=/host/etc/cni/net.d/99-cilium.conflist');
     expect(args('cilium-migrated')).toContain('--write-cni-conf-when-ready=/host/etc/cni/net.d/00-cilium.conflist');
@@ -94,7 +99,7 @@ describe('renderBundledManifests', () => {
 
   it('puts the label keys and value, images and defaults where the seed had them', () => {
     const c = config();
-    const { cilium, multus } = renderBundledManifests(c);
+    const { cilium, multus } = render(c);
     expect(podSpec(cilium, 'cilium').nodeSelector).toEqual({ 'kubernetes.io/os': 'linux', 'node-role.kubernetes.io/canal-cilium': 'true' });
     expect(podSpec(cilium, 'cilium-migrated').nodeSelector).toEqual({ 'kubernetes.io/os': 'linux', 'node-role.kubernetes.io/cilium': 'true' });
     expect(podSpec(multus, 'kube-multus-canal').nodeSelector).toEqual({ 'kubernetes.io/os': 'linux', 'node-role.kubernetes.io/priority-canal': 'true' });
@@ -104,7 +109,7 @@ describe('renderBundledManifests', () => {
   });
 
   it('substitutes custom label keys and value, the registry mirror, pod CIDR and CNI directory', () => {
-    const { cilium, multus } = renderBundledManifests(config(CUSTOM));
+    const { cilium, multus } = render(config(CUSTOM), CUSTOM);
     const all = [...cilium, ...multus];
     expect(placeholdersIn(all)).toEqual([]);
     expect(podSpec(cilium, 'cilium').nodeSelector['example.com/canal-cilium']).toBe('yes');
@@ -122,7 +127,7 @@ describe('renderBundledManifests', () => {
   });
 
   it('writes Multus configs that are valid JSON with the seed networks', () => {
-    const data = multusData(renderBundledManifests(config()).multus);
+    const data = multusData(render(config(), {}).multus);
     const canal = JSON.parse(data['canal-primary.conflist']!);
     const cil = JSON.parse(data['cilium-primary.conflist']!);
     const flannel = JSON.parse(data['flannel.conflist']!);
@@ -133,7 +138,7 @@ describe('renderBundledManifests', () => {
   });
 
   it('points each Multus at its own config file and keeps it off NoExecute-tainted nodes', () => {
-    const { multus } = renderBundledManifests(config());
+    const { multus } = render(config(), {});
     for (const [ds, key] of [
       ['kube-multus-canal', 'canal-primary.conflist'],
       ['kube-multus-cilium', 'cilium-primary.conflist'],
@@ -149,13 +154,13 @@ describe('renderBundledManifests', () => {
   });
 
   it('picks a VXLAN port other than Flannel’s and honours an explicit one', () => {
-    const port = (raw: unknown) => find(renderBundledManifests(config(raw)).cilium, 'ConfigMap', 'cilium-config').data['tunnel-port'];
+    const port = (raw: unknown) => find(render(config(raw), raw).cilium, 'ConfigMap', 'cilium-config').data['tunnel-port'];
     expect(port({ cilium: { tunnelProtocol: 'vxlan' } })).toBe('8473');
     expect(port({ cilium: { tunnelPort: 7000 } })).toBe('7000');
   });
 
   it('produces valid YAML: the rendered objects survive a YAML 1.1 round trip', () => {
-    const { cilium, multus } = renderBundledManifests(config(CUSTOM));
+    const { cilium, multus } = render(config(CUSTOM), CUSTOM);
     const text = [...cilium, ...multus].map((o) => stringify(o, { version: '1.1' })).join('---\n');
     expect(parseManifestDocuments(text, 'round-trip').map((d) => d.value)).toEqual([...cilium, ...multus]);
   });
@@ -167,14 +172,56 @@ describe('renderBundledManifests', () => {
     [{ cilium: { podCIDR: '10.1.2.0/24' } }, 'cilium.podCIDR'],
     [{ cilium: { podCIDR: 'fd00::/64' } }, 'cilium.podCIDR'],
     [{ cilium: { tunnelProtocol: 'vxlan', tunnelPort: 8472 } }, 'cilium.tunnelPort'],
-    [{ cni: { confDir: 'etc/cni' } }, 'cni.confDir'],
-    [{ cni: { confDir: '/etc/my cni' } }, 'cni.confDir'],
+    [{ cilium: { podCIDR: '10.244.128.0/17' } }, 'cilium.podCIDR'],
+    [{ cilium: { podCIDR: '10.0.0.0/8' } }, 'cilium.podCIDR'],
     [{ images: { cilium: 'quay.io/cilium/cilium:v1 "x"' } }, 'images.cilium'],
     [{ images: { registryMirror: 'https://mirror' } }, 'images.registryMirror'],
   ])('rejects %j naming %s', (raw, keyPath) => {
-    const run = () => renderBundledManifests(config(raw));
+    const run = () => render(config(raw), raw);
     expect(run).toThrow(ConfigError);
     expect(run).toThrow(new RegExp(`${keyPath.replace('.', '\\.')}: `));
+  });
+});
+
+describe('rendering from the discovered source', () => {
+  const calico = seedCanalSource({
+    kind: 'calico',
+    daemonSet: { namespace: 'kube-system', name: 'calico-node' },
+    confDir: { value: '/etc/cni/net.d', from: 'test' },
+    confFile: { value: '10-calico.conflist', from: 'test' },
+    podCIDRs: { value: ['192.168.0.0/16'], from: 'test' },
+    overlay: { value: { type: 'vxlan', port: 4789, vni: 4096, crossSubnet: false }, from: 'IPPool default-ipv4-ippool' },
+  });
+  const flannel = seedCanalSource({ kind: 'flannel', daemonSet: { namespace: 'kube-flannel', name: 'kube-flannel-ds' }, confDir: { value: '/etc/cni/net.d', from: 'test' }, confFile: { value: '10-flannel.conflist', from: 'test' }, networkName: { value: 'cbr0', from: 'test' } });
+
+  it('attaches a Calico source by its own network name and file, without the Canal-only flannel network', () => {
+    const { multus } = renderBundledManifests(config(), calico);
+    const data = multusData(multus);
+    expect(JSON.parse(data['canal-primary.conflist']!).plugins[0]).toMatchObject({ clusterNetwork: 'k8s-pod-network', defaultNetworks: ['cilium'], confDir: '/etc/cni/net.d' });
+    expect(JSON.parse(data['cilium-primary.conflist']!).plugins[0]).toMatchObject({ clusterNetwork: 'cilium', defaultNetworks: ['k8s-pod-network'] });
+    expect(data['ensure-sbr.sh']).toContain('"$dir/10-calico.conflist"');
+    const spec = podSpec(multus, 'kube-multus-cilium');
+    expect(spec.initContainers.map((c: any) => c.name)).toEqual(['install-cni-plugins']);
+    expect(spec.volumes.map((v: any) => v.name)).not.toContain('flannel-conf');
+  });
+
+  it("attaches a Flannel source as cbr0 from its 10-flannel.conflist", () => {
+    const data = multusData(renderBundledManifests(config(), flannel).multus);
+    expect(JSON.parse(data['canal-primary.conflist']!).plugins[0].clusterNetwork).toBe('cbr0');
+    expect(JSON.parse(data['cilium-primary.conflist']!).plugins[0].defaultNetworks).toEqual(['cbr0']);
+    expect(data['ensure-sbr.sh']).toContain('"$dir/10-flannel.conflist"');
+  });
+
+  it("refuses Cilium on the source overlay's UDP port, naming where that port was read", () => {
+    const run = () => renderBundledManifests(config({ cilium: { tunnelProtocol: 'vxlan', tunnelPort: 4789 } }), calico);
+    expect(run).toThrow(ConfigError);
+    expect(run).toThrow(/cilium\.tunnelPort: UDP 4789 is the calico overlay's port \(VXLAN, UDP 4789, VNI 4096, IPPool default-ipv4-ippool\)/);
+    // The same port is fine against a source that does not use it.
+    expect(() => renderBundledManifests(config({ cilium: { tunnelProtocol: 'vxlan', tunnelPort: 4789 } }), SEED)).not.toThrow();
+  });
+
+  it("refuses a Cilium pool overlapping the source's pod CIDR", () => {
+    expect(() => renderBundledManifests(config({ cilium: { podCIDR: '192.168.128.0/17' } }), calico)).toThrow(/cilium\.podCIDR: 192\.168\.128\.0\/17 overlaps the calico pod CIDR 192\.168\.0\.0\/16/);
   });
 });
 
@@ -208,7 +255,7 @@ describe('loadUserManifests and loadMigrationManifests', () => {
     const d = tmp();
     writeFileSync(join(d, 'cilium.yaml'), readFileSync(bundledManifestPath('cilium'), 'utf8'));
     const c = config(CUSTOM);
-    expect(loadUserManifests('cilium.yaml', { config: c, baseDir: d })).toEqual(renderBundledManifests(c).cilium);
+    expect(loadUserManifests('cilium.yaml', { config: c, source: CRI_DEFAULT, baseDir: d })).toEqual(render(c, CUSTOM).cilium);
   });
 
   it('refuses a bundled placeholder it cannot fill, but keeps foreign __X__ strings as content', () => {
@@ -216,7 +263,7 @@ describe('loadUserManifests and loadMigrationManifests', () => {
     writeFileSync(join(d, 'own.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x, namespace: kube-system}\ndata: {cni: "{\\"mtu\\": __CNI_MTU__}", dir: __CNI_CONF_DIR__}\n');
     expect(() => loadUserManifests(join(d, 'own.yaml'))).toThrow(ManifestError);
     expect(() => loadUserManifests(join(d, 'own.yaml'))).toThrow(/__CNI_CONF_DIR__ left unfilled/);
-    const [cm] = loadUserManifests(join(d, 'own.yaml'), { config: config() });
+    const [cm] = loadUserManifests(join(d, 'own.yaml'), { config: config(), source: SEED });
     expect(cm!.data).toEqual({ cni: '{"mtu": __CNI_MTU__}', dir: '/etc/kubernetes/cni/net.d' });
   });
 
@@ -224,7 +271,7 @@ describe('loadUserManifests and loadMigrationManifests', () => {
     const d = tmp();
     writeFileSync(join(d, 'mine.yaml'), 'apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: mine, namespace: kube-system}\n');
     // A pod CIDR the bundled templates would refuse does not matter to a file that does not use it.
-    expect(loadUserManifests(join(d, 'mine.yaml'), { config: config({ cilium: { podCIDR: '10.1.2.0/24' } }) })).toHaveLength(1);
+    expect(loadUserManifests(join(d, 'mine.yaml'), { config: config({ cilium: { podCIDR: '10.1.2.0/24' } }), source: SEED })).toHaveLength(1);
   });
 
   it('reports a missing file and an object without kind', () => {
@@ -238,9 +285,9 @@ describe('loadUserManifests and loadMigrationManifests', () => {
     const d = tmp();
     writeFileSync(join(d, 'my-cilium.yaml'), 'apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: mine, namespace: kube-system}\n');
     const c = config({ paths: { cilium: './my-cilium.yaml' } });
-    const loaded = loadMigrationManifests(c, { baseDir: d });
+    const loaded = loadMigrationManifests(c, SEED, { baseDir: d });
     expect(loaded.cilium.map((o) => o.metadata.name)).toEqual(['mine']);
     expect(loaded.sources).toEqual({ cilium: join(d, 'my-cilium.yaml'), multus: 'bundled' });
-    expect(loaded.multus).toEqual(renderBundledManifests(c).multus);
+    expect(loaded.multus).toEqual(render(c).multus);
   });
 });

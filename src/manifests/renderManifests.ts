@@ -5,11 +5,14 @@ import type { MigrationConfig } from '../config/configSchema.js';
 import { ConfigError } from '../config/loadConfig.js';
 import { ManifestError, parseManifestDocuments } from '../kube/manifestParser.js';
 import type { KubeObject } from '../kube/kubeTypes.js';
+import { cidrsOverlap, formatCidr, parseCidr } from '../net/ipv4.js';
+import { describeOverlay, overlayUdpPorts, type SourceDescription } from '../source/sourceTypes.js';
 import { mirrorImage } from './imageReference.js';
 
 // The Cilium and Multus manifests the migration applies at prepare (DESIGN §2): the bundled
-// templates under manifests/ with the configuration's images, node labels, pod CIDR, overlay and
-// CNI directory filled in, or the user's own files (config paths.cilium / paths.multus).
+// templates under manifests/ with the configuration's images, node labels, pod CIDR and overlay,
+// and the discovered source's CNI directory, file and network names filled in, or the user's own
+// files (config paths.cilium / paths.multus).
 // Placeholders are filled in the parsed objects, not in the text, so no value can change the YAML.
 
 /** A manifest object ready to apply: apiVersion and kind are always set. */
@@ -34,7 +37,6 @@ export function bundledManifestPath(bundle: ManifestBundle): string {
 
 /** Cilium's default port per tunnel protocol; VXLAN moves off 8472, which Flannel's VXLAN holds. */
 const DEFAULT_TUNNEL_PORTS: Readonly<Record<MigrationConfig['cilium']['tunnelProtocol'], number>> = { geneve: 6081, vxlan: 8473 };
-const FLANNEL_VXLAN_PORT = 8472;
 /** Each node's share of Cilium's pool. */
 const NODE_MASK_SIZE = 24;
 
@@ -54,16 +56,24 @@ export const PLACEHOLDER_NAMES = [
   'CILIUM_TUNNEL_PROTOCOL',
   'CILIUM_TUNNEL_PORT',
   'CNI_CONF_DIR',
+  'SOURCE_NETWORK',
+  'SOURCE_SECONDARY_NETWORK',
+  'SOURCE_CONF_FILE',
 ] as const;
 
 /** A placeholder name. */
 export type PlaceholderName = (typeof PLACEHOLDER_NAMES)[number];
 
+/** The network Multus attaches beside Cilium once Cilium is primary: flannel's own (99-flannel.conflist) for Canal, else the source's. */
+export function secondaryNetworkOf(source: SourceDescription): string {
+  return source.kind === 'canal' ? 'cbr0' : source.networkName.value;
+}
+
 /**
- * The value of every placeholder for a configuration. Checks the values it uses (they end up in
- * label selectors, JSON and a shell script) and throws ConfigError naming the key.
+ * The value of every placeholder for a configuration and a source. Checks the values it uses
+ * (they end up in label selectors, JSON and a shell script) and throws ConfigError naming the key.
  */
-export function placeholderValues(config: MigrationConfig, configFile = 'configuration'): Readonly<Record<PlaceholderName, string>> {
+export function placeholderValues(config: MigrationConfig, source: SourceDescription, configFile = 'configuration'): Readonly<Record<PlaceholderName, string>> {
   const fail = (keyPath: string, detail: string) => new ConfigError(configFile, keyPath, detail);
   const mirror = config.images.registryMirror;
   if (mirror !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._:-]*(\/[A-Za-z0-9._-]+)*\/?$/.test(mirror)) throw fail('images.registryMirror', `"${mirror}" is not a registry host (e.g. registry.local:5000 or registry.local/mirror)`);
@@ -78,16 +88,28 @@ export function placeholderValues(config: MigrationConfig, configFile = 'configu
     return k;
   };
   if (!isLabelValue(config.labels.value)) throw fail('labels.value', `"${config.labels.value}" is not a valid label value (at most 63 of [A-Za-z0-9-_.], alphanumeric at both ends)`);
-  const cidr = parseIpv4Cidr(config.cilium.podCIDR);
+  const parsed = parseCidr(config.cilium.podCIDR);
+  const cidr = parsed ? { canonical: formatCidr(parsed), prefix: parsed.prefix } : undefined;
   if (!cidr) throw fail('cilium.podCIDR', `"${config.cilium.podCIDR}" is not an IPv4 CIDR such as 172.29.0.0/16`);
   if (cidr.canonical !== config.cilium.podCIDR.trim()) throw fail('cilium.podCIDR', `"${config.cilium.podCIDR}" has host bits set; did you mean ${cidr.canonical}?`);
   if (cidr.prefix >= NODE_MASK_SIZE) throw fail('cilium.podCIDR', `${cidr.canonical} is too small: each node gets a /${NODE_MASK_SIZE} of it, so use a /${NODE_MASK_SIZE - 1} or larger`);
+  const own = parsed!;
+  for (const sourceCidr of source.podCIDRs.value) {
+    const other = parseCidr(sourceCidr);
+    if (other && cidrsOverlap(own, other)) throw fail('cilium.podCIDR', `${cidr.canonical} overlaps the ${source.kind} pod CIDR ${formatCidr(other)} (${source.podCIDRs.from}): Cilium's pool must be a range of its own`);
+  }
   const protocol = config.cilium.tunnelProtocol;
   const port = config.cilium.tunnelPort ?? DEFAULT_TUNNEL_PORTS[protocol];
-  if (port === FLANNEL_VXLAN_PORT) throw fail('cilium.tunnelPort', `${port} is Flannel's VXLAN port: Cilium's overlay must use another one (GENEVE uses 6081)`);
-  const confDir = config.cni.confDir;
+  if (overlayUdpPorts(source.overlay.value).includes(port)) {
+    throw fail(config.cilium.tunnelPort !== undefined ? 'cilium.tunnelPort' : 'cilium.tunnelProtocol', `UDP ${port} is the ${source.kind} overlay's port (${describeOverlay(source.overlay.value)}, ${source.overlay.from}): two overlays cannot share a UDP port; use GENEVE (6081) or another cilium.tunnelPort`);
+  }
+  const confDir = source.confDir.value;
   // It lands in JSON strings and a shell script: keep to plain path characters.
-  if (!/^\/[A-Za-z0-9._\-/]*$/.test(confDir)) throw fail('cni.confDir', `"${confDir}" must be an absolute path of letters, digits and . _ - /`);
+  if (!/^\/[A-Za-z0-9._\-/]*$/.test(confDir)) throw fail('cni.confDir', `"${confDir}" (${source.confDir.from}) must be an absolute path of letters, digits and . _ - /`);
+  const plainName = (key: string, v: string) => {
+    if (!/^[A-Za-z0-9._-]+$/.test(v)) throw fail(key, `"${v}" must be letters, digits and . _ -`);
+    return v;
+  };
   return {
     CILIUM_IMAGE: image('cilium'),
     CILIUM_OPERATOR_IMAGE: image('ciliumOperator'),
@@ -103,13 +125,35 @@ export function placeholderValues(config: MigrationConfig, configFile = 'configu
     CILIUM_TUNNEL_PROTOCOL: protocol,
     CILIUM_TUNNEL_PORT: String(port),
     CNI_CONF_DIR: confDir.length > 1 ? confDir.replace(/\/+$/, '') : confDir,
+    SOURCE_NETWORK: plainName('cni.networkName', source.networkName.value),
+    SOURCE_SECONDARY_NETWORK: plainName('cni.networkName', secondaryNetworkOf(source)),
+    SOURCE_CONF_FILE: plainName('cni.confFile', source.confFile.value),
   };
 }
 
-/** Renders both bundled templates for a configuration. */
-export function renderBundledManifests(config: MigrationConfig, opts: { configFile?: string } = {}): BundledManifests {
-  const values = placeholderValues(config, opts.configFile);
-  return { cilium: renderTemplate(bundledManifestPath('cilium'), values), multus: renderTemplate(bundledManifestPath('multus'), values) };
+/**
+ * Fits the rendered Multus bundle to the source: only Canal needs the extra flannel network
+ * (99-flannel.conflist, flannel's plugin on Canal's flanneld); Calico and Flannel sources are
+ * attached beside Cilium through their own configuration file, which Multus finds by name.
+ */
+export function fitMultusToSource(objects: ManifestObject[], source: SourceDescription): ManifestObject[] {
+  if (source.kind === 'canal') return objects;
+  return objects.map((o) => {
+    if (o.kind !== 'DaemonSet') return o;
+    const spec = (o as { spec?: { template?: { spec?: { initContainers?: { name: string }[]; volumes?: { name: string }[] } } } }).spec?.template?.spec;
+    if (!spec?.initContainers?.some((c) => c.name === 'install-flannel-conf')) return o;
+    const copy = structuredClone(o);
+    const s = (copy as typeof o & { spec: { template: { spec: { initContainers: { name: string }[]; volumes?: { name: string }[] } } } }).spec.template.spec;
+    s.initContainers = s.initContainers.filter((c) => c.name !== 'install-flannel-conf');
+    s.volumes = (s.volumes ?? []).filter((v) => v.name !== 'flannel-conf');
+    return copy;
+  });
+}
+
+/** Renders both bundled templates for a configuration and a source. */
+export function renderBundledManifests(config: MigrationConfig, source: SourceDescription, opts: { configFile?: string } = {}): BundledManifests {
+  const values = placeholderValues(config, source, opts.configFile);
+  return { cilium: renderTemplate(bundledManifestPath('cilium'), values), multus: fitMultusToSource(renderTemplate(bundledManifestPath('multus'), values), source) };
 }
 
 /** Parses a template file and fills its placeholders; any placeholder left unfilled is an error. */
@@ -128,7 +172,7 @@ export function renderTemplate(file: string, values: Readonly<Record<string, str
  * are filled as for them, so a copy of a bundled template can be used; without one, a bundled
  * placeholder left in the file is an error.
  */
-export function loadUserManifests(path: string, opts: { config?: MigrationConfig; configFile?: string; baseDir?: string } = {}): ManifestObject[] {
+export function loadUserManifests(path: string, opts: { config?: MigrationConfig; source?: SourceDescription; configFile?: string; baseDir?: string } = {}): ManifestObject[] {
   const file = isAbsolute(path) ? path : resolve(opts.baseDir ?? process.cwd(), path);
   const known = new Set<string>(PLACEHOLDER_NAMES);
   let values: Readonly<Record<string, string>> | undefined;
@@ -136,24 +180,24 @@ export function loadUserManifests(path: string, opts: { config?: MigrationConfig
     // Only this project's names count: other "__X__" strings (Calico's CNI templates…) are content.
     const wanted = placeholdersIn(value).filter((p) => known.has(p));
     if (!wanted.length) return value;
-    if (!opts.config) throw new ManifestError(file, index, `placeholder ${wanted.map((p) => `__${p}__`).join(', ')} left unfilled`);
+    if (!opts.config || !opts.source) throw new ManifestError(file, index, `placeholder ${wanted.map((p) => `__${p}__`).join(', ')} left unfilled`);
     // Checked only when needed: a file without placeholders does not depend on these settings.
-    values ??= placeholderValues(opts.config, opts.configFile);
+    values ??= placeholderValues(opts.config, opts.source, opts.configFile);
     return fillPlaceholders(value, values);
   });
 }
 
 /** The manifests prepare applies: the user's files where paths.* names them, else the bundled ones. */
-export function loadMigrationManifests(config: MigrationConfig, opts: { configFile?: string; baseDir?: string } = {}): BundledManifests & { sources: Record<ManifestBundle, string> } {
+export function loadMigrationManifests(config: MigrationConfig, source: SourceDescription, opts: { configFile?: string; baseDir?: string } = {}): BundledManifests & { sources: Record<ManifestBundle, string> } {
   const load = (bundle: ManifestBundle): { objects: ManifestObject[]; source: string } => {
     const own = config.paths[bundle];
-    if (own === undefined) return { objects: renderTemplate(bundledManifestPath(bundle), placeholderValues(config, opts.configFile)), source: 'bundled' };
+    if (own === undefined) return { objects: renderTemplate(bundledManifestPath(bundle), placeholderValues(config, source, opts.configFile)), source: 'bundled' };
     const file = isAbsolute(own) ? own : resolve(opts.baseDir ?? process.cwd(), own);
-    return { objects: loadUserManifests(file, { config, configFile: opts.configFile }), source: file };
+    return { objects: loadUserManifests(file, { config, source, configFile: opts.configFile }), source: file };
   };
   const cilium = load('cilium');
   const multus = load('multus');
-  return { cilium: cilium.objects, multus: multus.objects, sources: { cilium: cilium.source, multus: multus.source } };
+  return { cilium: cilium.objects, multus: fitMultusToSource(multus.objects, source), sources: { cilium: cilium.source, multus: multus.source } };
 }
 
 function readManifestObjects(file: string, transform: (value: unknown, index: number) => unknown): ManifestObject[] {
@@ -219,18 +263,4 @@ export function isLabelKey(key: string): boolean {
 /** Kubernetes label value syntax (empty allowed). */
 export function isLabelValue(value: string): boolean {
   return value === '' || LABEL_NAME.test(value);
-}
-
-/** An IPv4 CIDR with its canonical text; undefined when malformed. */
-function parseIpv4Cidr(text: string): { canonical: string; prefix: number } | undefined {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(text.trim());
-  if (!m) return undefined;
-  const octets = m.slice(1, 5).map(Number);
-  const prefix = Number(m[5]);
-  if (octets.some((o) => o > 255) || prefix > 32) return undefined;
-  const addr = octets.reduce((a, o) => a * 256 + o, 0);
-  const size = 2 ** (32 - prefix);
-  const base = addr - (addr % size);
-  const canonical = `${[24, 16, 8, 0].map((s) => Math.floor(base / 2 ** s) % 256).join('.')}/${prefix}`;
-  return { canonical, prefix };
 }

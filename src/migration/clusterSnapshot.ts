@@ -1,6 +1,8 @@
 import type { ClusterClient } from '../kube/clusterClient.js';
-import { isNotFound } from '../kube/kubeErrors.js';
-import type { MigrationConfig } from '../config/configSchema.js';
+import { isNotFound, NoKindMatchError } from '../kube/kubeErrors.js';
+import type { ObjectRef } from '../kube/kubeTypes.js';
+import { daemonSetRolloutStatus } from '../ops/rollout.js';
+import { sameRef } from './objectRefs.js';
 
 /** A node as the planner sees it. */
 export interface NodeSnapshot {
@@ -19,27 +21,32 @@ export interface DaemonSetSnapshot {
   rolledOut: boolean;
 }
 
-/** What the planner needs to know about the cluster: nodes and the DaemonSets the migration touches. */
+/** What the planner needs to know about the cluster: nodes, the strategy's DaemonSets and other objects. */
 export interface ClusterSnapshot {
   nodes: NodeSnapshot[];
   daemonSets: DaemonSetSnapshot[];
+  /** Which of the other objects the strategy asked about exist. */
+  objects: ObjectRef[];
 }
 
-/** The DaemonSets the migration creates, changes or deletes (namespace/name). */
-export function migrationDaemonSets(config: MigrationConfig): { namespace: string; name: string }[] {
-  const ks = (name: string) => ({ namespace: 'kube-system', name });
-  return [
-    ks(config.cni.canalDaemonSet),
-    ks('cilium'),
-    ks('cilium-migrated'),
-    ks('kube-multus-canal'),
-    ks('kube-multus-cilium'),
-    ...config.connectivity.daemonSets.map((name) => ({ namespace: config.connectivity.namespace, name })),
-  ];
+/** What a strategy wants read besides the nodes. */
+export interface SnapshotQuery {
+  daemonSets: ObjectRef[];
+  objects?: ObjectRef[] | undefined;
 }
 
-/** Reads the nodes and the migration's DaemonSets. */
-export async function readClusterSnapshot(client: ClusterClient, config: MigrationConfig): Promise<ClusterSnapshot> {
+/** The DaemonSet of a snapshot, if present. */
+export function daemonSetIn(s: ClusterSnapshot, ref: { namespace?: string | undefined; name: string }): DaemonSetSnapshot | undefined {
+  return s.daemonSets.find((d) => d.namespace === (ref.namespace ?? '') && d.name === ref.name);
+}
+
+/** Whether an object of the query exists in the snapshot. */
+export function objectIn(s: ClusterSnapshot, ref: ObjectRef): boolean {
+  return s.objects.some((o) => sameRef(o, ref));
+}
+
+/** Reads the nodes (sorted by name, numerically) and what the query names. */
+export async function readClusterSnapshot(client: ClusterClient, query: SnapshotQuery): Promise<ClusterSnapshot> {
   const nodes = (await client.listNodes()).map((n) => ({
     name: n.metadata.name ?? '',
     labels: { ...(n.metadata.labels ?? {}) },
@@ -48,16 +55,24 @@ export async function readClusterSnapshot(client: ClusterClient, config: Migrati
   }));
   nodes.sort((a, b) => a.name.localeCompare(b.name, undefined, { numeric: true }));
   const daemonSets: DaemonSetSnapshot[] = [];
-  for (const ref of migrationDaemonSets(config)) {
+  for (const ref of query.daemonSets) {
     try {
-      const ds = await client.getWorkload('DaemonSet', ref.namespace, ref.name);
-      const s = ds.status ?? {};
-      const rolledOut = (ds.metadata.generation ?? 0) <= (s.observedGeneration ?? 0) && (s.updatedNumberScheduled ?? 0) >= (s.desiredNumberScheduled ?? 0) && (s.numberAvailable ?? 0) >= (s.desiredNumberScheduled ?? 0);
+      const ds = await client.getWorkload('DaemonSet', ref.namespace ?? '', ref.name);
       const template = ds.spec?.template as { spec?: { nodeSelector?: Record<string, string> } } | undefined;
-      daemonSets.push({ ...ref, nodeSelector: { ...(template?.spec?.nodeSelector ?? {}) }, rolledOut });
+      daemonSets.push({ namespace: ref.namespace ?? '', name: ref.name, nodeSelector: { ...(template?.spec?.nodeSelector ?? {}) }, rolledOut: daemonSetRolloutStatus(ds).done });
     } catch (e) {
       if (!isNotFound(e)) throw e;
     }
   }
-  return { nodes, daemonSets };
+  const objects: ObjectRef[] = [];
+  for (const ref of query.objects ?? []) {
+    try {
+      await client.getObject(ref);
+      objects.push(ref);
+    } catch (e) {
+      // Not found, or its kind not served (a CRD not installed yet): either way absent.
+      if (!isNotFound(e) && !(e instanceof NoKindMatchError)) throw e;
+    }
+  }
+  return { nodes, daemonSets, objects };
 }

@@ -1,26 +1,70 @@
 import type { MigrationConfig } from '../config/configSchema.js';
 import type { ClusterClient } from '../kube/clusterClient.js';
-import type { MigrationPlan } from './actions.js';
+import type { ObjectRef } from '../kube/kubeTypes.js';
+import { discoverSource } from '../source/discoverSource.js';
+import type { SourceDescription } from '../source/sourceTypes.js';
+import type { ManifestBundles } from './actions/actionKind.js';
 import { readClusterSnapshot, type ClusterSnapshot } from './clusterSnapshot.js';
 import type { ConnectivityGate } from './connectivityGate.js';
 import type { MigrationEventSink } from './migrationEvents.js';
-import { buildMigrationPlan } from './planBuilder.js';
-import { executePlan, inventoryOf, type ManifestBundles } from './planExecutor.js';
-import type { StepSelection } from './steps.js';
+import { chooseStrategyName, ensureMigrationRecord, readMigrationRecord, type MigrationRecord } from './migrationRecord.js';
+import { refOfObject } from './objectRefs.js';
+import type { MigrationPlan } from './plan.js';
+import { buildMigrationPlan, type StepSelection } from './planBuilder.js';
+import { executePlan } from './planExecutor.js';
+import { DEFAULT_STRATEGY, findStrategy, strategyNames } from './strategies/strategies.js';
+import type { Strategy, StrategyContext } from './strategy.js';
+
+/** A strategy name that does not exist. Exit code 2. */
+export class UnknownStrategyError extends Error {
+  constructor(readonly requested: string) {
+    super(`unknown strategy "${requested}": use one of ${strategyNames().join(', ')}`);
+    this.name = 'UnknownStrategyError';
+  }
+}
+
+/** Everything planning needs, read once from the cluster: the source, the strategy, its manifests. */
+export interface PreparedMigration {
+  source: SourceDescription;
+  strategy: Strategy;
+  record: MigrationRecord | undefined;
+  manifests: ManifestBundles;
+  ctx: StrategyContext;
+}
+
+/** Renders a strategy's manifest bundles for a source (I/O: reads the bundled or the user's files). */
+export type RenderManifests = (source: SourceDescription, strategy: Strategy) => ManifestBundles;
+
+/** The strategy by name, or UnknownStrategyError. */
+export function strategyByName(name: string): Strategy {
+  const s = findStrategy(name);
+  if (!s) throw new UnknownStrategyError(name);
+  return s;
+}
+
+/** Discovers the source, chooses the strategy (requested, recorded or default) and renders its manifests. */
+export async function prepareMigration(client: ClusterClient, config: MigrationConfig, opts: { strategy?: string | undefined; render: RenderManifests }): Promise<PreparedMigration> {
+  if (opts.strategy !== undefined) strategyByName(opts.strategy);
+  const [source, record] = await Promise.all([discoverSource(client, config.cni), readMigrationRecord(client)]);
+  const strategy = strategyByName(chooseStrategyName(opts.strategy, record, DEFAULT_STRATEGY));
+  const manifests = opts.render(source, strategy);
+  const bundles: Record<string, ObjectRef[]> = {};
+  for (const [name, objects] of Object.entries(manifests)) bundles[name] = objects.map(refOfObject);
+  return { source, strategy, record, manifests, ctx: { config, source, bundles } };
+}
 
 /** Reads the cluster and plans the selected steps (no changes). */
-export async function planMigration(client: ClusterClient, config: MigrationConfig, selection: StepSelection, manifests: ManifestBundles): Promise<{ plan: MigrationPlan; snapshot: ClusterSnapshot }> {
-  const snapshot = await readClusterSnapshot(client, config);
-  const inventory = { probe: inventoryOf(manifests.probe), cilium: inventoryOf(manifests.cilium), multus: inventoryOf(manifests.multus) };
-  return { plan: buildMigrationPlan(snapshot, config, selection, inventory), snapshot };
+export async function planMigration(client: ClusterClient, prepared: PreparedMigration, selection: StepSelection): Promise<{ plan: MigrationPlan; snapshot: ClusterSnapshot }> {
+  const snapshot = await readClusterSnapshot(client, prepared.strategy.snapshotQuery(prepared.ctx));
+  return { plan: buildMigrationPlan(prepared.strategy, snapshot, prepared.ctx, selection), snapshot };
 }
 
 /** What a run needs besides the plan. */
 export interface RunMigrationOptions {
   client: ClusterClient;
   config: MigrationConfig;
+  prepared: PreparedMigration;
   selection: StepSelection;
-  manifests: ManifestBundles;
   /** Default true: print the plan, change nothing. */
   dryRun: boolean;
   /** Builds the connectivity gate (only for real runs). */
@@ -33,20 +77,26 @@ export interface RunMigrationOptions {
 
 /**
  * Plans, then (unless dry run) executes step by step. Each step is re-planned from the live
- * cluster right before it runs, so a run resumes exactly where labels say it stopped.
+ * cluster right before it runs, so a run resumes exactly where labels say it stopped, and the
+ * step's plan is emitted before it executes.
  */
 export async function runMigration(opts: RunMigrationOptions): Promise<{ plan: MigrationPlan }> {
-  const { plan, snapshot } = await planMigration(opts.client, opts.config, opts.selection, opts.manifests);
-  opts.events({ type: 'runStart', dryRun: opts.dryRun, steps: opts.selection.steps, nodes: snapshot.nodes.map((n) => n.name), at: Date.now() });
+  const { prepared } = opts;
+  const { plan, snapshot } = await planMigration(opts.client, prepared, opts.selection);
+  const sourceText = `${prepared.source.kind} (DaemonSet ${prepared.source.daemonSet.namespace}/${prepared.source.daemonSet.name})`;
+  opts.events({ type: 'runStart', dryRun: opts.dryRun, strategy: prepared.strategy.name, source: sourceText, steps: opts.selection.steps, nodes: snapshot.nodes.map((n) => n.name), at: Date.now() });
+  for (const w of prepared.source.warnings) opts.events({ type: 'warning', message: w });
   if (opts.dryRun) {
     opts.events({ type: 'runDone', ok: true, at: Date.now() });
     return { plan };
   }
   const gate = opts.gate();
   try {
+    await ensureMigrationRecord(opts.client, prepared.strategy.name, prepared.source);
     for (const step of opts.selection.steps) {
-      const fresh = await planMigration(opts.client, opts.config, { ...opts.selection, steps: [step] }, opts.manifests);
-      await executePlan(fresh.plan, { ...opts, gate, resumeCommand: opts.resumeCommand });
+      const fresh = await planMigration(opts.client, prepared, { ...opts.selection, steps: [step] });
+      for (const s of fresh.plan.steps) opts.events({ type: 'plan', step: s, at: Date.now() });
+      await executePlan(fresh.plan, { ...opts, manifests: prepared.manifests, gate, resumeCommand: opts.resumeCommand });
     }
     opts.events({ type: 'runDone', ok: true, at: Date.now() });
   } catch (e) {

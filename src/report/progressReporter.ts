@@ -1,6 +1,6 @@
 import type { MigrationEvent, MigrationEventSink } from '../migration/migrationEvents.js';
 import type { OpsEvent } from '../ops/opsEvents.js';
-import { stepLabel } from './runRecorder.js';
+import { describeAction } from '../migration/actions/actionKinds.js';
 
 /** How much to print. */
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
@@ -14,14 +14,27 @@ export function createProgressReporter(out: NodeJS.WritableStream, level: LogLev
   const t0 = Date.now();
   let nodesDone = 0;
   let nodesTotal = 0;
+  const names = new Map<number, string>();
+  const stepLabel = (step: number) => `step ${step} ${names.get(step) ?? ''}`.trimEnd();
   const stamp = () => `[${((Date.now() - t0) / 1000).toFixed(1).padStart(6)}s]`;
   const write = (s: string) => out.write(`${stamp()} ${s}\n`);
   return (e: MigrationEvent) => {
     switch (e.type) {
       case 'runStart':
-        write(`${e.dryRun ? 'DRY RUN ' : ''}migrating ${e.nodes.length} nodes, steps ${e.steps.join(', ')}`);
+        write(`${e.dryRun ? 'DRY RUN ' : ''}migrating ${e.nodes.length} nodes from ${e.source} with the ${e.strategy} strategy, steps ${e.steps.join(', ')}`);
         break;
+      case 'plan': {
+        names.set(e.step.step, e.step.name);
+        const count = e.step.actions.length + e.step.nodes.reduce((n, x) => n + x.actions.length, 0);
+        write(`${stepLabel(e.step.step)}: plan: ${count} actions${e.step.nodes.length ? ` on ${e.step.nodes.length} nodes` : ''}${e.step.skippedNodes.length ? `, ${e.step.skippedNodes.length} nodes already past it` : ''}`);
+        if (debug) {
+          for (const a of e.step.actions) write(`  - ${describeAction(a)}`);
+          for (const n of e.step.nodes) for (const a of n.actions) write(`  - [${n.node}] ${describeAction(a)}`);
+        }
+        break;
+      }
       case 'stepStart':
+        names.set(e.step, e.name);
         nodesDone = 0;
         nodesTotal = e.nodes.length;
         write(`${stepLabel(e.step)}: start${e.alreadyDone ? ' (already done; checking)' : ''}${e.nodes.length ? ` — ${e.nodes.length} nodes` : ''}`);
@@ -40,7 +53,7 @@ export function createProgressReporter(out: NodeJS.WritableStream, level: LogLev
         write(`${stepLabel(e.step)} node ${e.node}: skipped (${e.reason})`);
         break;
       case 'action':
-        if (debug || e.action.kind === 'drain' || e.action.kind === 'applyManifests') write(`${stepLabel(e.step)}${'node' in e.action ? ` node ${e.action.node}` : ''}: ${e.description}`);
+        if (debug || e.action.kind === 'drain' || e.action.kind === 'applyManifests' || e.action.kind === 'verifyNodePods') write(`${stepLabel(e.step)}${e.node ? ` node ${e.node}` : ''}: ${e.description}`);
         break;
       case 'connectivity':
         write(`${stepLabel(e.step)}: connectivity ${e.verdict.ok ? 'OK' : 'FAILED'} ${e.when} — ${e.verdict.probes} probes, ${e.verdict.pairs} pairs${e.verdict.failures.length ? `, ${e.verdict.failures.length} failing` : ''}`);

@@ -1,17 +1,21 @@
 import type { ConnectivityFailure } from '../migration/connectivityGate.js';
 import type { MigrationEvent } from '../migration/migrationEvents.js';
-import { STEPS, type StepId } from '../migration/steps.js';
+import type { StepPlan } from '../migration/plan.js';
 
 /** Per step and node timings, connectivity checks and failures: the final report of a run. */
 export interface RunReport {
   ok: boolean;
+  strategy?: string | undefined;
+  source?: string | undefined;
   error?: string | undefined;
   startedAt: string;
   finishedAt?: string | undefined;
   durationMs: number;
-  steps: { step: StepId; name: string; alreadyDone: boolean; durationMs?: number | undefined; nodes: { node: string; durationMs?: number | undefined }[]; skippedNodes: string[] }[];
+  steps: { step: number; name: string; alreadyDone: boolean; durationMs?: number | undefined; nodes: { node: string; durationMs?: number | undefined }[]; skippedNodes: string[] }[];
   connectivity: { checkpoints: number; probesSeen: number; pairChecks: number; failedPairs: ConnectivityFailure[] };
   warnings: string[];
+  /** The plan of each step as it ran. */
+  plans: StepPlan[];
   /** Extra sections (the simulator's ground truth in a demo). */
   extra: Record<string, unknown>;
 }
@@ -25,6 +29,7 @@ export class RunRecorder {
     steps: [],
     connectivity: { checkpoints: 0, probesSeen: 0, pairChecks: 0, failedPairs: [] },
     warnings: [],
+    plans: [],
     extra: {},
   };
   private readonly t0 = Date.now();
@@ -32,8 +37,15 @@ export class RunRecorder {
   /** The event sink to give the engine. */
   readonly sink = (e: MigrationEvent): void => {
     const r = this.report;
-    const step = (id: StepId) => r.steps.find((s) => s.step === id);
+    const step = (id: number) => r.steps.find((s) => s.step === id);
     switch (e.type) {
+      case 'runStart':
+        r.strategy = e.strategy;
+        r.source = e.source;
+        break;
+      case 'plan':
+        r.plans.push(e.step);
+        break;
       case 'stepStart':
         r.steps.push({ step: e.step, name: e.name, alreadyDone: e.alreadyDone, nodes: [], skippedNodes: [] });
         break;
@@ -74,7 +86,7 @@ export class RunRecorder {
 
 /** The report as Markdown. */
 export function renderReportMarkdown(r: RunReport): string {
-  const out: string[] = [`# cni-migration report`, '', `- Result: **${r.ok ? 'success' : 'FAILED'}**${r.error ? ` — ${r.error}` : ''}`, `- Started: ${r.startedAt}`, `- Duration: ${(r.durationMs / 1000).toFixed(1)} s`, ''];
+  const out: string[] = [`# cni-migration report`, '', `- Result: **${r.ok ? 'success' : 'FAILED'}**${r.error ? ` — ${r.error}` : ''}`, `- Strategy: ${r.strategy ?? '?'}, from ${r.source ?? '?'}`, `- Started: ${r.startedAt}`, `- Duration: ${(r.durationMs / 1000).toFixed(1)} s`, ''];
   out.push('## Steps', '', '| Step | Duration | Nodes |', '|---|---|---|');
   for (const s of r.steps) {
     const nodes = s.nodes.map((n) => `${n.node} ${n.durationMs !== undefined ? `${(n.durationMs / 1000).toFixed(1)} s` : '(unfinished)'}`).join(', ');
@@ -85,9 +97,4 @@ export function renderReportMarkdown(r: RunReport): string {
   if (r.warnings.length) out.push('', '## Warnings', '', ...r.warnings.map((w) => `- ${w}`));
   for (const [k, v] of Object.entries(r.extra)) out.push('', `## ${k}`, '', '```json', JSON.stringify(v, null, 2), '```');
   return `${out.join('\n')}\n`;
-}
-
-/** Step title for progress lines. */
-export function stepLabel(step: StepId): string {
-  return `step ${step} ${STEPS[step].name}`;
 }

@@ -25,8 +25,8 @@ import { parseManifestDocuments } from '../kube/manifestParser.js';
 
 /** How to start a simulated cluster. */
 export interface SimClusterOptions {
-  /** Node count; overrides the scenario's. */
-  nodes?: number;
+  /** Node count when the scenario sets no nodes (neither Simulation.nodes nor Node objects). */
+  nodes?: number | undefined;
   /** Scenario file (multi-document YAML); the built-in Canal cluster when omitted. */
   scenarioFile?: string;
   /** Scenario text, for tests. */
@@ -44,6 +44,11 @@ export interface SimClusterOptions {
 
 const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CONTEXT = 'cni-migration-sim';
+/**
+ * The built-in cluster (no scenario given): the original tool's Canal cluster, whose kubelets read
+ * CNI configuration from /etc/kubernetes/cni/net.d rather than the CRI default.
+ */
+export const BUILTIN_SCENARIO = ['apiVersion: sim.cni-migration.dev/v1alpha1', 'kind: Simulation', 'cniConfDir: /etc/kubernetes/cni/net.d', ''].join('\n');
 
 /**
  * A whole simulated cluster in this process: object store, API server on 127.0.0.1, controllers,
@@ -71,18 +76,23 @@ export class SimCluster {
 
   /** Starts a cluster and waits until its nodes are registered and its objects created. */
   static async start(opts: SimClusterOptions = {}): Promise<SimCluster> {
-    const overrides: Partial<SimulationSettings> = { ...(opts.settings ?? {}), ...(opts.nodes !== undefined ? { nodes: opts.nodes } : {}) };
+    const log = opts.log ?? (() => {});
+    const overrides: Partial<SimulationSettings> = { ...(opts.settings ?? {}) };
+    const scenarioOpts = { defaultNodes: opts.nodes };
     const scenario: Scenario = opts.scenarioFile
-      ? loadScenarioFile(opts.scenarioFile, overrides)
-      : parseScenario(opts.scenarioText ?? '', '<built-in scenario>', overrides);
+      ? loadScenarioFile(opts.scenarioFile, overrides, scenarioOpts)
+      : parseScenario(opts.scenarioText ?? BUILTIN_SCENARIO, opts.scenarioText !== undefined ? '<scenario text>' : '<built-in scenario>', overrides, scenarioOpts);
+    for (const n of scenario.notes) log(`scenario: ${n}`);
     const registry = new ResourceRegistry();
     const store = new ObjectStore(storeInfoFrom(registry));
     const settings = new SettingsHolder(scenario.settings);
-    const log = opts.log ?? (() => {});
     for (const ns of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
       createObject(store, registry, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
     }
-    const nodeNames = nodeNamesOf(scenario.settings);
+    const nodeNames = scenario.settings.nodes;
+    // The scenario's Node objects exist before their kubelets register (which keeps their labels,
+    // taints and spec, and posts their status), as a node object created ahead of a kubelet does.
+    applyInOrder(store, registry, scenario.objects.filter((o) => o.object.kind === 'Node'));
     const model = new NetworkModel(new InProcessBackend(store), settings, { nodeNames });
     const token = randomBytes(24).toString('hex');
     const tls: ServingCert = await generateServingCert();
@@ -104,7 +114,7 @@ export class SimCluster {
     const controllers = startControllers({ store, registry, settings, log });
     await model.start();
     labelControlPlaneNodes(store, nodeNames, scenario.settings.controlPlaneNodes);
-    const objects = [...(scenario.settings.defaultCluster ? defaultClusterObjects(scenario.settings, nodeNames.length) : []), ...scenario.objects];
+    const objects = [...(scenario.settings.defaultCluster ? defaultClusterObjects(scenario.settings, nodeNames.length) : []), ...scenario.objects.filter((o) => o.object.kind !== 'Node')];
     applyInOrder(store, registry, objects);
     const url = await server.listen(opts.port ?? 0);
     const kubeconfigPath = opts.kubeconfigOut;
@@ -204,11 +214,6 @@ export class SimCluster {
       return undefined;
     };
   }
-}
-
-function nodeNamesOf(s: SimulationSettings): string[] {
-  if (Array.isArray(s.nodes)) return s.nodes;
-  return Array.from({ length: s.nodes }, (_, i) => `${s.nodeNamePrefix}${i + 1}`);
 }
 
 function labelControlPlaneNodes(store: ObjectStore, names: string[], count: number): void {

@@ -43,13 +43,17 @@ const Timings = z.strictObject({
 export const SimulationSettingsSchema = z.strictObject({
   apiVersion: z.literal(SIM_API_VERSION).optional(),
   kind: z.literal(SIM_KIND).optional(),
-  /** Number of nodes (named <nodeNamePrefix>1..N), or explicit names. */
-  nodes: z.union([z.number().int().min(1).max(5000), z.array(z.string().min(1)).min(1)]).default(3),
+  /**
+   * Number of nodes (named <nodeNamePrefix>1..N), or explicit names. Unset: the scenario's Node
+   * objects, else --nodes, else 3. Node objects in the scenario are simulated nodes too (their
+   * labels, taints and spec kept); a count then includes them.
+   */
+  nodes: z.union([z.number().int().min(1).max(5000), z.array(z.string().min(1)).min(1)]).optional(),
   nodeNamePrefix: z.string().min(1).default('node-'),
   /** Nodes that also carry the control-plane role label. */
   controlPlaneNodes: z.number().int().min(0).default(1),
-  /** The kubelet's CNI configuration directory on every node (the seed uses /etc/kubernetes/cni/net.d). */
-  cniConfDir: z.string().min(1).default('/etc/kubernetes/cni/net.d'),
+  /** The kubelet's CNI configuration directory on every node: the CRI default (the seed's clusters used /etc/kubernetes/cni/net.d). */
+  cniConfDir: z.string().min(1).default('/etc/cni/net.d'),
   /** Per-node pod CIDR (node.spec.podCIDR) is carved from this range, /24 per node. */
   clusterCIDR: z.string().default('10.244.0.0/16'),
   /** Node InternalIPs are carved from this range. */

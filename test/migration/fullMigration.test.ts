@@ -7,7 +7,7 @@ import { MigrationStepError } from '../../src/migration/migrationErrors.js';
 import { loadManifestBundles } from '../../src/migration/manifestBundles.js';
 import { executePlan } from '../../src/migration/planExecutor.js';
 import { createProbeGate } from '../../src/migration/probeConnectivityGate.js';
-import { runMigration } from '../../src/migration/runMigration.js';
+import { prepareMigration, runMigration } from '../../src/migration/runMigration.js';
 import { verifyMigrationOutcome } from '../../src/migration/outcomeCheck.js';
 import { runCliProcess, startCli } from '../support/cliProcess.js';
 import { SEED_DIR } from '../support/seedProcedure.js';
@@ -28,9 +28,10 @@ describe('full migrations on the simulated cluster', () => {
     sim = undefined;
   });
 
+  const prepare = (client: ReturnType<typeof openClusterFromText>['client']) => prepareMigration(client, fast, { render: (source) => loadManifestBundles(fast, undefined, source, () => {}) });
   const verify = async () => {
     const { client } = openClusterFromText(sim!.cluster.kubeconfig());
-    return verifyMigrationOutcome(client, fast, sim!.cluster.model.groundTruth.violations());
+    return verifyMigrationOutcome(client, await prepare(client), sim!.cluster.model.groundTruth.violations());
   };
 
   it('demo migrates 3 nodes with zero loss and writes a report', { timeout: 180_000 }, async () => {
@@ -50,7 +51,7 @@ describe('full migrations on the simulated cluster', () => {
   it('migrates 8 nodes through the engine with zero loss', { timeout: 300_000 }, async () => {
     sim = await startSimWithKubeconfig({ nodes: 8 });
     const { client } = openClusterFromText(sim.cluster.kubeconfig());
-    await runMigration({ client, config: fast, selection: { steps: [0, 1, 2, 3, 4, 5] }, manifests: loadManifestBundles(fast, undefined, () => {}), dryRun: false, gate: () => createProbeGate(client, fast), events: () => {}, pollIntervalMs: 100, resumeCommand: 'test' });
+    await runMigration({ client, config: fast, prepared: await prepare(client), selection: { steps: [0, 1, 2, 3, 4, 5] }, dryRun: false, gate: () => createProbeGate(client, fast), events: () => {}, pollIntervalMs: 100, resumeCommand: 'test' });
     const outcome = await verify();
     expect(outcome.summary).toContain('verified');
     expect(outcome.ok).toBe(true);
@@ -122,8 +123,8 @@ describe('full migrations on the simulated cluster', () => {
   it("negative control: the engine's own primitives in a wrong order (migrate before the priority swap) lose connectivity", { timeout: 240_000 }, async () => {
     sim = await startSimWithKubeconfig({ nodes: 3 });
     const { client } = openClusterFromText(sim.cluster.kubeconfig());
-    const manifests = loadManifestBundles(fast, undefined, () => {});
-    const base = { client, config: fast, manifests, dryRun: false, events: () => {}, pollIntervalMs: 100, resumeCommand: 'test' };
+    const prepared = await prepare(client);
+    const base = { client, config: fast, prepared, manifests: prepared.manifests, dryRun: false, events: () => {}, pollIntervalMs: 100, resumeCommand: 'test' };
     await runMigration({ ...base, selection: { steps: [0, 1, 2] }, gate: () => createProbeGate(client, fast) });
     expect(sim.cluster.model.groundTruth.violations()).toEqual([]);
     const gate = createProbeGate(client, fast);

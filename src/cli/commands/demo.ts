@@ -3,44 +3,57 @@ import { Option } from '@commander-js/extra-typings';
 import { openClusterFromText } from '../../kube/cluster.js';
 import { simulationTunedConfig } from '../../config/simulationTuning.js';
 import { loadConfig } from '../../config/loadConfig.js';
-import { createProbeGate } from '../../migration/probeConnectivityGate.js';
-import { runMigration } from '../../migration/runMigration.js';
 import { loadManifestBundles } from '../../migration/manifestBundles.js';
+import { verifyMigrationOutcome } from '../../migration/outcomeCheck.js';
+import { createProbeGate } from '../../migration/probeConnectivityGate.js';
+import { prepareMigration, runMigration, strategyByName } from '../../migration/runMigration.js';
 import { createProgressReporter } from '../../report/progressReporter.js';
 import { RunRecorder } from '../../report/runRecorder.js';
 import { SimCluster } from '../../sim/simCluster.js';
-import { verifyMigrationOutcome } from '../../migration/outcomeCheck.js';
+import { FailedResultError } from '../errors.js';
 import { parseIntOption } from '../parseOptions.js';
-import { writeReport } from './migrationCommands.js';
+import { logLevel, STRATEGY_HELP, writeReport } from './migrationCommands.js';
 
 /** `cni-migration demo`: a whole migration rehearsed on an in-process simulated cluster. */
 export function addDemoCommand(program: Command): void {
   program
     .command('demo')
-    .description('rehearse a full Canal-to-Cilium migration on a built-in simulated cluster and report the outcome')
-    .addOption(new Option('--nodes <n>', 'number of simulated nodes').default(3).argParser(parseIntOption('--nodes', 1, 1000)))
-    .option('--scenario <file>', 'scenario file (Kubernetes objects plus an optional Simulation document)')
+    .description('rehearse a full migration to Cilium on a simulated cluster (built-in Canal cluster, or --scenario) and report the outcome')
+    .addOption(new Option('--nodes <n>', 'number of simulated nodes when the scenario sets none (default 3)').argParser(parseIntOption('--nodes', 1, 1000)))
+    .option('--scenario <file>', 'scenario file (Kubernetes objects plus an optional Simulation document); see scenarios/')
+    .option('--strategy <name>', STRATEGY_HELP)
     .option('--report <file>', 'write the final report (Markdown for .md, else JSON)')
-    .addHelpText('after', '\nExit code 0 only if every node is migrated, clean-up is done, no probe failed and the\nsimulator saw no pod pair lose connectivity at any moment.\n')
+    .addHelpText(
+      'after',
+      `
+The source CNI is detected from the simulated cluster, as on a real one (cni-migration detect).
+Scenarios of stock installs ship in scenarios/ (e.g. --scenario scenarios/canal.yaml).
+Exit code 0 only if every node is migrated, clean-up is done, no probe failed and the
+simulator saw no pod pair lose connectivity at any moment.`,
+    )
     .action(async (opts) => {
       const g = program.opts() as { config?: string; logLevel?: string };
       const loaded = loadConfig(g.config, { explicit: g.config !== undefined });
-      const config = simulationTunedConfig(loaded.config, opts.nodes);
+      if (opts.strategy !== undefined) strategyByName(opts.strategy);
       const started = Date.now();
-      const cluster = await SimCluster.start({ nodes: opts.nodes, scenarioFile: opts.scenario });
-      const progress = createProgressReporter(process.stderr, (g.logLevel as 'info' | undefined) ?? 'info');
+      const cluster = await SimCluster.start({ nodes: opts.nodes, scenarioFile: opts.scenario, log: (l) => (l.startsWith('scenario: ') ? process.stderr.write(`note: ${l.slice(10)}\n`) : undefined) });
+      const progress = createProgressReporter(process.stderr, logLevel(g));
       const recorder = new RunRecorder();
       try {
         await cluster.waitUntilSettled(120_000);
-        process.stderr.write(`simulated cluster: ${cluster.store.count('nodes')} nodes, ${cluster.store.count('pods')} pods, API ${cluster.url} (ready in ${Date.now() - started} ms)\n`);
+        const nodeCount = cluster.store.count('nodes');
+        process.stderr.write(`simulated cluster: ${nodeCount} nodes, ${cluster.store.count('pods')} pods, API ${cluster.url} (ready in ${Date.now() - started} ms)\n`);
+        const config = simulationTunedConfig(loaded.config, nodeCount);
         const { client } = openClusterFromText(cluster.kubeconfig());
+        const warn = (w: string) => progress({ type: 'warning', message: w });
+        const prepared = await prepareMigration(client, config, { strategy: opts.strategy, render: (source) => loadManifestBundles(config, loaded.file, source, warn) });
         let failure: Error | undefined;
         try {
           await runMigration({
             client,
             config,
-            selection: { steps: [0, 1, 2, 3, 4, 5] },
-            manifests: loadManifestBundles(config, loaded.file, (w) => progress({ type: 'warning', message: w })),
+            prepared,
+            selection: { steps: prepared.strategy.steps.map((s) => s.id) },
             dryRun: false,
             gate: () => createProbeGate(client, config),
             events: (e) => {
@@ -53,7 +66,7 @@ export function addDemoCommand(program: Command): void {
         } catch (e) {
           failure = e instanceof Error ? e : new Error(String(e));
         }
-        const outcome = await verifyMigrationOutcome(client, config, cluster.model.groundTruth.violations());
+        const outcome = await verifyMigrationOutcome(client, prepared, cluster.model.groundTruth.violations());
         recorder.report.extra['Outcome checks'] = outcome.checks;
         recorder.report.extra['Ground truth (simulator)'] = { violations: cluster.model.groundTruth.violations(), entries: cluster.model.groundTruth.entries().length };
         const probeFailures = recorder.report.connectivity.failedPairs.length;
@@ -63,7 +76,7 @@ export function addDemoCommand(program: Command): void {
         process.stdout.write(`${outcome.summary}\n  ${probeFailures === 0 ? 'ok  ' : 'FAIL'} no probe failed (${recorder.report.connectivity.pairChecks} pair checks at ${recorder.report.connectivity.checkpoints} checkpoints)\n`);
         if (opts.report) process.stdout.write(`Report written to ${opts.report}\n`);
         if (failure !== undefined) throw failure;
-        if (!ok) process.exitCode = 1;
+        if (!ok) throw new FailedResultError('the rehearsed migration was not verified (see the checks above)');
       } finally {
         await cluster.stop();
       }

@@ -1,24 +1,30 @@
 import type { Command } from '@commander-js/extra-typings';
 import { writeFileSync } from 'node:fs';
 import { readClusterSnapshot } from '../../migration/clusterSnapshot.js';
-import { nodeFlags, nodePhase, stepReadiness } from '../../migration/nodePhase.js';
-import { planMigration, runMigration } from '../../migration/runMigration.js';
-import { STEPS } from '../../migration/steps.js';
+import { CILIUM_NETWORK } from '../../migration/strategies/multus/multusStrategy.js';
+import { describeNodePodFacts, nodePodFacts } from '../../migration/nodePodFacts.js';
+import { planMigration, runMigration, type PreparedMigration } from '../../migration/runMigration.js';
 import { createProbeGate } from '../../migration/probeConnectivityGate.js';
+import { strategyNames } from '../../migration/strategies/strategies.js';
 import { planJson, renderPlanText } from '../../report/planText.js';
 import { createProgressReporter, type LogLevel } from '../../report/progressReporter.js';
 import { RunRecorder, renderReportMarkdown } from '../../report/runRecorder.js';
-import { clusterFrom, configFrom, manifestsFrom, outputFormat, type GlobalOptions } from '../cliContext.js';
-import { selectSteps, type StepFlags } from '../stepSelection.js';
+import { clusterFrom, configFrom, outputFormat, prepareFrom, type GlobalOptions } from '../cliContext.js';
+import { mergeStepFlags, selectSteps, type StepFlags } from '../stepSelection.js';
 
-/** Adds the step-selection flags (modern and the seed's) to a command. */
+/** The --strategy option's help. */
+export const STRATEGY_HELP = `migration strategy: ${strategyNames().join(' or ')} (default: the one this cluster's migration already uses, else multus)`;
+
+/** Adds the step-selection flags of `run` and `plan`, or the seed's flags (root command). */
 export function addStepFlags<C extends Command<unknown[], Record<string, unknown>>>(cmd: C, withSeedFlags: boolean): C {
   if (!withSeedFlags) {
-    cmd.option('--steps <steps>', 'steps to run: all, 0-5, a range such as 0-2, or a list such as 0,1');
-    cmd.option('--nodes <a,b>', 'limit the per-node steps (2, 3, 4) to these nodes, in this order');
+    cmd.option('--strategy <name>', STRATEGY_HELP);
+    cmd.option('--steps <steps>', "steps to run: all, a number, a range such as 0-2, a list such as 0,1, or names (see the strategy's steps in --help)");
+    cmd.option('--nodes <a,b>', 'limit the per-node steps to these nodes, in this order');
     return cmd;
   }
-  // The seed's flags live on the root command only, so `run --steps` is never taken by the root.
+  // The seed's flags live on the root command; commander also takes them after `run`/`plan`, whose
+  // actions merge them in, so they mean the same on every command.
   cmd
     .option('--step-all', "the seed's flag: all steps")
     .option('-0, --step-preflight', 'step 0: deploy the probes and check connectivity')
@@ -33,33 +39,39 @@ export function addStepFlags<C extends Command<unknown[], Record<string, unknown
   return cmd;
 }
 
-function logLevel(g: GlobalOptions): LogLevel {
+/** The log level of -v. */
+export function logLevel(g: GlobalOptions): LogLevel {
   const l = (g.logLevel ?? 'info').toLowerCase();
   return (['error', 'warn', 'info', 'debug'].includes(l) ? l : 'info') as LogLevel;
 }
 
+function sourceText(p: PreparedMigration): string {
+  return `${p.source.kind} (DaemonSet ${p.source.daemonSet.namespace}/${p.source.daemonSet.name})`;
+}
+
 /** `plan`: prints the ordered actions the selected steps would take. */
-export async function planAction(g: GlobalOptions, flags: StepFlags): Promise<void> {
-  const selection = selectSteps(flags);
+export async function planAction(g: GlobalOptions, flags: StepFlags & { strategy?: string | undefined }): Promise<void> {
   const loaded = configFrom(g);
   const format = outputFormat(g);
   const warnings: string[] = [];
-  const manifests = manifestsFrom(loaded, (w) => warnings.push(w));
   const client = clusterFrom(g);
-  const { plan } = await planMigration(client, loaded.config, selection, manifests);
-  for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
-  process.stdout.write(format === 'json' ? `${JSON.stringify(planJson(plan, { dryRun: true }), null, 2)}\n` : renderPlanText(plan, { dryRun: false }));
+  const prepared = await prepareFrom(client, loaded, flags.strategy, (w) => warnings.push(w));
+  const selection = selectSteps(flags, prepared.strategy);
+  const { plan } = await planMigration(client, prepared, selection);
+  for (const w of [...prepared.source.warnings, ...warnings]) process.stderr.write(`warning: ${w}\n`);
+  const ctx = { dryRun: false, source: sourceText(prepared), pointOfNoReturn: prepared.strategy.pointOfNoReturn };
+  process.stdout.write(format === 'json' ? `${JSON.stringify(planJson(plan, { ...ctx, dryRun: true }), null, 2)}\n` : renderPlanText(plan, ctx));
 }
 
 /** `run`: dry run by default; --no-dry-run executes. */
-export async function runAction(g: GlobalOptions, flags: StepFlags & { dryRun?: boolean | undefined; report?: string | undefined }, invokedAs: string): Promise<void> {
-  const selection = selectSteps(flags);
+export async function runAction(g: GlobalOptions, flags: StepFlags & { strategy?: string | undefined; dryRun?: boolean | undefined; report?: string | undefined }, invokedAs: string): Promise<void> {
   const loaded = configFrom(g);
   const format = outputFormat(g);
   const dryRun = flags.dryRun !== false;
   const progress = createProgressReporter(process.stderr, logLevel(g));
-  const manifests = manifestsFrom(loaded, (w) => progress({ type: 'warning', message: w }));
   const client = clusterFrom(g);
+  const prepared = await prepareFrom(client, loaded, flags.strategy, (w) => progress({ type: 'warning', message: w }));
+  const selection = selectSteps(flags, prepared.strategy);
   const recorder = new RunRecorder();
   const controller = new AbortController();
   const onSignal = () => {
@@ -72,8 +84,8 @@ export async function runAction(g: GlobalOptions, flags: StepFlags & { dryRun?: 
     const { plan } = await runMigration({
       client,
       config: loaded.config,
+      prepared,
       selection,
-      manifests,
       dryRun,
       gate: () => createProbeGate(client, loaded.config),
       events: (e) => {
@@ -83,7 +95,8 @@ export async function runAction(g: GlobalOptions, flags: StepFlags & { dryRun?: 
       signal: controller.signal,
       resumeCommand: invokedAs,
     });
-    if (dryRun) process.stdout.write(format === 'json' ? `${JSON.stringify(planJson(plan, { dryRun: true }), null, 2)}\n` : renderPlanText(plan, { dryRun: true }));
+    const ctx = { dryRun: true, source: sourceText(prepared), pointOfNoReturn: prepared.strategy.pointOfNoReturn };
+    if (dryRun) process.stdout.write(format === 'json' ? `${JSON.stringify(planJson(plan, ctx), null, 2)}\n` : renderPlanText(plan, ctx));
     else if (format === 'json') process.stdout.write(`${JSON.stringify(recorder.report, null, 2)}\n`);
   } finally {
     process.off('SIGINT', onSignal);
@@ -97,36 +110,49 @@ export function writeReport(path: string, report: RunRecorder['report']): void {
   writeFileSync(path, path.endsWith('.md') ? renderReportMarkdown(report) : `${JSON.stringify(report, null, 2)}\n`);
 }
 
-/** `status`: each node's phase and each step's readiness. */
-export async function statusAction(g: GlobalOptions): Promise<void> {
+/** `status`: the source, the strategy, each node's phase and pods, each step's readiness. */
+export async function statusAction(g: GlobalOptions, opts: { strategy?: string | undefined }): Promise<void> {
   const loaded = configFrom(g);
   const format = outputFormat(g);
   const client = clusterFrom(g);
-  const snapshot = await readClusterSnapshot(client, loaded.config);
-  const nodes = snapshot.nodes.map((n) => {
-    const f = nodeFlags(n, loaded.config);
-    return { node: n.name, phase: nodePhase(n, loaded.config), cordoned: n.unschedulable, migrationTaint: f.tainted };
-  });
-  const steps = STEPS.map((s) => stepReadiness(s.id, snapshot, loaded.config)).map((r) => ({ step: r.step, name: STEPS[r.step].name, ready: r.ready, reason: r.reason }));
+  const prepared = await prepareFrom(client, loaded, opts.strategy, () => {});
+  const { strategy, ctx } = prepared;
+  const [snapshot, pods] = await Promise.all([readClusterSnapshot(client, strategy.snapshotQuery(ctx)), client.listPods()]);
+  const facts = nodePodFacts(pods, loaded.config.cilium.podCIDR, CILIUM_NETWORK);
+  const taintKeys = strategy.taintKeys(ctx);
+  const nodes = snapshot.nodes.map((n) => ({
+    node: n.name,
+    phase: strategy.nodePhase(n, ctx),
+    cordoned: n.unschedulable,
+    migrationTaint: n.taints.some((t) => taintKeys.includes(t.key)),
+    pods: facts.get(n.name) ?? null,
+  }));
+  const steps = strategy.steps.map((s) => ({ ...strategy.readiness(s.id, snapshot, ctx), name: s.name }));
+  const recorded = prepared.record ? `recorded ${prepared.record.startedAt} by ${prepared.record.startedBy}` : 'not started';
   if (format === 'json') {
-    process.stdout.write(`${JSON.stringify({ nodes, steps }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ strategy: strategy.name, migration: prepared.record ?? null, source: prepared.source, pointOfNoReturn: strategy.pointOfNoReturn ?? null, nodes, steps }, null, 2)}\n`);
     return;
   }
   const w = Math.max(4, ...nodes.map((n) => n.node.length));
-  const lines = [`${'NODE'.padEnd(w)}  PHASE              NOTES`];
-  for (const n of nodes) lines.push(`${n.node.padEnd(w)}  ${n.phase.padEnd(17)}  ${[n.cordoned ? 'cordoned' : '', n.migrationTaint ? 'migration taint' : ''].filter(Boolean).join(', ')}`);
-  lines.push('', 'STEP  NAME       READY  DETAIL');
-  for (const s of steps) lines.push(`${String(s.step).padEnd(4)}  ${s.name.padEnd(9)}  ${(s.ready ? 'yes' : 'no').padEnd(5)}  ${s.ready ? '' : s.reason}`);
+  const lines = [`Source: ${sourceText(prepared)}; strategy: ${strategy.name} (${recorded})`, ''];
+  lines.push(`${'NODE'.padEnd(w)}  ${'PHASE'.padEnd(17)}  ${'PODS'.padEnd(40)}  NOTES`);
+  for (const n of nodes) {
+    const notes = [n.cordoned ? 'cordoned' : '', n.migrationTaint ? 'migration taint' : ''].filter(Boolean).join(', ');
+    lines.push(`${n.node.padEnd(w)}  ${n.phase.padEnd(17)}  ${describeNodePodFacts(n.pods ?? undefined).padEnd(40)}  ${notes}`);
+  }
+  lines.push('', 'STEP  NAME        READY  DETAIL');
+  for (const s of steps) lines.push(`${String(s.step).padEnd(4)}  ${s.name.padEnd(10)}  ${(s.ready ? 'yes' : 'no').padEnd(5)}  ${s.ready ? '' : s.reason}`);
+  if (strategy.pointOfNoReturn) lines.push('', `Point of no return: step ${strategy.pointOfNoReturn.step} (${strategy.steps[strategy.pointOfNoReturn.step]?.name}): ${strategy.pointOfNoReturn.why}`);
   const next = steps.find((s) => !s.ready);
-  lines.push('', next ? `Next: cni-migration run --steps ${next.step} (dry run; add --no-dry-run to act)` : 'The migration is complete.');
+  lines.push('', next ? `Next: cni-migration run --strategy ${strategy.name} --steps ${next.step} (dry run; add --no-dry-run to act)` : 'The migration is complete.');
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
 /** Registers plan, run and status. */
 export function addMigrationCommands(program: Command): void {
-  const globals = () => program.opts() as GlobalOptions;
+  const globals = () => program.opts() as GlobalOptions & StepFlags & { dryRun?: boolean };
   addStepFlags(program.command('plan').description('print the ordered actions the selected steps would take, changing nothing'), false).action(async (opts) => {
-    await planAction(globals(), opts);
+    await planAction(globals(), mergeStepFlags(globals(), opts));
   });
   addStepFlags(
     program
@@ -136,15 +162,16 @@ export function addMigrationCommands(program: Command): void {
       .option('--report <file>', 'write a final report (Markdown for .md, else JSON)'),
     false,
   ).action(async (opts) => {
-    const o = opts as StepFlags & { dryRun?: boolean; report?: string };
+    const o = opts as StepFlags & { strategy?: string; dryRun?: boolean; report?: string };
     // --no-dry-run is accepted before or after `run`.
-    const dryRun = o.dryRun !== false && (globals() as { dryRun?: boolean }).dryRun !== false;
-    await runAction(globals(), { ...o, dryRun }, `cni-migration ${process.argv.slice(2).join(' ')}`);
+    const dryRun = o.dryRun !== false && globals().dryRun !== false;
+    await runAction(globals(), { ...mergeStepFlags(globals(), o), strategy: o.strategy, report: o.report, dryRun }, `cni-migration ${process.argv.slice(2).join(' ')}`);
   });
   program
     .command('status')
-    .description("show each node's phase (from its labels) and each step's readiness")
-    .action(async () => {
-      await statusAction(globals());
+    .description("show the source CNI, the strategy, each node's phase and pod wiring, and each step's readiness")
+    .option('--strategy <name>', STRATEGY_HELP)
+    .action(async (opts) => {
+      await statusAction(globals(), opts);
     });
 }

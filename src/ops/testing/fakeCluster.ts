@@ -9,7 +9,9 @@ import type {
   DeleteOptions,
   DeleteOutcome,
   EvictionResult,
+  KindRef,
   MergePatch,
+  ObjectQuery,
   PodQuery,
   ProxyGetOptions,
   ProxyResponse,
@@ -316,6 +318,34 @@ export class FakeCluster implements ClusterClient {
     await this.enter('getObject', ref);
     this.assertServed(ref.apiVersion, ref.kind);
     return this.get(ref.apiVersion, ref.kind, this.namespaceOf(ref.kind, ref.namespace), ref.name, ref.kind.toLowerCase());
+  }
+
+  async listObjects(kind: KindRef, query: ObjectQuery = {}): Promise<KubeObject[]> {
+    await this.enter('listObjects', kind, query);
+    this.assertServed(kind.apiVersion, kind.kind);
+    return this.list(kind.apiVersion, kind.kind).filter(
+      (o) => (!query.namespace || o.metadata.namespace === query.namespace) && matchesSelector(query.labelSelector, o.metadata.labels ?? {}),
+    );
+  }
+
+  async patchObject(ref: ObjectRef, patch: WorkloadPatch): Promise<KubeObject> {
+    await this.enter('patchObject', ref, patch);
+    this.assertServed(ref.apiVersion, ref.kind);
+    const current = this.get(ref.apiVersion, ref.kind, this.namespaceOf(ref.kind, ref.namespace), ref.name, ref.kind.toLowerCase());
+    const next = (patch.type === 'json' ? applyJsonPatch(current, patch.body) : applyMergePatch(current, patch.body)) as KubeObject;
+    if (JSON.stringify(next.spec) !== JSON.stringify(current.spec)) next.metadata.generation = (current.metadata.generation ?? 1) + 1;
+    this.write(next);
+    return structuredClone(next);
+  }
+
+  async servesKind(kind: KindRef): Promise<boolean> {
+    await this.enter('servesKind', kind);
+    try {
+      this.assertServed(kind.apiVersion, kind.kind);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   async deleteObject(ref: ObjectRef, opts: DeleteOptions = {}): Promise<DeleteOutcome> {

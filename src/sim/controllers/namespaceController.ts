@@ -6,6 +6,13 @@ import { QueuedController, keysOf, type WatchMapping } from './queuedController.
 
 /** How often a terminating namespace is looked at again while content remains. */
 const CONTENT_RECHECK_MS = 100;
+/**
+ * How long after a namespace starts terminating its content deletion begins. The real controller
+ * works from a queue, re-reads discovery and lists every resource before deleting, so a client
+ * deleting a file's objects one by one right after the namespace (kubectl delete -f) still finds
+ * them; deleting them at once here made kubectl report NotFound for everything after the Namespace.
+ */
+export const CONTENT_DELETION_DELAY_MS = 1000;
 
 /** A namespace being deleted: deletionTimestamp set or phase Terminating. */
 export function isTerminating(ns: KubeObject): boolean {
@@ -21,6 +28,8 @@ export function isTerminating(ns: KubeObject): boolean {
 export class NamespaceController extends QueuedController {
   readonly name = 'namespace-controller';
   private readonly terminating = new Set<string>();
+  /** When each terminating namespace was first seen terminating (ms). */
+  private readonly terminatingSince = new Map<string, number>();
 
   protected watches(): WatchMapping[] {
     return [
@@ -52,6 +61,13 @@ export class NamespaceController extends QueuedController {
   /** Deletes the namespace's content; removes the namespace once the content is gone. */
   private terminate(ns: KubeObject): void {
     const name = ns.metadata.name ?? '';
+    const since = this.terminatingSince.get(name) ?? Date.now();
+    this.terminatingSince.set(name, since);
+    const wait = since + CONTENT_DELETION_DELAY_MS - Date.now();
+    if (wait > 0 && this.hasContent(name)) {
+      this.queue.addAfter(name, wait);
+      return;
+    }
     let remaining = 0;
     for (const resource of this.namespacedResources()) {
       const objects = [...this.ctx.store.peekAll(resource)].filter((o) => o.metadata.namespace === name);
@@ -72,6 +88,7 @@ export class NamespaceController extends QueuedController {
       o.spec = { ...o.spec, finalizers: [] };
     });
     ignoreNotFound(() => this.ctx.store.delete('namespaces', undefined, name));
+    this.terminatingSince.delete(name);
   }
 
   private hasContent(namespace: string): boolean {

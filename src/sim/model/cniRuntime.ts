@@ -2,7 +2,7 @@ import type { SettingsHolder } from '../simSettings.js';
 import type { KubeObject } from '../store/kubeObject.js';
 import { datapathNetworkOf, type AgentSpec, type Overlay } from './agentRecognizer.js';
 import { IpAllocator, nodePoolSubnet } from './ipPools.js';
-import { formatCidr, formatIp, hostAt, parseCidr, parseIp, nodeSubnet } from './ipv4.js';
+import { formatCidr, formatIp, hostAt, parseCidr, parseIp, nodeSubnet } from '../../net/ipv4.js';
 import { NodeCniState } from './nodeCniState.js';
 import { podSpecOf } from './podSpec.js';
 import { networkProfile, type NetworkProfile } from './reachability.js';

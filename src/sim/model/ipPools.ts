@@ -1,5 +1,5 @@
 import type { PoolSpec } from './agentRecognizer.js';
-import { cidrCovers, cidrSize, formatCidr, formatIp, parseCidr, parseIp, nodeSubnet, type Cidr } from './ipv4.js';
+import { cidrCovers, cidrSize, formatCidr, formatIp, parseCidr, parseIp, nodeSubnet, type Cidr } from '../../net/ipv4.js';
 
 /**
  * The subnet a network hands out on one node: the node's spec.podCIDR when the network allocates

@@ -6,23 +6,34 @@ import { SIM_API_VERSION, SimulationSettingsSchema, type SimulationSettings } fr
 
 /** A scenario: Kubernetes objects to create at start-up plus simulation settings. */
 export interface Scenario {
-  settings: SimulationSettings;
+  /** Settings, with `nodes` resolved to the simulated nodes' names. */
+  settings: SimulationSettings & { nodes: string[] };
   objects: { object: KubeObject; documentIndex: number; source: string }[];
+  /** Things the user should know about how the scenario was read (e.g. an ignored --nodes). */
+  notes: string[];
+}
+
+/** How many nodes a scenario that names none gets. */
+export const DEFAULT_NODE_COUNT = 3;
+
+/** Start-up options that are not settings: --nodes applies only when the scenario sets no nodes. */
+export interface ScenarioOptions {
+  defaultNodes?: number | undefined;
 }
 
 /** Reads a scenario file; errors name the file, document index and field. */
-export function loadScenarioFile(path: string, overrides: Partial<SimulationSettings> = {}): Scenario {
+export function loadScenarioFile(path: string, overrides: Partial<SimulationSettings> = {}, opts: ScenarioOptions = {}): Scenario {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
     throw new ManifestError(path, undefined, `cannot read scenario: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
-  return parseScenario(text, path, overrides);
+  return parseScenario(text, path, overrides, opts);
 }
 
 /** Parses scenario text (multi-document YAML). */
-export function parseScenario(text: string, source: string, overrides: Partial<SimulationSettings> = {}): Scenario {
+export function parseScenario(text: string, source: string, overrides: Partial<SimulationSettings> = {}, opts: ScenarioOptions = {}): Scenario {
   const docs = parseManifestDocuments(text, source);
   let rawSettings: Record<string, unknown> | undefined;
   let settingsIndex = -1;
@@ -49,7 +60,38 @@ export function parseScenario(text: string, source: string, overrides: Partial<S
     }
     throw e;
   }
-  return { settings, objects };
+  const notes: string[] = [];
+  const nodes = resolveNodeNames(settings, objects, source, settingsIndex, opts.defaultNodes, notes);
+  return { settings: { ...settings, nodes }, objects, notes };
+}
+
+/**
+ * The simulated nodes: Simulation.nodes (names, or a count that includes the scenario's Node
+ * objects), else the Node objects, else --nodes, else DEFAULT_NODE_COUNT.
+ */
+function resolveNodeNames(settings: SimulationSettings, objects: Scenario['objects'], source: string, settingsIndex: number, defaultNodes: number | undefined, notes: string[]): string[] {
+  const nodeObjects = objects.filter((o) => o.object.kind === 'Node' && (o.object.apiVersion ?? 'v1') === 'v1');
+  const declared = nodeObjects.map((o) => o.object.metadata.name ?? '');
+  const where = settingsIndex >= 0 ? settingsIndex : undefined;
+  const set = settings.nodes;
+  if ((set !== undefined || declared.length) && defaultNodes !== undefined) notes.push(`--nodes ${defaultNodes} ignored: ${source} sets its nodes (${set !== undefined ? 'Simulation.nodes' : `${declared.length} Node objects`})`);
+  if (Array.isArray(set)) {
+    const extra = declared.filter((n) => !set.includes(n));
+    if (extra.length) throw new ManifestError(source, where, `Node objects ${extra.join(', ')} are not among Simulation.nodes (${set.join(', ')}): list them there, or drop Simulation.nodes`);
+    return [...new Set(set)];
+  }
+  if (typeof set === 'number') {
+    if (set < declared.length) throw new ManifestError(source, where, `Simulation.nodes is ${set} but the scenario declares ${declared.length} Node objects; the count includes them`);
+    const names = [...declared];
+    for (let i = 1; names.length < set; i++) {
+      const name = `${settings.nodeNamePrefix}${i}`;
+      if (!names.includes(name)) names.push(name);
+    }
+    return names;
+  }
+  if (declared.length) return [...new Set(declared)];
+  const count = defaultNodes ?? DEFAULT_NODE_COUNT;
+  return Array.from({ length: count }, (_, i) => `${settings.nodeNamePrefix}${i + 1}`);
 }
 
 function checkObject(v: Record<string, unknown>, source: string, index: number, line: number): KubeObject {

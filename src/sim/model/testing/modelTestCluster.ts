@@ -40,7 +40,7 @@ export class ModelTestCluster {
     const backend = new InProcessBackend(store);
     const base = SimulationSettingsSchema.parse({ nodes: opts.nodes ?? 3, timings: { podStartMs: 5, podStopMs: 5, agentReadyMs: 5 }, ...opts.settings });
     const settings = new SettingsHolder(base);
-    const nodeNames = Array.from({ length: typeof base.nodes === 'number' ? base.nodes : base.nodes.length }, (_, i) => `node-${i + 1}`);
+    const nodeNames = Array.from({ length: typeof base.nodes === 'number' ? base.nodes : (base.nodes?.length ?? 3) }, (_, i) => `node-${i + 1}`);
     const model = new NetworkModel(backend, settings, { nodeNames, agentReplacementGraceMs: opts.agentReplacementGraceMs ?? 100 });
     await model.start();
     const cluster = new ModelTestCluster(store, backend, settings, base, model, nodeNames);

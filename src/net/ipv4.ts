@@ -77,3 +77,15 @@ export function nodeSubnet(range: Cidr, preferredPrefix: number, index: number, 
 export function hostAt(cidr: Cidr, n: number): number | undefined {
   return n >= 0 && n < cidrSize(cidr) ? cidr.base + n : undefined;
 }
+
+/** Whether two CIDRs share any address. */
+export function cidrsOverlap(a: Cidr, b: Cidr): boolean {
+  return cidrContains(a, b.base) || cidrContains(b, a.base);
+}
+
+/** Whether a dotted-quad address lies in a CIDR given as text; false when either is malformed. */
+export function ipInCidrText(ip: string, cidr: string): boolean {
+  const c = parseCidr(cidr);
+  const a = parseIp(ip);
+  return c !== undefined && a !== undefined && cidrContains(c, a);
+}

@@ -1,0 +1,178 @@
+import type { Pod } from '../../kube/kubeTypes.js';
+import { cordonNode, uncordonNode } from '../../ops/cordon.js';
+import { Deadline } from '../../ops/deadline.js';
+import { deleteNodePods } from '../../ops/deleteNodePods.js';
+import { drainNode } from '../../ops/drain.js';
+import { labelNode } from '../../ops/label.js';
+import { listPodsOnNode } from '../../ops/podsOnNode.js';
+import { addTaint, removeTaint } from '../../ops/taint.js';
+import { waitFor } from '../../ops/waitFor.js';
+import { shortRef } from '../objectRefs.js';
+import type { Action } from '../plan.js';
+import { checkNodePods, describeExpectation, podsUnderPromise } from '../podNetworkChecks.js';
+import { noPlannedEffect, type ActionKind, type ActionRuntime } from './actionKind.js';
+
+// The actions that work on one node: labels, cordon/drain/uncordon, taints, re-creating its pods,
+// waiting for an agent there, and reading back what a step promised about its pods.
+
+type Of<K extends Action['kind']> = Extract<Action, { kind: K }>;
+
+function labelText(l: Record<string, string | null>): string {
+  return Object.entries(l)
+    .map(([k, v]) => (v === null ? `${k}-` : `${k}=${v}`))
+    .join(' ');
+}
+
+function waitOptions(rt: ActionRuntime, seconds: number) {
+  return { deadline: Deadline.in(seconds * 1000, rt.clock), signal: rt.signal, clock: rt.clock, intervalMs: rt.pollIntervalMs };
+}
+
+/** kubectl label node. */
+export const labelNodeAction: ActionKind<Of<'labelNode'>> = {
+  describe: (a) => `label node ${a.node} ${labelText(a.labels)}`,
+  plan(a, s) {
+    const n = s.nodes.find((x) => x.name === a.node);
+    if (!n) return;
+    for (const [k, v] of Object.entries(a.labels)) {
+      if (v === null) delete n.labels[k];
+      else n.labels[k] = v;
+    }
+  },
+  async run(a, rt) {
+    await labelNode(rt.client, a.node, a.labels, rt.ops);
+  },
+};
+
+/** kubectl drain --ignore-daemonsets, through the eviction API. */
+export const drainAction: ActionKind<Of<'drain'>> = {
+  describe: (a) => `drain ${a.node} (cordon, evict through the eviction API honouring PodDisruptionBudgets)`,
+  plan(a, s) {
+    const n = s.nodes.find((x) => x.name === a.node);
+    if (n) n.unschedulable = true;
+  },
+  async run(a, rt) {
+    const d = rt.config.drain;
+    await cordonNode(rt.client, a.node, rt.ops);
+    await drainNode(rt.client, a.node, {
+      signal: rt.signal,
+      clock: rt.clock,
+      events: rt.ops,
+      ignoreDaemonSets: true,
+      deleteEmptyDirData: d.deleteEmptyDirData,
+      force: d.force,
+      gracePeriodSeconds: d.gracePeriodSeconds,
+      evictionRetryDelayMs: d.evictionRetrySeconds * 1000,
+      pollIntervalMs: rt.pollIntervalMs,
+      deadline: Deadline.in(rt.config.timeouts.drainSeconds * 1000, rt.clock),
+    });
+  },
+};
+
+/** Deletes the node's remaining pod-network pods (DaemonSet pods too), so they are re-created on its current CNI. */
+export const deletePodsAction: ActionKind<Of<'deletePods'>> = {
+  describe: (a) => `delete the remaining pod-network pods on ${a.node} and wait until they are gone`,
+  plan: noPlannedEffect,
+  async run(a, rt) {
+    await deleteNodePods(rt.client, a.node, { signal: rt.signal, clock: rt.clock, events: rt.ops, deadline: Deadline.in(rt.config.timeouts.podDeletionSeconds * 1000, rt.clock), pollIntervalMs: rt.pollIntervalMs });
+  },
+};
+
+/** kubectl uncordon. */
+export const uncordonAction: ActionKind<Of<'uncordon'>> = {
+  describe: (a) => `uncordon ${a.node}`,
+  plan(a, s) {
+    const n = s.nodes.find((x) => x.name === a.node);
+    if (n) n.unschedulable = false;
+  },
+  async run(a, rt) {
+    await uncordonNode(rt.client, a.node, rt.ops);
+  },
+};
+
+/** kubectl taint node … --overwrite. */
+export const taintAction: ActionKind<Of<'taint'>> = {
+  describe: (a) => `taint node ${a.node} ${a.taint.key}=${a.taint.value ?? ''}:${a.taint.effect}`,
+  plan(a, s) {
+    const n = s.nodes.find((x) => x.name === a.node);
+    if (!n) return;
+    n.taints = n.taints.filter((t) => !(t.key === a.taint.key && t.effect === a.taint.effect));
+    n.taints.push({ key: a.taint.key, ...(a.taint.value !== undefined ? { value: a.taint.value } : {}), effect: a.taint.effect });
+  },
+  async run(a, rt) {
+    await addTaint(rt.client, a.node, a.taint, { events: rt.ops, signal: rt.signal });
+  },
+};
+
+/** kubectl taint node … key:effect-. */
+export const untaintAction: ActionKind<Of<'untaint'>> = {
+  describe: (a) => `remove taint ${a.key}:${a.effect} from ${a.node}`,
+  plan(a, s) {
+    const n = s.nodes.find((x) => x.name === a.node);
+    if (n) n.taints = n.taints.filter((t) => !(t.key === a.key && t.effect === a.effect));
+  },
+  async run(a, rt) {
+    await removeTaint(rt.client, a.node, { key: a.key, effect: a.effect }, { events: rt.ops, signal: rt.signal });
+  },
+};
+
+function podReady(p: Pod): boolean {
+  return !p.metadata.deletionTimestamp && (p.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+}
+
+/** Waits until the DaemonSet's pod on the node is Ready (an agent that has written its CNI file, for Cilium). */
+export const waitAgentOnNodeAction: ActionKind<Of<'waitAgentOnNode'>> = {
+  describe: (a) => `wait until ${shortRef(a.daemonSet)} runs Ready on ${a.node}`,
+  plan: noPlannedEffect,
+  async run(a, rt) {
+    await waitFor(
+      `${shortRef(a.daemonSet)} Ready on ${a.node}`,
+      async () => {
+        const pods = await listPodsOnNode(rt.client, a.node);
+        const mine = pods.filter((p) => p.metadata.namespace === a.daemonSet.namespace && p.metadata.ownerReferences?.some((o) => o.kind === 'DaemonSet' && o.name === a.daemonSet.name));
+        return mine.some(podReady) ? { done: true, value: true } : { done: false, status: mine.length ? `pod ${mine[0]!.metadata.name} not Ready yet` : 'no pod scheduled yet' };
+      },
+      waitOptions(rt, rt.config.timeouts.rolloutSeconds),
+    );
+  },
+};
+
+/** The node's pods do not have what the step promised them. */
+export class PodNetworkPromiseError extends Error {
+  constructor(
+    readonly node: string,
+    readonly promise: string,
+    readonly pods: { pod: string; lacks: string }[],
+  ) {
+    const shown = pods.slice(0, 8).map((p) => `${p.pod} (${p.lacks})`);
+    super(`${pods.length} pod${pods.length === 1 ? '' : 's'} on ${node} lack${pods.length === 1 ? 's' : ''} what ${promise}: ${shown.join('; ')}${pods.length > 8 ? `; and ${pods.length - 8} more` : ''}`);
+    this.name = 'PodNetworkPromiseError';
+  }
+}
+
+/** Reads back the node's pods: every pod-network pod must be running with the promised networks. */
+export const verifyNodePodsAction: ActionKind<Of<'verifyNodePods'>> = {
+  describe: (a) => `verify every pod-network pod on ${a.node} has ${describeExpectation(a.expect)}`,
+  plan: noPlannedEffect,
+  async run(a, rt) {
+    let last: { pod: string; lacks: string; final?: boolean }[] = [];
+    try {
+      await waitFor(
+        `pods on ${a.node} to have ${describeExpectation(a.expect)}`,
+        async () => {
+          const pods = await listPodsOnNode(rt.client, a.node);
+          last = checkNodePods(pods, a.expect);
+          if (!podsUnderPromise(pods).length) last = [{ pod: `(no pod-network pod on ${a.node})`, lacks: 'nothing to verify: the probe DaemonSets should have a pod here' }];
+          if (!last.length) return { done: true, value: true };
+          // A running pod lacking a network keeps lacking it: no point waiting for the deadline.
+          const final = last.filter((v) => 'final' in v && v.final);
+          if (final.length) throw new PodNetworkPromiseError(a.node, a.promise, last);
+          return { done: false, status: `${last.length} pods not yet: ${last[0]!.pod} (${last[0]!.lacks})` };
+        },
+        waitOptions(rt, rt.config.timeouts.rolloutSeconds),
+      );
+    } catch (e) {
+      if (e instanceof Error && e.name === 'WaitTimeoutError' && last.length) throw new PodNetworkPromiseError(a.node, a.promise, last);
+      throw e;
+    }
+  },
+};

@@ -1,0 +1,67 @@
+import type { ObjectRef, Taint } from '../kube/kubeTypes.js';
+import type { NetworkExpectation } from './podNetworkChecks.js';
+
+// A migration plan as plain data: what `plan` prints, what a dry run shows and exactly what `run`
+// executes. Each action kind's description, planned effect and execution live together in
+// src/migration/actions/ (one registry, checked complete by the compiler).
+
+/** One thing the executor does to the cluster. */
+export type Action =
+  | { kind: 'applyManifests'; bundle: string; objects: ObjectRef[] }
+  | { kind: 'labelNode'; node: string; labels: Record<string, string | null> }
+  /**
+   * Sets (value) or removes (null) nodeSelector entries of a DaemonSet's pod template; through
+   * `via` (a Tigera Installation) when an operator owns the DaemonSet and would revert a direct edit.
+   */
+  | { kind: 'setNodeSelector'; daemonSet: ObjectRef; selector: Record<string, string | null>; via?: ObjectRef | undefined }
+  | { kind: 'waitRollouts'; resources: ObjectRef[] }
+  | { kind: 'waitAgentOnNode'; node: string; daemonSet: ObjectRef }
+  | { kind: 'checkConnectivity'; node?: string | undefined; when: string }
+  | { kind: 'drain'; node: string }
+  | { kind: 'deletePods'; node: string }
+  | { kind: 'uncordon'; node: string }
+  | { kind: 'taint'; node: string; taint: Taint }
+  | { kind: 'untaint'; node: string; key: string; effect: Taint['effect'] }
+  | { kind: 'deleteObjects'; objects: ObjectRef[] }
+  /** Reads back what the node's step promised about its pods; stops naming the pods that lack it. */
+  | { kind: 'verifyNodePods'; node: string; expect: NetworkExpectation; promise: string };
+
+/** An action kind's name. */
+export type ActionKindName = Action['kind'];
+
+/** The actions of one node in a per-node step. */
+export interface NodePlan {
+  node: string;
+  actions: Action[];
+}
+
+/** The actions of one step: step-wide ones, then (per-node steps) each node's in order. */
+export interface StepPlan {
+  step: number;
+  name: string;
+  title: string;
+  /** Nothing to do: the step reports ready already. */
+  alreadyDone: boolean;
+  /** Step-wide actions (all of a step that is not per node). */
+  actions: Action[];
+  /** Per-node steps: each node's actions, in order. */
+  nodes: NodePlan[];
+  /** Nodes skipped because they are already past this step. */
+  skippedNodes: string[];
+}
+
+/** The whole plan: every selected step, each planned on the state the earlier ones leave. */
+export interface MigrationPlan {
+  strategy: string;
+  steps: StepPlan[];
+}
+
+/** The node an action concerns, if any. */
+export function actionNode(a: Action): string | undefined {
+  return 'node' in a ? a.node : undefined;
+}
+
+/** Every action of a step in execution order. */
+export function stepActions(s: StepPlan): Action[] {
+  return [...s.actions, ...s.nodes.flatMap((n) => n.actions)];
+}

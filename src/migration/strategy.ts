@@ -1,0 +1,55 @@
+import type { MigrationConfig } from '../config/configSchema.js';
+import type { ObjectRef } from '../kube/kubeTypes.js';
+import type { SourceDescription } from '../source/sourceTypes.js';
+import type { ClusterSnapshot, NodeSnapshot, SnapshotQuery } from './clusterSnapshot.js';
+import type { Action } from './plan.js';
+
+// A migration strategy is a plug-in of the engine: it names its steps, judges their readiness on a
+// snapshot, and plans each step's actions — all pure. The engine (planBuilder, planExecutor) reads
+// the cluster, executes the actions, gates every node on connectivity and records progress.
+
+/** One step of a strategy. */
+export interface StepDef {
+  id: number;
+  name: string;
+  title: string;
+  /** Works node by node (the engine reports per-node progress and honours --nodes). */
+  perNode: boolean;
+}
+
+/** What a strategy plans from, besides the snapshot. */
+export interface StrategyContext {
+  config: MigrationConfig;
+  source: SourceDescription;
+  /** The objects of each manifest bundle the strategy may apply. */
+  bundles: Readonly<Record<string, readonly ObjectRef[]>>;
+}
+
+/** A step's readiness (done), with the reason when not. */
+export interface StepReadiness {
+  step: number;
+  ready: boolean;
+  reason: string;
+}
+
+/** A migration strategy. */
+export interface Strategy {
+  readonly name: string;
+  /** One line for --help and status. */
+  readonly summary: string;
+  readonly steps: readonly StepDef[];
+  /** The step after which a node can no longer be rolled back to the source CNI (for plan and status). */
+  readonly pointOfNoReturn?: { step: number; why: string } | undefined;
+  /** What the planner must read besides the nodes. */
+  snapshotQuery(ctx: StrategyContext): SnapshotQuery;
+  /** Whether a step is done on this snapshot (the seed's Ready()). */
+  readiness(step: number, s: ClusterSnapshot, ctx: StrategyContext): StepReadiness;
+  /** The step-wide actions (for a per-node step, those before its nodes). */
+  stepActions(step: number, s: ClusterSnapshot, ctx: StrategyContext): Action[];
+  /** A node's actions in a per-node step; empty when the node is already past it. */
+  nodeActions(step: number, node: NodeSnapshot, s: ClusterSnapshot, ctx: StrategyContext): Action[];
+  /** Where a node stands, in the strategy's words; "migrated" once the node is on Cilium for good. */
+  nodePhase(node: NodeSnapshot, ctx: StrategyContext): string;
+  /** Taint keys the strategy puts on nodes (none may be left at the end). */
+  taintKeys(ctx: StrategyContext): string[];
+}
