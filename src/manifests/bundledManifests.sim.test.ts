@@ -149,7 +149,7 @@ class BundledProcedure {
     // JSON merge patch: null removes the key, as the engine does.
     await this.http.mergePatch(path, { spec: { template: { spec: { nodeSelector: { [this.l.cilium]: null } } } } });
     await this.settle();
-    const gone = ['kube-multus-canal', 'kube-multus-cilium', this.config.cni.canalDaemonSet, 'cilium'];
+    const gone = ['kube-multus-canal', 'kube-multus-cilium', 'canal', 'cilium'];
     for (const ds of gone) await this.http.request('DELETE', `/apis/apps/v1/namespaces/kube-system/daemonsets/${ds}`);
     await waitFor('pods of the deleted DaemonSets gone', () => !this.cluster.store.list('pods', 'kube-system').items.some((p) => gone.some((ds) => p.metadata.ownerReferences?.some((o) => o.kind === 'DaemonSet' && o.name === ds))));
     await this.settle();

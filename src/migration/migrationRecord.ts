@@ -13,9 +13,12 @@ export const MIGRATION_RECORD: ObjectRef = { apiVersion: 'v1', kind: 'ConfigMap'
 /** What the record says. */
 export interface MigrationRecord {
   strategy: string;
+  /** One line: "canal (DaemonSet kube-system/canal)". */
   source: string;
   startedAt: string;
   startedBy: string;
+  /** The source as discovered when the migration started (its DaemonSet is gone after clean-up). */
+  sourceDescription?: SourceDescription | undefined;
 }
 
 /** A resumed run asked for another strategy than the one the cluster's migration uses. Exit code 2. */
@@ -42,7 +45,13 @@ export async function readMigrationRecord(client: ClusterClient): Promise<Migrat
   }
   const d = (cm as { data?: Record<string, string> }).data ?? {};
   if (!d.strategy) return undefined;
-  return { strategy: d.strategy, source: d.source ?? '', startedAt: d.startedAt ?? '', startedBy: d.startedBy ?? '' };
+  let sourceDescription: SourceDescription | undefined;
+  try {
+    sourceDescription = d['source.json'] ? (JSON.parse(d['source.json']) as SourceDescription) : undefined;
+  } catch {
+    sourceDescription = undefined;
+  }
+  return { strategy: d.strategy, source: d.source ?? '', startedAt: d.startedAt ?? '', startedBy: d.startedBy ?? '', sourceDescription };
 }
 
 /** The strategy to use: the requested one, else the recorded one, else the default; refuses a switch. */
@@ -65,7 +74,7 @@ export async function ensureMigrationRecord(client: ClusterClient, strategy: str
     apiVersion: 'v1',
     kind: 'ConfigMap',
     metadata: { name: MIGRATION_RECORD.name, namespace: MIGRATION_RECORD.namespace, labels: { 'app.kubernetes.io/managed-by': 'cni-migration' } },
-    data: { ...record },
+    data: { ...record, 'source.json': JSON.stringify({ ...source, warnings: [] }) },
   });
-  return record;
+  return { ...record, sourceDescription: source };
 }

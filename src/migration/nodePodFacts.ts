@@ -42,5 +42,5 @@ export function describeNodePodFacts(f: NodePodFacts | undefined): string {
   if (!f) return 'no pod-network pods';
   const total = Object.values(f).reduce((a, b) => a + b, 0);
   const parts = (Object.entries(f) as [PodWiring, number][]).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`);
-  return `${total} pods: ${parts.join(', ')}`;
+  return `${total} pod${total === 1 ? '' : 's'}: ${parts.join(', ')}`;
 }

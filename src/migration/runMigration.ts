@@ -1,12 +1,13 @@
 import type { MigrationConfig } from '../config/configSchema.js';
 import type { ClusterClient } from '../kube/clusterClient.js';
 import type { ObjectRef } from '../kube/kubeTypes.js';
-import { discoverSource } from '../source/discoverSource.js';
+import { discoverSource, SourceDetectionError } from '../source/discoverSource.js';
 import type { SourceDescription } from '../source/sourceTypes.js';
 import type { ManifestBundles } from './actions/actionKind.js';
 import { readClusterSnapshot, type ClusterSnapshot } from './clusterSnapshot.js';
 import type { ConnectivityGate } from './connectivityGate.js';
 import type { MigrationEventSink } from './migrationEvents.js';
+import { MigrationStepError } from './migrationErrors.js';
 import { chooseStrategyName, ensureMigrationRecord, readMigrationRecord, type MigrationRecord } from './migrationRecord.js';
 import { refOfObject } from './objectRefs.js';
 import type { MigrationPlan } from './plan.js';
@@ -45,12 +46,40 @@ export function strategyByName(name: string): Strategy {
 /** Discovers the source, chooses the strategy (requested, recorded or default) and renders its manifests. */
 export async function prepareMigration(client: ClusterClient, config: MigrationConfig, opts: { strategy?: string | undefined; render: RenderManifests }): Promise<PreparedMigration> {
   if (opts.strategy !== undefined) strategyByName(opts.strategy);
-  const [source, record] = await Promise.all([discoverSource(client, config.cni), readMigrationRecord(client)]);
+  const record = await readMigrationRecord(client);
+  const source = await sourceOf(client, config, record);
   const strategy = strategyByName(chooseStrategyName(opts.strategy, record, DEFAULT_STRATEGY));
   const manifests = opts.render(source, strategy);
   const bundles: Record<string, ObjectRef[]> = {};
   for (const [name, objects] of Object.entries(manifests)) bundles[name] = objects.map(refOfObject);
   return { source, strategy, record, manifests, ctx: { config, source, bundles } };
+}
+
+/**
+ * The source as discovered now; once a migration has removed it (clean-up deleted its DaemonSet),
+ * the one its record kept, so status, plans and resumed runs still know what they migrate from.
+ */
+async function sourceOf(client: ClusterClient, config: MigrationConfig, record: MigrationRecord | undefined): Promise<SourceDescription> {
+  try {
+    const live = await discoverSource(client, config.cni);
+    const kept = record?.sourceDescription;
+    if (kept && (kept.daemonSet.namespace !== live.daemonSet.namespace || kept.daemonSet.name !== live.daemonSet.name)) {
+      live.warnings.push(`the migration started from ${record!.source}, but the cluster now runs ${live.kind} (DaemonSet ${live.daemonSet.namespace}/${live.daemonSet.name})`);
+    }
+    return live;
+  } catch (e) {
+    if (!(e instanceof SourceDetectionError && e.problem === 'none' && record?.sourceDescription)) throw e;
+    return { ...record.sourceDescription, warnings: [`the source CNI is no longer installed; using ${record.source} as recorded when the migration started (${record.startedAt})`] };
+  }
+}
+
+/** A step ran all its actions but the cluster does not show it done: stop before the next one builds on it. */
+async function verifyStepDone(client: ClusterClient, prepared: PreparedMigration, step: number, resumeCommand: string): Promise<void> {
+  const snapshot = await readClusterSnapshot(client, prepared.strategy.snapshotQuery(prepared.ctx));
+  const r = prepared.strategy.readiness(step, snapshot, prepared.ctx);
+  if (r.ready) return;
+  const name = prepared.strategy.steps[step]?.name ?? String(step);
+  throw new MigrationStepError(step, name, undefined, 'finish the step', new Error(`every action ran, but the cluster does not show the step done: ${r.reason}`), `Re-run the same command (${resumeCommand}) to finish it; \`cni-migration status\` shows what is missing.`);
 }
 
 /** Reads the cluster and plans the selected steps (no changes). */
@@ -97,6 +126,7 @@ export async function runMigration(opts: RunMigrationOptions): Promise<{ plan: M
       const fresh = await planMigration(opts.client, prepared, { ...opts.selection, steps: [step] });
       for (const s of fresh.plan.steps) opts.events({ type: 'plan', step: s, at: Date.now() });
       await executePlan(fresh.plan, { ...opts, manifests: prepared.manifests, gate, resumeCommand: opts.resumeCommand });
+      if (!opts.selection.nodes?.[step]) await verifyStepDone(opts.client, prepared, step, opts.resumeCommand);
     }
     opts.events({ type: 'runDone', ok: true, at: Date.now() });
   } catch (e) {

@@ -3,7 +3,7 @@ import { describeOverlay, type SourceDescription } from '../source/sourceTypes.j
 /** The source description as text: each fact and where it was read. */
 export function renderSourceText(s: SourceDescription): string {
   const rows: [string, string, string][] = [
-    ['DaemonSet', `${s.daemonSet.namespace}/${s.daemonSet.name}`, s.installation ? `rendered by the Tigera operator from Installation ${s.installation.name}` : ''],
+    ['DaemonSet', `${s.daemonSet.namespace}/${s.daemonSet.name}`, s.installation ? `the Tigera operator's rendering of Installation ${s.installation.name}` : ''],
     ['CNI directory', s.confDir.value, s.confDir.from],
     ['CNI file', s.confFile.value, s.confFile.from],
     ['CNI network', s.networkName.value, s.networkName.from],

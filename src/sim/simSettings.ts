@@ -63,6 +63,11 @@ export const SimulationSettingsSchema = z.strictObject({
   faults: z.array(ApiFault).default([]),
   /** Include the built-in Canal cluster objects (canal DaemonSet, sample workload, PDB) before the scenario's own. */
   defaultCluster: z.boolean().default(true),
+  /**
+   * Files of Kubernetes objects (paths relative to the scenario file) created before the
+   * scenario's own objects, in order: a stock CNI install, shared workloads.
+   */
+  include: z.array(z.string().min(1)).default([]),
 });
 
 export type SimulationSettings = z.infer<typeof SimulationSettingsSchema>;

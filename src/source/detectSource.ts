@@ -217,10 +217,10 @@ function flannelCniFile(spec: TemplateSpec, cms: ConfigMapData, ds: DaemonSet): 
   throw new UnreadableSource(`DaemonSet ${dsName(ds)}: no container copies a CNI configuration into a hostPath; set cni.confDir, cni.confFile and cni.networkName`);
 }
 
-/** `cp [-f] SRC DST` anywhere in an argv (also inside `sh -c "…"`). */
+/** `cp [-f] SRC DST` (or flannel ≥0.28.6's `install-conf SRC DST`) anywhere in an argv, also inside `sh -c "…"`. */
 function cpOf(argv: string[]): { src: string; dst: string } | undefined {
   const words = argv.flatMap((a) => (/\s/.test(a) ? a.split(/[\s;&|]+/) : [a])).filter((w) => w !== '');
-  const at = words.findIndex((w) => w === 'cp' || w.endsWith('/cp'));
+  const at = words.findIndex((w) => ['cp', 'install-conf'].includes(w.slice(w.lastIndexOf('/') + 1)));
   if (at < 0) return undefined;
   const operands = words.slice(at + 1).filter((w) => !w.startsWith('-'));
   return operands.length >= 2 ? { src: operands[0]!, dst: operands[1]! } : undefined;

@@ -86,6 +86,7 @@ describe('cni-migration plan/run/status against the simulated cluster', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/node-1\s+canal/);
     expect(r.stdout).toMatch(/0\s+preflight\s+no/);
-    expect(r.stdout).toContain('Next: cni-migration run --steps 0');
+    expect(r.stdout).toMatch(/node-1\s+canal\s+1 pod: 1 source/);
+    expect(r.stdout).toContain('Next: cni-migration run --strategy multus --steps 0');
   });
 });

@@ -61,6 +61,17 @@ export const setNodeSelectorAction: ActionKind<Of<'setNodeSelector'>> = {
     const nodeSelector = { spec: { template: { spec: { nodeSelector: a.selector } } } };
     if (a.via) await rt.client.patchObject(a.via, { type: 'merge', body: { spec: { calicoNodeDaemonSet: nodeSelector } } });
     else await rt.client.patchWorkload('DaemonSet', a.daemonSet.namespace ?? '', a.daemonSet.name, { type: 'merge', body: nodeSelector });
+    // The effect, not the write: through an operator the DaemonSet changes only once it reconciles.
+    await waitFor(
+      a.via ? `${describeRef(a.via)}'s operator to set the nodeSelector on ${shortRef(a.daemonSet)} (is the operator running?)` : `the nodeSelector on ${shortRef(a.daemonSet)}`,
+      async () => {
+        const ds = await rt.client.getWorkload('DaemonSet', a.daemonSet.namespace ?? '', a.daemonSet.name);
+        const have = ((ds.spec?.template as { spec?: { nodeSelector?: Record<string, string> } } | undefined)?.spec?.nodeSelector ?? {}) as Record<string, string>;
+        const wrong = Object.entries(a.selector).filter(([k, v]) => (v === null ? k in have : have[k] !== v));
+        return wrong.length ? { done: false, status: `nodeSelector is ${selectorText(have)}` } : { done: true, value: true };
+      },
+      { deadline: Deadline.in(rt.config.timeouts.rolloutSeconds * 1000, rt.clock), signal: rt.signal, clock: rt.clock, intervalMs: rt.pollIntervalMs },
+    );
   },
 };
 

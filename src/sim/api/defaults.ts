@@ -76,11 +76,30 @@ export function applyDefaults(obj: KubeObject, opts: { creating: boolean }): voi
       break;
     }
     case 'ReplicaSet':
-    case 'StatefulSet':
       if (!spec) break;
       spec.replicas ??= 1;
       defaultPodSpec((spec.template as Obj | undefined)?.spec as Obj | undefined);
       break;
+    case 'StatefulSet': {
+      // SetDefaults_StatefulSet (1.35). kubectl rollout status reads updateStrategy without
+      // defaulting it, and an explicit type RollingUpdate keeps rollingUpdate (and so partition)
+      // unset, as upstream. No maxUnavailable: its feature gate is off by default.
+      if (!spec) break;
+      spec.replicas ??= 1;
+      spec.podManagementPolicy ??= 'OrderedReady';
+      spec.revisionHistoryLimit ??= 10;
+      const us = (spec.updateStrategy ??= {}) as Obj;
+      if (!us.type) {
+        us.type = 'RollingUpdate';
+        us.rollingUpdate ??= {};
+      }
+      if (us.type === 'RollingUpdate' && us.rollingUpdate) (us.rollingUpdate as Obj).partition ??= 0;
+      const retention = (spec.persistentVolumeClaimRetentionPolicy ??= {}) as Obj;
+      retention.whenDeleted ??= 'Retain';
+      retention.whenScaled ??= 'Retain';
+      defaultPodSpec((spec.template as Obj | undefined)?.spec as Obj | undefined);
+      break;
+    }
     case 'Service': {
       if (!spec) break;
       spec.type ??= 'ClusterIP';

@@ -63,6 +63,14 @@ function containerNames(spec: { containers?: { name: string; image: string }[] }
   return [cs.map((c) => c.name).join(','), cs.map((c) => c.image).join(',')];
 }
 
+/** printControllerRevision's controller cell: `<kind>.<group>/<name>` in lower case, as formatResourceName writes it. */
+function controllerName(o: KubeObject): string {
+  const ref = o.metadata.ownerReferences?.find((r) => r.controller === true);
+  if (!ref) return '<none>';
+  const group = ref.apiVersion.includes('/') ? ref.apiVersion.split('/')[0] : '';
+  return `${(group ? `${ref.kind}.${group}` : ref.kind).toLowerCase()}/${ref.name}`;
+}
+
 const PRINTERS: Record<string, { columns: Column[]; row: Row }> = {
   pods: {
     columns: [
@@ -130,6 +138,17 @@ const PRINTERS: Record<string, { columns: Column[]; row: Row }> = {
   'apps/replicasets': {
     columns: [NAME, { name: 'Desired', type: 'integer' }, { name: 'Current', type: 'integer' }, { name: 'Ready', type: 'integer' }, AGE],
     row: (r, now) => [r.metadata.name, r.spec?.replicas ?? 1, r.status?.replicas ?? 0, r.status?.readyReplicas ?? 0, humanAge(r.metadata.creationTimestamp, now)],
+  },
+  'apps/statefulsets': {
+    columns: [NAME, { name: 'Ready', type: 'string', description: 'Number of the pod with ready state' }, AGE, { name: 'Containers', type: 'string', priority: 1, description: 'Names of each container in the template.' }, { name: 'Images', type: 'string', priority: 1, description: 'Images referenced by each container in the template.' }],
+    row: (s, now) => {
+      const [c, i] = containerNames(s.spec?.template?.spec);
+      return [s.metadata.name, `${s.status?.readyReplicas ?? 0}/${s.spec?.replicas ?? 1}`, humanAge(s.metadata.creationTimestamp, now), c, i];
+    },
+  },
+  'apps/controllerrevisions': {
+    columns: [NAME, { name: 'Controller', type: 'string', description: 'Controller of the object' }, { name: 'Revision', type: 'string', description: 'Revision indicates the revision of the state represented by Data.' }, AGE],
+    row: (r, now) => [r.metadata.name, controllerName(r), r.revision ?? 0, humanAge(r.metadata.creationTimestamp, now)],
   },
   'policy/poddisruptionbudgets': {
     columns: [NAME, { name: 'Min Available', type: 'string' }, { name: 'Max Unavailable', type: 'string' }, { name: 'Allowed Disruptions', type: 'integer' }, AGE],

@@ -9,7 +9,9 @@ import { NodeLifecycleController } from './nodeLifecycleController.js';
 import { PodGarbageCollector } from './podGarbageCollector.js';
 import { ReplicaSetController } from './replicaSetController.js';
 import { Scheduler } from './scheduler.js';
+import { StatefulSetController } from './statefulSetController.js';
 import { TaintEvictionController } from './taintEvictionController.js';
+import { TigeraOperatorEmulation } from './tigeraOperatorEmulation.js';
 
 /** Every controller of the simulated control plane (kube-controller-manager plus the scheduler). */
 export function allControllers(ctx: ControllerContext): Controller[] {
@@ -21,10 +23,12 @@ export function allControllers(ctx: ControllerContext): Controller[] {
     new DaemonSetController(ctx),
     new DeploymentController(ctx),
     new ReplicaSetController(ctx),
+    new StatefulSetController(ctx),
     new DisruptionController(ctx),
     new TaintEvictionController(ctx),
     new PodGarbageCollector(ctx),
     new EndpointsController(ctx),
+    new TigeraOperatorEmulation(ctx),
   ];
 }
 

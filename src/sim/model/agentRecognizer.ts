@@ -2,6 +2,7 @@ import type { KubeObject } from '../store/kubeObject.js';
 import { configMapDirectory, mountedConfigMaps, resolveContainerPath } from './containerPaths.js';
 import { resolveContainerEnv, type ConfigMapLookup } from './containerEnv.js';
 import { argvOf, baseName, flagValue, normalizePath, podSpecOf, type Container, type PodSpec } from './podSpec.js';
+import { WATCHED_CUSTOM, type CustomResourceLookup } from './clusterCache.js';
 import { parseFileCopies } from './shellCopies.js';
 
 // Decides, from a pod as applied (its containers, mounts, env and the ConfigMaps they reference),
@@ -12,8 +13,12 @@ import { parseFileCopies } from './shellCopies.js';
 export type Overlay =
   /** Encapsulation on a transport port (VXLAN, GENEVE, flannel's udp/wireguard) or an IP protocol (IPIP). */
   | { kind: 'tunnel'; mode: string; protocol: 'udp' | 'tcp' | 'ip'; port: number }
-  /** Plain routing (flannel host-gw, Cilium native routing): no port to block or collide on. */
-  | { kind: 'native'; mode: string };
+  /**
+   * Plain routing (flannel host-gw, Cilium native routing, Calico BGP or cross-subnet modes
+   * between nodes of one subnet). `binds`: a tunnel device that exists anyway and holds a port
+   * (Calico's vxlan.calico in CrossSubnet mode); `control`: a session the routes depend on (BGP).
+   */
+  | { kind: 'native'; mode: string; binds?: { protocol: 'udp'; port: number }; control?: { protocol: 'tcp'; port: number } };
 
 /** Where a network's per-node pod addresses come from. */
 export interface PoolSpec {
@@ -73,9 +78,16 @@ export interface RecognizeContext {
   nodeName: string;
   /** Fallback range for flannel when no net-conf.json can be found. */
   clusterCIDR: string;
+  /** Custom resources agents read (Calico's IPPools, FelixConfigurations); none when omitted. */
+  customResources?: CustomResourceLookup | undefined;
 }
 
 const FLANNEL_DEFAULT_PORTS: Record<string, number> = { vxlan: 8472, udp: 8285, wireguard: 51820 };
+/** Felix's defaults: VXLAN port, IPAM block size, the pool calico-node creates when told none. */
+const CALICO_VXLAN_PORT = 4789;
+const CALICO_BLOCK_SIZE = 26;
+const CALICO_DEFAULT_POOL = '192.168.0.0/16';
+const BGP_PORT = 179;
 const CILIUM_TUNNEL_PORTS: Record<string, number> = { vxlan: 8472, geneve: 6081 };
 
 /**
@@ -83,11 +95,10 @@ const CILIUM_TUNNEL_PORTS: Record<string, number> = { vxlan: 8472, geneve: 6081 
  * and commands only, so it can be asked of pending pods before their ConfigMaps are read.
  */
 export function datapathNetworkOf(pod: KubeObject): string | undefined {
-  for (const c of podSpecOf(pod).containers ?? []) {
-    const kind = datapathKindOf(c);
-    if (kind) return kind;
-  }
-  return undefined;
+  const kinds = (podSpecOf(pod).containers ?? []).map(datapathKindOf);
+  // Canal runs calico-node beside flanneld: flannel carries its pods, felix only enforces policy.
+  if (kinds.includes('flannel')) return 'flannel';
+  return kinds.find((k) => k !== undefined);
 }
 
 /** Recognises a CNI agent: its datapath and the CNI config files it writes; undefined for other pods. */
@@ -97,9 +108,12 @@ export function recognizeAgent(pod: KubeObject, configMaps: ConfigMapLookup, ctx
   const lookup = (name: string) => configMaps(namespace, name);
   const out: AgentSpec = { files: [], exclusive: false, ignoredWrites: [] };
   const writer = new FileWriter(spec, ctx, out);
-  for (const c of spec.containers ?? []) {
+  const containers = spec.containers ?? [];
+  const withFlannel = containers.some((c) => datapathKindOf(c) === 'flannel');
+  for (const c of containers) {
     const kind = datapathKindOf(c);
     if (kind === 'flannel') out.datapath ??= flannelDatapath(spec, c, lookup, ctx);
+    if (kind === 'calico' && !withFlannel) out.datapath ??= calicoDatapath(pod, c, configMaps, ctx);
     if (kind === 'cilium') recognizeCilium(pod, spec, c, configMaps, ctx, out, writer);
     if (flagValue(argvOf(c), '--multus-conf-file') !== undefined) recognizeMultus(spec, c, lookup, writer);
   }
@@ -111,12 +125,14 @@ export function recognizeAgent(pod: KubeObject, configMaps: ConfigMapLookup, ctx
   return out;
 }
 
-function datapathKindOf(c: Container): 'flannel' | 'cilium' | undefined {
+function datapathKindOf(c: Container): 'flannel' | 'cilium' | 'calico' | undefined {
   const repo = imageRepository(c.image ?? '');
   const last = repo.slice(repo.lastIndexOf('/') + 1);
   const cmd = baseName(c.command?.[0] ?? '');
   if (last === 'flannel' || last.endsWith('-flannel') || cmd === 'flanneld') return 'flannel';
   if (last === 'cilium' || last === 'cilium-dev' || cmd === 'cilium-agent') return 'cilium';
+  // calico/node: felix, BIRD and confd in one container.
+  if (c.name === 'calico-node' || (last === 'node' && /(^|\/)calico\//.test(repo))) return 'calico';
   return undefined;
 }
 
@@ -209,6 +225,53 @@ function flannelDatapath(spec: PodSpec, c: Container, lookup: (name: string) => 
     },
     overlay,
     source,
+  };
+}
+
+interface CalicoPool {
+  cidr: string;
+  blockSize: number;
+  ipipMode: string;
+  vxlanMode: string;
+}
+
+/**
+ * calico-node as the datapath (plain Calico; in Canal, flannel is): pod addresses from calico-ipam
+ * blocks of the enabled IPPools (the env only seeds the default pool at first start), and the
+ * encapsulation the pools ask for. Nodes of one simulation share a subnet, so CrossSubnet modes
+ * route natively — but vxlan.calico still holds its UDP port.
+ */
+function calicoDatapath(pod: KubeObject, c: Container, configMaps: ConfigMapLookup, ctx: RecognizeContext): DatapathSpec | undefined {
+  const env = resolveContainerEnv(pod, c, configMaps).env;
+  const backend = env.get('CALICO_NETWORKING_BACKEND') ?? 'bird';
+  if (backend === 'none') return undefined;
+  const fromCrs = (ctx.customResources?.(WATCHED_CUSTOM.ipPools) ?? [])
+    .map((p) => (p.spec ?? {}) as { cidr?: string; blockSize?: number; ipipMode?: string; vxlanMode?: string; disabled?: boolean })
+    .filter((p) => !p.disabled && p.cidr && !p.cidr.includes(':'))
+    .map((p): CalicoPool => ({ cidr: p.cidr!, blockSize: p.blockSize ?? CALICO_BLOCK_SIZE, ipipMode: p.ipipMode ?? 'Never', vxlanMode: p.vxlanMode ?? 'Never' }));
+  const seeded: CalicoPool = {
+    cidr: env.get('CALICO_IPV4POOL_CIDR') || CALICO_DEFAULT_POOL,
+    blockSize: Number(env.get('CALICO_IPV4POOL_BLOCK_SIZE') || CALICO_BLOCK_SIZE),
+    ipipMode: env.get('CALICO_IPV4POOL_IPIP') || 'Always',
+    vxlanMode: env.get('CALICO_IPV4POOL_VXLAN') || 'Never',
+  };
+  // NO_DEFAULT_POOLS (the operator's install) means calico-node creates none: wait for an IPPool.
+  if (!fromCrs.length && env.get('NO_DEFAULT_POOLS') === 'true') return undefined;
+  const pool = fromCrs[0] ?? seeded;
+  const felix = (ctx.customResources?.(WATCHED_CUSTOM.felixConfigurations) ?? []).find((f) => f.metadata.name === 'default');
+  const vxlanPort = Number((felix?.spec as { vxlanPort?: number } | undefined)?.vxlanPort ?? env.get('FELIX_VXLANPORT') ?? CALICO_VXLAN_PORT);
+  let overlay: Overlay;
+  if (pool.vxlanMode === 'Always') overlay = { kind: 'tunnel', mode: 'vxlan', protocol: 'udp', port: vxlanPort };
+  else if (pool.vxlanMode === 'CrossSubnet') overlay = { kind: 'native', mode: 'vxlan-crosssubnet', binds: { protocol: 'udp', port: vxlanPort } };
+  else if (pool.ipipMode === 'Always') overlay = { kind: 'tunnel', mode: 'ipip', protocol: 'ip', port: 4 };
+  else overlay = { kind: 'native', mode: pool.ipipMode === 'CrossSubnet' ? 'ipip-crosssubnet' : 'bgp' };
+  // BIRD distributes the routes for IPIP and plain routing; VXLAN routes come from felix itself.
+  if (backend === 'bird' && overlay.kind === 'native' && !overlay.mode.startsWith('vxlan')) overlay.control = { protocol: 'tcp', port: BGP_PORT };
+  return {
+    network: 'calico',
+    pool: { cidr: pool.cidr, nodePrefix: pool.blockSize, useNodePodCidr: false },
+    overlay,
+    source: fromCrs.length ? 'IPPool (crd.projectcalico.org/v1)' : `calico-node env (CALICO_IPV4POOL_*${env.get('CALICO_IPV4POOL_CIDR') ? '' : ', default pool'})`,
   };
 }
 

@@ -11,6 +11,18 @@ export const WATCHED = {
 } as const;
 
 /**
+ * Custom resources agents read at start besides ConfigMaps (served only once their CRDs exist):
+ * Calico's IPPools and FelixConfigurations (the KDD CRDs calico-node reads).
+ */
+export const WATCHED_CUSTOM = {
+  ipPools: 'crd.projectcalico.org/ippools',
+  felixConfigurations: 'crd.projectcalico.org/felixconfigurations',
+} as const;
+
+/** Lists the cached objects of one custom resource (WATCHED_CUSTOM). */
+export type CustomResourceLookup = (resource: string) => readonly KubeObject[];
+
+/**
  * What the kubelets know of the cluster besides pods: ConfigMaps (agents read their config from
  * them), NetworkAttachmentDefinitions (Multus resolves networks through them) and Nodes (podCIDR,
  * InternalIP). Fed by watch events; read synchronously.
@@ -19,6 +31,7 @@ export class ClusterCache {
   private readonly configMaps = new Map<string, Readonly<Record<string, string>>>();
   private readonly nads = new Map<string, { config?: string }>();
   private readonly nodes = new Map<string, KubeObject>();
+  private readonly custom = new Map<string, Map<string, KubeObject>>();
 
   /** Applies a watch event; returns true when something the model reads changed. */
   apply(ev: WatchEvent): boolean {
@@ -43,10 +56,20 @@ export class ClusterCache {
         if (gone) this.nodes.delete(o.metadata.name ?? '');
         else this.nodes.set(o.metadata.name ?? '', o);
         return true;
-      default:
-        return false;
+      default: {
+        if (!Object.values(WATCHED_CUSTOM).includes(ev.resource as never)) return false;
+        let byKey = this.custom.get(ev.resource);
+        if (!byKey) this.custom.set(ev.resource, (byKey = new Map()));
+        const before = JSON.stringify(byKey.get(key)?.spec);
+        if (gone) byKey.delete(key);
+        else byKey.set(key, o);
+        return before !== JSON.stringify(byKey.get(key)?.spec);
+      }
     }
   }
+
+  /** The cached objects of a custom resource (empty until its CRD and objects exist). */
+  readonly customResources: CustomResourceLookup = (resource) => [...(this.custom.get(resource)?.values() ?? [])];
 
   /** ConfigMap data by namespace and name. */
   readonly configMap: ConfigMapLookup = (namespace, name) => this.configMaps.get(`${namespace}/${name}`);

@@ -2,7 +2,7 @@ import { ApiError } from '../api/apiError.js';
 import type { SettingsHolder } from '../simSettings.js';
 import type { KubeObject, WatchEvent } from '../store/kubeObject.js';
 import type { ClusterBackend } from './clusterBackend.js';
-import { ClusterCache, WATCHED } from './clusterCache.js';
+import { ClusterCache, WATCHED, WATCHED_CUSTOM } from './clusterCache.js';
 import { CniRuntime, type PodInterface } from './cniRuntime.js';
 import { GroundTruthLog, reachClassOf, type GroundTruthPod, type GroundTruthSource, type ReachClass } from './groundTruth.js';
 import type { NodeCniView } from './nodeCniState.js';
@@ -46,7 +46,7 @@ export class NetworkModel {
   private readonly handlers = new PodHttpHandlers();
   private readonly stops: (() => void)[] = [];
   private leases: LeaseRenewer | undefined;
-  private nadRetry: NodeJS.Timeout | undefined;
+  private readonly retries = new Set<NodeJS.Timeout>();
   private stopped = false;
 
   constructor(
@@ -77,7 +77,7 @@ export class NetworkModel {
   async start(): Promise<void> {
     await registerNodes(this.backend, this.settings.get(), this.options.nodeNames);
     this.stops.push(await this.backend.watch(WATCHED.configMaps, (ev) => this.onClusterEvent(ev)));
-    await this.watchNads();
+    for (const resource of [WATCHED.nads, ...Object.values(WATCHED_CUSTOM)]) await this.watchOptional(resource);
     this.stops.push(await this.backend.watch(WATCHED.nodes, (ev) => this.onNodeEvent(ev)));
     this.stops.push(await this.backend.watch(WATCHED.pods, (ev) => this.lifecycle.handlePodEvent(ev)));
     this.stops.push(
@@ -96,7 +96,8 @@ export class NetworkModel {
   stop(): void {
     this.stopped = true;
     for (const s of this.stops.splice(0)) s();
-    clearTimeout(this.nadRetry);
+    for (const t of this.retries) clearTimeout(t);
+    this.retries.clear();
     this.leases?.stop();
     this.lifecycle.stop();
     this.runtime.stop();
@@ -159,12 +160,18 @@ export class NetworkModel {
     if (ev.type !== 'DELETED' && this.runtime.isOurNode(ev.object.metadata.name)) this.runtime.updateNode(ev.object);
   }
 
-  // The CRD may not be installed yet (the seed's Multus manifest installs it): retry until it is.
-  private async watchNads(): Promise<void> {
+  // The CRD may not be installed yet (the seed's Multus manifest installs NADs, Calico's manifest
+  // its CRDs): retry until it is.
+  private async watchOptional(resource: string): Promise<void> {
     try {
-      this.stops.push(await this.backend.watch(WATCHED.nads, (ev) => this.onClusterEvent(ev)));
+      this.stops.push(await this.backend.watch(resource, (ev) => this.onClusterEvent(ev)));
     } catch {
-      if (!this.stopped) this.nadRetry = setTimeout(() => void this.watchNads(), 5000);
+      if (this.stopped) return;
+      const t = setTimeout(() => {
+        this.retries.delete(t);
+        void this.watchOptional(resource);
+      }, 5000);
+      this.retries.add(t);
     }
   }
 

@@ -183,7 +183,7 @@ export class PodLifecycle {
     rec.startedAt = isoNow();
     rec.blockedMessage = undefined;
     const s = settings.get();
-    rec.agent = recognizeAgent(rec.pod, cache.configMap, { cniConfDir: s.cniConfDir, nodeName: rec.node, clusterCIDR: s.clusterCIDR });
+    rec.agent = recognizeAgent(rec.pod, cache.configMap, { cniConfDir: s.cniConfDir, nodeName: rec.node, clusterCIDR: s.clusterCIDR, customResources: cache.customResources });
     rec.ready = !rec.agent;
     if (rec.agent) {
       runtime.agentStarted(rec.node, rec.uid, rec.label, rec.agent);

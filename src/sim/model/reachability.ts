@@ -7,8 +7,9 @@ import type { Overlay } from './agentRecognizer.js';
 // Pod A reaches IP X, owned by pod B's interface on network N, only if both pods are running and not
 // hostNetwork, A has an interface on N, N's datapath is up on both nodes, and — across nodes — N's
 // overlay passes: both ends run the same overlay (mode, protocol, port), the firewall does not drop
-// it to or from either node, and no other network up on either node binds the same port (two
-// overlays on one UDP port break both on that node). Pods on the same node need no overlay.
+// it (or, for routes learnt over BGP, the session) to or from either node, and no other network up
+// on either node holds the same UDP port (a tunnel cannot bind a port another device holds). Pods
+// on the same node need no overlay.
 
 /** A network's condition on one node. */
 export interface NetworkProfile {
@@ -68,16 +69,28 @@ export function overlayKey(overlay: Overlay | undefined): string {
   return overlay.kind === 'native' ? `native ${overlay.mode}` : `${overlay.protocol}/${overlay.port} ${overlay.mode}`;
 }
 
+/** The UDP port an overlay holds on its node, if any (a tunnel's, or a native mode's idle device). */
+function boundUdpPort(o: Overlay): number | undefined {
+  if (o.kind === 'tunnel') return o.protocol === 'udp' ? o.port : undefined;
+  return o.binds?.port;
+}
+
 /** A network's profile on a node, from the overlays of the networks up there and the firewall rules. */
 export function networkProfile(node: string, network: string, upOverlays: ReadonlyMap<string, Overlay>, rules: readonly FirewallRuleSettings[]): NetworkProfile {
   const overlay = upOverlays.get(network);
   if (!overlay) return { up: false, conflictsWith: [], blocked: false };
-  if (overlay.kind !== 'tunnel' || overlay.protocol === 'ip') return { up: true, overlay, conflictsWith: [], blocked: false };
+  const applies = (r: FirewallRuleSettings) => !r.nodes || r.nodes.includes(node);
+  if (overlay.kind === 'native') {
+    // Plain routing needs no port, but routes learnt over a session (BGP) go when it is dropped.
+    const c = overlay.control;
+    return { up: true, overlay, conflictsWith: [], blocked: c !== undefined && rules.some((r) => r.protocol === c.protocol && r.port === c.port && applies(r)) };
+  }
+  if (overlay.protocol === 'ip') return { up: true, overlay, conflictsWith: [], blocked: false };
   const conflictsWith: string[] = [];
   for (const [other, o] of upOverlays) {
-    if (other !== network && o.kind === 'tunnel' && o.protocol === overlay.protocol && o.port === overlay.port) conflictsWith.push(other);
+    if (other !== network && overlay.protocol === 'udp' && boundUdpPort(o) === overlay.port) conflictsWith.push(other);
   }
-  const blocked = rules.some((r) => r.protocol === overlay.protocol && r.port === overlay.port && (!r.nodes || r.nodes.includes(node)));
+  const blocked = rules.some((r) => r.protocol === overlay.protocol && r.port === overlay.port && applies(r));
   return { up: true, overlay, conflictsWith: conflictsWith.sort(), blocked };
 }
 

@@ -1,8 +1,9 @@
 import { baseName } from './podSpec.js';
 
 // Install containers usually put a CNI config in place with one shell line. Rather than run a
-// shell, the model recognises the two shapes that matter — `cat SRC > DST` and `cp [-f] SRC DST`
-// — in a container's argv or in the script of `sh -c` / `bash -c`, and ignores everything else
+// shell, the model recognises the shapes that matter — `cat SRC > DST`, `cp [-f] SRC DST` and
+// flannel's `install-conf SRC DST` (v0.28.6+: write to a temporary file, then rename) — in a
+// container's argv or in the script of `sh -c` / `bash -c`, and ignores everything else
 // (including globs and variables it cannot resolve, such as `cp /opt/cni/bin/* /host/opt/cni/bin`).
 
 /** One file copy a container performs: source path to destination path (inside the container). */
@@ -50,7 +51,7 @@ function copyOf(words: string[]): FileCopy | undefined {
     const sources = args.slice(0, Math.max(0, redirect)).filter((a) => !a.startsWith('-'));
     const dst = redirect >= 0 ? args[redirect + 1] : undefined;
     if (sources.length === 1 && dst !== undefined && args.length === redirect + 2) copy = { src: sources[0]!, dst };
-  } else if (name === 'cp' || name === 'install') {
+  } else if (name === 'cp' || name === 'install' || name === 'install-conf') {
     if (args.includes('>') || args.includes('>>')) return undefined;
     const operands = args.filter((a) => !a.startsWith('-'));
     if (operands.length === 2) copy = { src: operands[0]!, dst: operands[1]! };

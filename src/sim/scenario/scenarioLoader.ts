@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import * as z from 'zod';
 import { ManifestError, parseManifestDocuments } from '../../kube/manifestParser.js';
 import type { KubeObject } from '../store/kubeObject.js';
@@ -61,8 +62,26 @@ export function parseScenario(text: string, source: string, overrides: Partial<S
     throw e;
   }
   const notes: string[] = [];
-  const nodes = resolveNodeNames(settings, objects, source, settingsIndex, opts.defaultNodes, notes);
-  return { settings: { ...settings, nodes }, objects, notes };
+  const included = settings.include.flatMap((file) => includedObjects(file, source, settingsIndex));
+  const all = [...included, ...objects];
+  const nodes = resolveNodeNames(settings, all, source, settingsIndex, opts.defaultNodes, notes);
+  return { settings: { ...settings, nodes }, objects: all, notes };
+}
+
+/** The objects of an included file (relative to the including scenario); it may hold no Simulation document. */
+function includedObjects(file: string, from: string, settingsIndex: number): Scenario['objects'] {
+  const base = from.startsWith('<') ? process.cwd() : dirname(resolve(from));
+  const path = isAbsolute(file) ? file : resolve(base, file);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new ManifestError(from, settingsIndex >= 0 ? settingsIndex : undefined, `include: cannot read ${file} (${path}): ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  return parseManifestDocuments(text, path).map((doc) => {
+    if (doc.value.apiVersion === SIM_API_VERSION || doc.value.kind === 'Simulation') throw new ManifestError(path, doc.index, 'an included file holds Kubernetes objects only; put Simulation settings in the including scenario', doc.line);
+    return { object: checkObject(doc.value, path, doc.index, doc.line), documentIndex: doc.index, source: path };
+  });
 }
 
 /**
