@@ -165,6 +165,13 @@ export class SimCluster {
         return `daemonset ${ds.metadata.namespace}/${ds.metadata.name} is rolling out`;
       }
     }
+    for (const sts of this.store.peekAll('apps/statefulsets')) {
+      const s = sts.status ?? {};
+      const want = sts.spec?.replicas ?? 1;
+      if ((s.observedGeneration ?? 0) < (sts.metadata.generation ?? 1) || (s.readyReplicas ?? 0) < want || (s.replicas ?? 0) > want) {
+        return `statefulset ${sts.metadata.namespace}/${sts.metadata.name} is rolling out`;
+      }
+    }
     for (const d of this.store.peekAll('apps/deployments')) {
       const s = d.status ?? {};
       if ((s.observedGeneration ?? 0) < (d.metadata.generation ?? 1) || (s.updatedReplicas ?? 0) < d.spec.replicas || (s.availableReplicas ?? 0) < d.spec.replicas || (s.replicas ?? 0) > d.spec.replicas) {

@@ -86,6 +86,17 @@ function candidateOf(ds: DaemonSet): Candidate | undefined {
 
 const dsName = (ds: DaemonSet) => `${ds.metadata.namespace ?? ''}/${ds.metadata.name ?? ''}`;
 
+/** cni.kind: the agent containers by what they do, where their images are not ones we know. */
+function withRoles(c: Candidate, kind: SourceKind): Candidate {
+  const spec = templateSpecOf(c.ds);
+  const mains = containersOf(spec).filter((x) => !x.init);
+  const readsNetConf = (x: TemplateContainer) => configMapFileOf(spec, x, flagValue(argvOf(x), '--net-config-path') ?? FLANNEL_NET_CONF) !== undefined;
+  const flannel = kind === 'calico' ? undefined : (c.flannel ?? mains.find(readsNetConf));
+  const others = mains.filter((x) => x !== flannel);
+  const calicoNode = kind === 'flannel' ? undefined : (c.calicoNode ?? others.find((x) => declaresEnv(x, 'CALICO_NETWORKING_BACKEND') || declaresEnv(x, 'IP')) ?? others[0]);
+  return { ds: c.ds, kind, calicoNode, flannel };
+}
+
 /**
  * Finds the one source CNI. `only` restricts the search to one DaemonSet (the cni.daemonSet
  * setting), which then counts as the agent even with unfamiliar images when `kind` is given.
@@ -98,7 +109,11 @@ export function detectSource(inv: SourceInventory, opts: { only?: { namespace: s
   }
   let candidates = pool.map(candidateOf).filter((c): c is Candidate => c !== undefined);
   if (opts.only && !candidates.length && opts.kind) candidates = [{ ds: pool[0]!, kind: opts.kind, calicoNode: undefined, flannel: undefined }];
-  if (opts.kind && candidates.length) candidates = candidates.map((c) => ({ ...c, kind: opts.kind! }));
+  if (opts.only && !candidates.length) {
+    const message = `DaemonSet ${opts.only.namespace}/${opts.only.name} (cni.daemonSet) runs neither calico-node nor flanneld; if it is the source CNI, say which with cni.kind (canal, calico or flannel)`;
+    return { ok: false, problem: 'none', message, candidates: [] };
+  }
+  if (opts.kind && candidates.length) candidates = candidates.map((c) => withRoles(c, opts.kind!));
   if (candidates.length === 0) return { ok: false, problem: 'none', message: noneMessage(inv), candidates: [] };
   if (candidates.length > 1) {
     const list = candidates.map((c) => `${c.kind} (DaemonSet ${dsName(c.ds)})`);
@@ -132,6 +147,8 @@ function noneMessage(inv: SourceInventory): string {
 class UnreadableSource extends Error {}
 
 function describeCandidate(c: Candidate, inv: SourceInventory): SourceDescription {
+  if (c.kind !== 'calico' && !c.flannel) throw new UnreadableSource(`DaemonSet ${dsName(c.ds)} (cni.kind ${c.kind}): no container runs flanneld or reads its net-conf.json from a ConfigMap`);
+  if (c.kind !== 'flannel' && !c.calicoNode) throw new UnreadableSource(`DaemonSet ${dsName(c.ds)} (cni.kind ${c.kind}): no container to read calico-node's settings from`);
   const namespace = c.ds.metadata.namespace ?? 'default';
   const spec = templateSpecOf(c.ds);
   const cms: ConfigMapData = (name) => {
@@ -313,7 +330,7 @@ function calicoNetwork(c: Candidate, cms: ConfigMapData, inv: SourceInventory, i
   if (!pools.length) {
     const env = (n: string) => envValue(node, n, cms)?.value;
     const cidr = env('CALICO_IPV4POOL_CIDR');
-    pools = [{ cidr: cidr ?? CALICO_DEFAULT_POOL, ipip: env('CALICO_IPV4POOL_IPIP') ?? 'Always', vxlan: env('CALICO_IPV4POOL_VXLAN') ?? 'Never' }];
+    pools = [{ cidr: cidr ?? CALICO_DEFAULT_POOL, ipip: calicoEnvMode(env('CALICO_IPV4POOL_IPIP')), vxlan: calicoEnvMode(env('CALICO_IPV4POOL_VXLAN')) }];
     from = cidr ? `env CALICO_IPV4POOL_CIDR of container ${node.name}` : `Calico's default pool (no IPPool readable, container ${node.name} sets no CALICO_IPV4POOL_CIDR)`;
     warnings.push(`no Calico IPPool could be read; the pod CIDR ${pools[0]!.cidr} and encapsulation come from calico-node's environment`);
   }
@@ -332,6 +349,14 @@ function calicoNetwork(c: Candidate, cms: ConfigMapData, inv: SourceInventory, i
   else if (backend === 'none') overlay = { type: 'other', backend: 'none (no Calico networking)' };
   else overlay = { type: 'bgp' };
   return { podCIDRs: { value: cidrs, from }, overlay: { value: overlay, from: overlayFrom } };
+}
+
+/** calico-node's reading of CALICO_IPV4POOL_IPIP/_VXLAN (startup.go createIPPool): any case, unset or "off" = Never. */
+function calicoEnvMode(v: string | undefined): string {
+  const m = (v ?? '').toLowerCase();
+  if (m === '' || m === 'off' || m === 'never') return 'Never';
+  if (m === 'crosssubnet' || m === 'cross-subnet') return 'CrossSubnet';
+  return m === 'always' ? 'Always' : (v ?? '');
 }
 
 function calicoMtu(spec: TemplateSpec, cms: ConfigMapData, installation: KubeObject | undefined): Sourced<number> | undefined {
@@ -363,8 +388,9 @@ function calicoAutodetection(c: Candidate, cms: ConfigMapData, installation: Kub
   const method = envValue(node, 'IP_AUTODETECTION_METHOD', cms)?.value || 'first-found';
   if (method === 'first-found') return { method, setting, picksCiliumHost: true };
   const [kind, arg = ''] = method.split('=', 2) as [string, string?];
-  if (kind === 'interface') return { method, setting, picksCiliumHost: arg.split(',').some((r) => regexMatches(r, 'cilium_host')) };
-  if (kind === 'skip-interface') return { method, setting, picksCiliumHost: !arg.split(',').some((r) => regexMatches(r, 'cilium_host')) };
+  // calico-node splits the list on /\s*,\s*/ (autodetection.AutoDetectCIDR).
+  if (kind === 'interface') return { method, setting, picksCiliumHost: arg.split(/\s*,\s*/).some((r) => regexMatches(r, 'cilium_host')) };
+  if (kind === 'skip-interface') return { method, setting, picksCiliumHost: !arg.split(/\s*,\s*/).some((r) => regexMatches(r, 'cilium_host')) };
   return { method, setting, picksCiliumHost: false };
 }
 

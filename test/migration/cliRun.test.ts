@@ -28,6 +28,25 @@ describe('cni-migration plan/run/status against the simulated cluster', () => {
     expect(JSON.stringify(nodeLabels())).toBe(before);
   });
 
+  it("gives the seed's node-list flags one meaning on the root command, run and plan", async () => {
+    sim = await startSimWithKubeconfig({ nodes: 3 });
+    const kc = ['--kubeconfig', sim.kubeconfig];
+    const nodesOf = (stdout: string) => [...stdout.matchAll(/^ {2}node (\S+) \(\d+\/\d+\):$/gm)].map((m) => m[1]);
+    for (const args of [['--step-roll-nodes', 'node-2'], ['run', '--step-roll-nodes', 'node-2'], ['plan', '--step-roll-nodes', 'node-2'], ['--step-roll-nodes', 'node-2', 'plan']]) {
+      // Step 2 needs steps 0 and 1 first: the refusal names step 0, which shows step 2 was selected.
+      const r = await runCliProcess([...args, ...kc]);
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(1);
+      expect(r.stderr, args.join(' ')).toMatch(/step 0 not ready \(preflight: .*\); run step 0 first \(e\.g\. --steps 0-2\)/);
+      expect(r.stderr, args.join(' ')).not.toContain('no step selected');
+    }
+    const plan = await runCliProcess(['plan', '--steps', '0-2', '--nodes', 'node-3,node-1', ...kc]);
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(nodesOf(plan.stdout)).toEqual(['node-3', 'node-1']);
+    const migrate = await runCliProcess(['plan', '--step-preflight', '--step-prepare', '--step-roll-nodes', 'node-2', ...kc]);
+    expect(migrate.code, migrate.stderr).toBe(0);
+    expect(nodesOf(migrate.stdout)).toEqual(['node-2']);
+  });
+
   it('run is a dry run unless --no-dry-run', async () => {
     sim = await startSimWithKubeconfig({ nodes: 2 });
     const r = await runCliProcess(['run', '--steps', '0-1', '--kubeconfig', sim.kubeconfig]);

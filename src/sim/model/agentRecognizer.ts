@@ -11,8 +11,11 @@ import { parseFileCopies } from './shellCopies.js';
 
 /** How a network carries pod traffic between nodes. */
 export type Overlay =
-  /** Encapsulation on a transport port (VXLAN, GENEVE, flannel's udp/wireguard) or an IP protocol (IPIP). */
-  | { kind: 'tunnel'; mode: string; protocol: 'udp' | 'tcp' | 'ip'; port: number }
+  /**
+   * Encapsulation on a transport port (VXLAN, GENEVE, flannel's udp/wireguard) or an IP protocol
+   * (IPIP). `control`: a session the tunnel routes depend on (Calico IPIP's routes come from BGP).
+   */
+  | { kind: 'tunnel'; mode: string; protocol: 'udp' | 'tcp' | 'ip'; port: number; control?: { protocol: 'tcp'; port: number } }
   /**
    * Plain routing (flannel host-gw, Cilium native routing, Calico BGP or cross-subnet modes
    * between nodes of one subnet). `binds`: a tunnel device that exists anyway and holds a port
@@ -259,14 +262,15 @@ function calicoDatapath(pod: KubeObject, c: Container, configMaps: ConfigMapLook
   if (!fromCrs.length && env.get('NO_DEFAULT_POOLS') === 'true') return undefined;
   const pool = fromCrs[0] ?? seeded;
   const felix = (ctx.customResources?.(WATCHED_CUSTOM.felixConfigurations) ?? []).find((f) => f.metadata.name === 'default');
-  const vxlanPort = Number((felix?.spec as { vxlanPort?: number } | undefined)?.vxlanPort ?? env.get('FELIX_VXLANPORT') ?? CALICO_VXLAN_PORT);
+  // Felix reads environment variables before the FelixConfiguration resource.
+  const vxlanPort = Number(env.get('FELIX_VXLANPORT') || ((felix?.spec as { vxlanPort?: number } | undefined)?.vxlanPort ?? CALICO_VXLAN_PORT));
   let overlay: Overlay;
   if (pool.vxlanMode === 'Always') overlay = { kind: 'tunnel', mode: 'vxlan', protocol: 'udp', port: vxlanPort };
   else if (pool.vxlanMode === 'CrossSubnet') overlay = { kind: 'native', mode: 'vxlan-crosssubnet', binds: { protocol: 'udp', port: vxlanPort } };
   else if (pool.ipipMode === 'Always') overlay = { kind: 'tunnel', mode: 'ipip', protocol: 'ip', port: 4 };
   else overlay = { kind: 'native', mode: pool.ipipMode === 'CrossSubnet' ? 'ipip-crosssubnet' : 'bgp' };
   // BIRD distributes the routes for IPIP and plain routing; VXLAN routes come from felix itself.
-  if (backend === 'bird' && overlay.kind === 'native' && !overlay.mode.startsWith('vxlan')) overlay.control = { protocol: 'tcp', port: BGP_PORT };
+  if (backend === 'bird' && !overlay.mode.startsWith('vxlan')) overlay.control = { protocol: 'tcp', port: BGP_PORT };
   return {
     network: 'calico',
     pool: { cidr: pool.cidr, nodePrefix: pool.blockSize, useNodePodCidr: false },

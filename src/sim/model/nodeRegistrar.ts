@@ -69,14 +69,25 @@ export function buildNodeStatus(name: string, addr: NodeAddressing, now: string)
   };
 }
 
-/** Creates every node that does not exist yet and posts each node's status. */
+/**
+ * Creates every node that does not exist yet and posts each node's status. A node that exists
+ * already (a scenario's Node object) keeps its labels, taints and spec; as a kubelet does on
+ * registration, it gets the kubelet's own labels (hostname, os, arch) and, unless it has one, the
+ * node's pod CIDR.
+ */
 export async function registerNodes(backend: ClusterBackend, settings: SimulationSettings, nodeNames: readonly string[]): Promise<void> {
   const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
   await Promise.all(
     nodeNames.map(async (name, index) => {
       const addr = nodeAddressing(settings.clusterCIDR, settings.nodeCIDR, index, nodeNames.length);
       const existing = await backend.get('nodes', undefined, name);
-      if (!existing) await backend.create('nodes', buildNode(name, addr));
+      const fresh = buildNode(name, addr);
+      if (!existing) await backend.create('nodes', fresh);
+      else {
+        const labels = Object.fromEntries(Object.entries(fresh.metadata.labels ?? {}).filter(([k]) => existing.metadata.labels?.[k] === undefined));
+        const spec = existing.spec?.podCIDR ? {} : (fresh.spec ?? {});
+        if (Object.keys(labels).length || Object.keys(spec).length) await backend.patch('nodes', undefined, name, { metadata: { labels }, ...(Object.keys(spec).length ? { spec } : {}) });
+      }
       const actual = existing?.spec?.podCIDR ? { ...addr, podCIDR: existing.spec.podCIDR as string } : addr;
       await backend.patchStatus('nodes', undefined, name, buildNodeStatus(name, actual, now));
     }),

@@ -80,17 +80,16 @@ export function networkProfile(node: string, network: string, upOverlays: Readon
   const overlay = upOverlays.get(network);
   if (!overlay) return { up: false, conflictsWith: [], blocked: false };
   const applies = (r: FirewallRuleSettings) => !r.nodes || r.nodes.includes(node);
-  if (overlay.kind === 'native') {
-    // Plain routing needs no port, but routes learnt over a session (BGP) go when it is dropped.
-    const c = overlay.control;
-    return { up: true, overlay, conflictsWith: [], blocked: c !== undefined && rules.some((r) => r.protocol === c.protocol && r.port === c.port && applies(r)) };
-  }
-  if (overlay.protocol === 'ip') return { up: true, overlay, conflictsWith: [], blocked: false };
+  // Routes learnt over a session (BGP) go when the session is dropped, whatever carries the packets.
+  const c = overlay.control;
+  const controlBlocked = c !== undefined && rules.some((r) => r.protocol === c.protocol && r.port === c.port && applies(r));
+  // Plain routing needs no port; an IP-protocol tunnel (IPIP) has none a rule could name.
+  if (overlay.kind === 'native' || overlay.protocol === 'ip') return { up: true, overlay, conflictsWith: [], blocked: controlBlocked };
   const conflictsWith: string[] = [];
   for (const [other, o] of upOverlays) {
     if (other !== network && overlay.protocol === 'udp' && boundUdpPort(o) === overlay.port) conflictsWith.push(other);
   }
-  const blocked = rules.some((r) => r.protocol === overlay.protocol && r.port === overlay.port && applies(r));
+  const blocked = controlBlocked || rules.some((r) => r.protocol === overlay.protocol && r.port === overlay.port && applies(r));
   return { up: true, overlay, conflictsWith: conflictsWith.sort(), blocked };
 }
 
