@@ -23,7 +23,7 @@ spec:
       containers: [{name: c, image: registry.k8s.io/pause:3.10}]
 `;
   const t0 = performance.now();
-  const cluster = await SimCluster.start({ nodes, scenarioText: scenario, settings: { timings: { podStartMs: 0, podStopMs: 0, agentReadyMs: 0 } } });
+  const cluster = await SimCluster.start({ nodes, scenarioText: scenario, settings: { timings: { podStartMs: 0, podStopMs: 0, agentReadyMs: 0, calicoAutodetectMs: 1000 } } });
   const tListening = performance.now() - t0;
   await cluster.waitUntilSettled(600_000);
   const tSettled = performance.now() - t0;

@@ -9,7 +9,7 @@ import { executePlan } from '../src/migration/planExecutor.js';
 import { createProbeGate } from '../src/migration/probeConnectivityGate.js';
 import { prepareMigration, runMigration } from '../src/migration/runMigration.js';
 import { backendsToRun, startRealUnderTest, startSimUnderTest, type ClusterUnderTest } from '../test/support/e2eCluster.js';
-import { migrateTooEarlyPlan } from '../test/support/wrongOrderPlan.js';
+import { removeSourceTooEarlyPlan } from '../test/support/wrongOrderPlan.js';
 
 // The migration engine (steps 0–5, the probe gate, the outcome check) against a real control plane
 // whose nodes and probe agents the model simulates — test/migration/fullMigration.test.ts's
@@ -59,16 +59,16 @@ describe.each(BACKENDS)('the migration engine on the %s control plane', (backend
     for (const p of pods) expect(p.status?.podIP, `${p.metadata.namespace}/${p.metadata.name}`).toMatch(/^172\.29\./);
   });
 
-  it("negative control: the engine's own primitives in a wrong order (migrate before the priority swap) lose connectivity", async () => {
+  it("negative control: the engine's own primitives in a wrong order (the source CNI removed before any node is migrated) lose connectivity", async () => {
     const { client, base } = await start(3);
     await runMigration({ ...base, selection: { steps: [0, 1, 2] }, gate: () => createProbeGate(client, config) });
     expect(cluster!.model.groundTruth.violations()).toEqual([]);
-    // The loss is permanent (node-1's pods have no Flannel interface any more), so the checkpoint
+    // The loss is permanent (the primary addresses' datapath is gone from every node), so the checkpoint
     // need not wait the full minute for a green collection that cannot come.
     const quick = ConfigSchema.parse({ ...config, timeouts: { ...config.timeouts, connectivitySeconds: 10 } });
     const gate = createProbeGate(client, quick);
     const wrong = executePlan(
-      migrateTooEarlyPlan(config, 'node-1'),
+      removeSourceTooEarlyPlan(),
       { ...base, config: quick, gate },
     );
     await expect(wrong).rejects.toThrow(MigrationStepError);

@@ -1,3 +1,4 @@
+import type { Command } from '@commander-js/extra-typings';
 import { loadConfig, type LoadedConfig } from '../config/loadConfig.js';
 import type { ClusterClient } from '../kube/clusterClient.js';
 import { openCluster } from '../kube/cluster.js';
@@ -19,6 +20,36 @@ export function configFrom(g: GlobalOptions): LoadedConfig {
   return loadConfig(g.config, { explicit: g.config !== undefined });
 }
 
+/** The dual-overlay strategy's flags (they override the config's dualOverlay section). */
+export interface DualOverlayFlags {
+  fixCalicoAutodetection?: boolean | undefined;
+  rebootCommand?: string | undefined;
+  rollback?: string | undefined;
+}
+
+/** Applies the dual-overlay flags to a loaded configuration. */
+export function withDualOverlayFlags(loaded: LoadedConfig, f: DualOverlayFlags): LoadedConfig {
+  const rollback = f.rollback;
+  if (rollback !== undefined && rollback !== 'auto' && rollback !== 'off') throw new UsageError(`--rollback must be auto or off, got "${rollback}"`);
+  const d = loaded.config.dualOverlay;
+  const dualOverlay: typeof d = {
+    ...d,
+    ...(f.rebootCommand !== undefined ? { rebootCommand: f.rebootCommand } : {}),
+    ...(rollback !== undefined ? { rollback } : {}),
+  };
+  const cni = f.fixCalicoAutodetection ? { ...loaded.config.cni, fixCalicoAutodetection: true } : loaded.config.cni;
+  return { ...loaded, config: { ...loaded.config, dualOverlay, cni } };
+}
+
+/** Adds the dual-overlay flags to a command. */
+export function addDualOverlayFlags<C extends Command<unknown[], Record<string, unknown>>>(cmd: C): C {
+  cmd
+    .option('--fix-calico-autodetection', "from Calico: switch calico-node's node address autodetection to the node's InternalIP before Cilium runs (else a first-found setting is refused: cilium#31273)")
+    .option('--reboot-command <command>', 'dual-overlay: run this command (with NODE=<name>) after switching each node, where a real reboot is wanted')
+    .option('--rollback <auto|off>', 'dual-overlay: put a node back on the source CNI at once when its gate fails (default auto)');
+  return cmd;
+}
+
 /** Opens the cluster named by --kubeconfig/--context/KUBECONFIG (exit 2 when none is configured). */
 export function clusterFrom(g: GlobalOptions): ClusterClient {
   return openCluster({ kubeconfig: g.kubeconfig, context: g.context }).client;
@@ -26,7 +57,7 @@ export function clusterFrom(g: GlobalOptions): ClusterClient {
 
 /** Discovers the source, picks the strategy and renders its manifests. */
 export function prepareFrom(client: ClusterClient, loaded: LoadedConfig, strategy: string | undefined, warn: (m: string) => void): Promise<PreparedMigration> {
-  return prepareMigration(client, loaded.config, { strategy, render: (source) => loadManifestBundles(loaded.config, loaded.file, source, warn) });
+  return prepareMigration(client, loaded.config, { strategy, render: (source, chosen) => loadManifestBundles(loaded.config, loaded.file, source, warn, chosen.name) });
 }
 
 /** -o text|json */

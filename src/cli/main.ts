@@ -8,8 +8,11 @@ import { MigrationStepError } from '../migration/migrationErrors.js';
 import { StrategyMismatchError } from '../migration/migrationRecord.js';
 import { UnknownNodesError } from '../migration/planBuilder.js';
 import { UnknownStrategyError } from '../migration/runMigration.js';
+import { PreflightRefusedError } from '../migration/preflightChecks.js';
 import { SourceDetectionError, SourceOverrideError } from '../source/discoverSource.js';
+import { addCiliumValuesCommand } from './commands/ciliumValues.js';
 import { addDetectCommand } from './commands/detect.js';
+import { addRollbackCommand } from './commands/rollback.js';
 import { addDemoCommand } from './commands/demo.js';
 import { addMigrationCommands, addStepFlags, runAction } from './commands/migrationCommands.js';
 import { addCheckCommand } from './commands/check.js';
@@ -35,8 +38,11 @@ export function buildProgram(): Command {
     .addHelpText(
       'after',
       `
-Strategies (--strategy on plan, run, status, demo):
-  multus (default)  the original tool's steps: 0 preflight, 1 prepare, 2 roll, 3 priority, 4 migrate, 5 clean-up
+Strategies (--strategy on plan, run, status, demo, rollback):
+  multus (default)  the original tool's steps: 0 preflight, 1 prepare, 2 roll, 3 priority, 4 migrate, 5 clean-up;
+                    Cilium beside the source through Multus, pods roll three times
+  dual-overlay      Cilium's own per-node procedure: 0 preflight, 1 install (latent), 2 migrate (per node),
+                    3 finalize (the point of no return), 4 clean-up; pods roll once, failed nodes roll back
 The source CNI (Canal, Calico, Flannel) is read from the cluster: see \`cni-migration detect\`.
 A step runs only when every earlier step is ready; finished work is skipped, so re-running resumes.
 
@@ -61,6 +67,8 @@ Exit codes: 0 done, 1 migration failed or unsafe, 2 bad usage or bad config.`,
   });
   addMigrationCommands(program);
   addDetectCommand(program);
+  addRollbackCommand(program);
+  addCiliumValuesCommand(program);
   addDemoCommand(program);
   addSimCommand(program);
   addCheckCommand(program);
@@ -92,7 +100,7 @@ export async function runCli(argv: string[]): Promise<number> {
       process.stderr.write(`error: ${err.message}\n`);
       return EXIT_USAGE;
     }
-    if (err instanceof SourceDetectionError || err instanceof FailedResultError) {
+    if (err instanceof SourceDetectionError || err instanceof FailedResultError || err instanceof PreflightRefusedError) {
       process.stderr.write(`error: ${err.message}\n`);
       return EXIT_FAILED;
     }

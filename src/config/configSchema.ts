@@ -79,11 +79,28 @@ const Images = z.strictObject({
 });
 
 const Cilium = z.strictObject({
-  /** Cilium's pod CIDR: must not overlap the Flannel network. */
+  /** Cilium's pod CIDR: must not overlap the source's pod CIDR, the Service CIDR or node addresses. */
   podCIDR: z.string().default('172.29.0.0/16'),
-  /** GENEVE (UDP 6081) so Cilium's overlay never shares Flannel's VXLAN port 8472. */
-  tunnelProtocol: z.enum(['geneve', 'vxlan']).default('geneve'),
+  /**
+   * Cilium's overlay. Unset: the strategy's default (multus: GENEVE, UDP 6081, as the original
+   * tool; dual-overlay: VXLAN on UDP 8473, as Cilium's migration guide), never the source's port.
+   */
+  tunnelProtocol: z.enum(['geneve', 'vxlan']).optional(),
   tunnelPort: z.number().int().min(1).max(65535).optional(),
+  /** Namespace Cilium runs in (where its CiliumNodeConfig must live); an installed Cilium's is detected. */
+  namespace: z.string().min(1).default('kube-system'),
+  /** The Service CIDR, when the cluster does not say (no ServiceCIDR objects); checked against Cilium's pool. */
+  serviceCIDR: z.string().min(1).optional(),
+});
+
+// Cilium's own per-node procedure (--strategy dual-overlay).
+const DualOverlay = z.strictObject({
+  /** auto: a node whose gate fails after its switch is rolled back to the source CNI at once; off: left as it is. */
+  rollback: z.enum(['auto', 'off']).default('auto'),
+  /** A command run with NODE=<name> after a node is switched, where a real reboot is wanted (e.g. an ssh or cloud CLI call). */
+  rebootCommand: z.string().min(1).optional(),
+  /** At clean-up, run a privileged pod per node that removes the source's leftover CNI files (*.cilium_bak). */
+  sweepLeftovers: z.boolean().default(true),
 });
 
 // Facts about the source CNI. Each is discovered from the cluster (src/source); a value set here
@@ -106,6 +123,12 @@ const Cni = z.strictObject({
   networkName: z.string().min(1).optional(),
   /** The source's pod CIDR. */
   podCIDR: z.string().min(1).optional(),
+  /**
+   * Calico sources: let the tool switch calico-node's node address autodetection to the node's
+   * InternalIP before Cilium runs anywhere (a first-found setting would take cilium_host's address:
+   * cilium#31273). Without it such a setting is refused.
+   */
+  fixCalicoAutodetection: z.boolean().default(false),
 });
 
 /** The configuration file's schema. */
@@ -129,6 +152,7 @@ export const ConfigSchema = z.strictObject({
   images: Images.prefault({}),
   cilium: Cilium.prefault({}),
   cni: Cni.prefault({}),
+  dualOverlay: DualOverlay.prefault({}),
 });
 
 /** A validated configuration with every default filled in. */

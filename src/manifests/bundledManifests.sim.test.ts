@@ -202,7 +202,7 @@ describe('the bundled Cilium and Multus manifests on the simulated cluster', () 
     expect(state.agents.flatMap((a) => a.ignoredWrites)).toEqual([]);
     expect(state.datapaths.find((d) => d.network === 'cilium')).toMatchObject({
       pool: { cidr: config.cilium.podCIDR, nodePrefix: 24, useNodePodCidr: false },
-      overlay: { kind: 'tunnel', mode: config.cilium.tunnelProtocol },
+      overlay: { kind: 'tunnel', mode: config.cilium.tunnelProtocol ?? 'geneve' },
     });
 
     for (const n of proc.nodes()) await proc.roll(n);
@@ -248,14 +248,15 @@ describe('the bundled Cilium and Multus manifests on the simulated cluster', () 
     expect(agent?.overlay).toMatchObject({ kind: 'tunnel', mode: 'vxlan', port: 8473 });
   });
 
-  it('migrating a node before the priority swap loses connectivity', async () => {
+  it('removing Canal before the nodes are migrated loses connectivity', async () => {
     const proc = await start(ConfigSchema.parse({}));
     await proc.preflight();
     await proc.prepare();
     for (const n of proc.nodes()) await proc.roll(n);
-    await proc.migrate(proc.nodes()[0]!);
+    expect(cluster!.model.groundTruth.violations()).toEqual([]);
+    await proc.http.request('DELETE', '/apis/apps/v1/namespaces/kube-system/daemonsets/canal');
+    await waitFor('the primary addresses to go', () => cluster!.model.groundTruth.violations().length > 0);
     const violations = cluster!.model.groundTruth.violations();
-    expect(violations.length).toBeGreaterThan(0);
     expect(violations.some((v) => v.added.some((p) => p.network === 'flannel'))).toBe(true);
   });
 });

@@ -36,7 +36,13 @@ export function bundledManifestPath(bundle: ManifestBundle): string {
 }
 
 /** Cilium's default port per tunnel protocol; VXLAN moves off 8472, which Flannel's VXLAN holds. */
-const DEFAULT_TUNNEL_PORTS: Readonly<Record<MigrationConfig['cilium']['tunnelProtocol'], number>> = { geneve: 6081, vxlan: 8473 };
+const DEFAULT_TUNNEL_PORTS: Readonly<Record<'geneve' | 'vxlan', number>> = { geneve: 6081, vxlan: 8473 };
+
+/** Cilium's overlay: the configured one, else the strategy's default protocol, on its default port. */
+export function ciliumTunnel(config: MigrationConfig, defaultProtocol: 'geneve' | 'vxlan'): { protocol: 'geneve' | 'vxlan'; port: number } {
+  const protocol = config.cilium.tunnelProtocol ?? defaultProtocol;
+  return { protocol, port: config.cilium.tunnelPort ?? DEFAULT_TUNNEL_PORTS[protocol] };
+}
 /** Each node's share of Cilium's pool. */
 const NODE_MASK_SIZE = 24;
 
@@ -64,6 +70,12 @@ export const PLACEHOLDER_NAMES = [
 /** A placeholder name. */
 export type PlaceholderName = (typeof PLACEHOLDER_NAMES)[number];
 
+/** How a strategy renders: its default Cilium tunnel, and whether clashes with the source are refused here (else its preflight judges them). */
+export interface RenderOptions {
+  defaultTunnel?: 'geneve' | 'vxlan';
+  checkAgainstSource?: boolean;
+}
+
 /** The network Multus attaches beside Cilium once Cilium is primary: flannel's own (99-flannel.conflist) for Canal, else the source's. */
 export function secondaryNetworkOf(source: SourceDescription): string {
   return source.kind === 'canal' ? 'cbr0' : source.networkName.value;
@@ -73,7 +85,7 @@ export function secondaryNetworkOf(source: SourceDescription): string {
  * The value of every placeholder for a configuration and a source. Checks the values it uses
  * (they end up in label selectors, JSON and a shell script) and throws ConfigError naming the key.
  */
-export function placeholderValues(config: MigrationConfig, source: SourceDescription, configFile = 'configuration'): Readonly<Record<PlaceholderName, string>> {
+export function placeholderValues(config: MigrationConfig, source: SourceDescription, configFile = 'configuration', opts: RenderOptions = {}): Readonly<Record<PlaceholderName, string>> {
   const fail = (keyPath: string, detail: string) => new ConfigError(configFile, keyPath, detail);
   const mirror = config.images.registryMirror;
   if (mirror !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._:-]*(\/[A-Za-z0-9._-]+)*\/?$/.test(mirror)) throw fail('images.registryMirror', `"${mirror}" is not a registry host (e.g. registry.local:5000 or registry.local/mirror)`);
@@ -94,13 +106,13 @@ export function placeholderValues(config: MigrationConfig, source: SourceDescrip
   if (cidr.canonical !== config.cilium.podCIDR.trim()) throw fail('cilium.podCIDR', `"${config.cilium.podCIDR}" has host bits set; did you mean ${cidr.canonical}?`);
   if (cidr.prefix >= NODE_MASK_SIZE) throw fail('cilium.podCIDR', `${cidr.canonical} is too small: each node gets a /${NODE_MASK_SIZE} of it, so use a /${NODE_MASK_SIZE - 1} or larger`);
   const own = parsed!;
-  for (const sourceCidr of source.podCIDRs.value) {
+  const check = opts.checkAgainstSource ?? true;
+  for (const sourceCidr of check ? source.podCIDRs.value : []) {
     const other = parseCidr(sourceCidr);
     if (other && cidrsOverlap(own, other)) throw fail('cilium.podCIDR', `${cidr.canonical} overlaps the ${source.kind} pod CIDR ${formatCidr(other)} (${source.podCIDRs.from}): Cilium's pool must be a range of its own`);
   }
-  const protocol = config.cilium.tunnelProtocol;
-  const port = config.cilium.tunnelPort ?? DEFAULT_TUNNEL_PORTS[protocol];
-  if (overlayUdpPorts(source.overlay.value).includes(port)) {
+  const { protocol, port } = ciliumTunnel(config, opts.defaultTunnel ?? 'geneve');
+  if (check && overlayUdpPorts(source.overlay.value).includes(port)) {
     throw fail(config.cilium.tunnelPort !== undefined ? 'cilium.tunnelPort' : 'cilium.tunnelProtocol', `UDP ${port} is the ${source.kind} overlay's port (${describeOverlay(source.overlay.value)}, ${source.overlay.from}): two overlays cannot share a UDP port; use GENEVE (6081) or another cilium.tunnelPort`);
   }
   const confDir = source.confDir.value;
@@ -150,6 +162,20 @@ export function fitMultusToSource(objects: ManifestObject[], source: SourceDescr
   });
 }
 
+/** The bundled latent Cilium of the dual-overlay strategy. */
+export function dualOverlayCiliumPath(): string {
+  return join(PACKAGE_ROOT, 'manifests', 'cilium-dual-overlay', 'cilium.yaml');
+}
+
+/** The Cilium the dual-overlay strategy applies: the user's paths.cilium, else the bundled latent one. */
+export function loadDualOverlayCilium(config: MigrationConfig, source: SourceDescription, opts: { configFile?: string; baseDir?: string } = {}): ManifestObject[] {
+  const render: RenderOptions = { defaultTunnel: 'vxlan', checkAgainstSource: false };
+  const own = config.paths.cilium;
+  if (own === undefined) return renderTemplate(dualOverlayCiliumPath(), placeholderValues(config, source, opts.configFile, render));
+  const file = isAbsolute(own) ? own : resolve(opts.baseDir ?? process.cwd(), own);
+  return loadUserManifests(file, { config, source, configFile: opts.configFile, render });
+}
+
 /** Renders both bundled templates for a configuration and a source. */
 export function renderBundledManifests(config: MigrationConfig, source: SourceDescription, opts: { configFile?: string } = {}): BundledManifests {
   const values = placeholderValues(config, source, opts.configFile);
@@ -172,7 +198,7 @@ export function renderTemplate(file: string, values: Readonly<Record<string, str
  * are filled as for them, so a copy of a bundled template can be used; without one, a bundled
  * placeholder left in the file is an error.
  */
-export function loadUserManifests(path: string, opts: { config?: MigrationConfig; source?: SourceDescription; configFile?: string; baseDir?: string } = {}): ManifestObject[] {
+export function loadUserManifests(path: string, opts: { config?: MigrationConfig; source?: SourceDescription; configFile?: string; baseDir?: string; render?: RenderOptions } = {}): ManifestObject[] {
   const file = isAbsolute(path) ? path : resolve(opts.baseDir ?? process.cwd(), path);
   const known = new Set<string>(PLACEHOLDER_NAMES);
   let values: Readonly<Record<string, string>> | undefined;
@@ -182,7 +208,7 @@ export function loadUserManifests(path: string, opts: { config?: MigrationConfig
     if (!wanted.length) return value;
     if (!opts.config || !opts.source) throw new ManifestError(file, index, `placeholder ${wanted.map((p) => `__${p}__`).join(', ')} left unfilled`);
     // Checked only when needed: a file without placeholders does not depend on these settings.
-    values ??= placeholderValues(opts.config, opts.source, opts.configFile);
+    values ??= placeholderValues(opts.config, opts.source, opts.configFile, opts.render);
     return fillPlaceholders(value, values);
   });
 }

@@ -27,12 +27,15 @@ export interface ClusterSnapshot {
   daemonSets: DaemonSetSnapshot[];
   /** Which of the other objects the strategy asked about exist. */
   objects: ObjectRef[];
+  /** Data of the ConfigMaps the strategy asked about, by "namespace/name" (absent ones left out). */
+  configMaps?: Record<string, Record<string, string>> | undefined;
 }
 
 /** What a strategy wants read besides the nodes. */
 export interface SnapshotQuery {
   daemonSets: ObjectRef[];
   objects?: ObjectRef[] | undefined;
+  configMaps?: { namespace: string; name: string }[] | undefined;
 }
 
 /** The DaemonSet of a snapshot, if present. */
@@ -74,5 +77,14 @@ export async function readClusterSnapshot(client: ClusterClient, query: Snapshot
       if (!isNotFound(e) && !(e instanceof NoKindMatchError)) throw e;
     }
   }
-  return { nodes, daemonSets, objects };
+  const configMaps: Record<string, Record<string, string>> = {};
+  for (const ref of query.configMaps ?? []) {
+    try {
+      const cm = await client.getObject({ apiVersion: 'v1', kind: 'ConfigMap', ...ref });
+      configMaps[`${ref.namespace}/${ref.name}`] = { ...((cm as { data?: Record<string, string> }).data ?? {}) };
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+    }
+  }
+  return { nodes, daemonSets, objects, configMaps };
 }

@@ -4,17 +4,17 @@ import type { MigrationConfig } from '../config/configSchema.js';
 import { probeManifests } from '../connectivity/probeManifests.js';
 import type { KubeObject } from '../kube/kubeTypes.js';
 import { mirrorImage } from '../manifests/imageReference.js';
-import { loadMigrationManifests } from '../manifests/renderManifests.js';
+import { loadDualOverlayCilium, loadMigrationManifests } from '../manifests/renderManifests.js';
 import type { SourceDescription } from '../source/sourceTypes.js';
 import type { ManifestBundles } from './actions/actionKind.js';
 
 /**
- * The three bundles a migration applies. Cilium and Multus come from the seed's paths.* when
- * those files exist (relative to the config file, then the working directory), else from the
+ * The bundles a strategy applies. Cilium (and, for multus, Multus) come from the seed's paths.*
+ * when those files exist (relative to the config file, then the working directory), else from the
  * bundled, versioned manifests; a path that does not exist is reported and the bundled manifest
  * used. The probes are always ours (the seed's knet-stress image is gone), shaped by the config.
  */
-export function loadManifestBundles(config: MigrationConfig, configFile: string | undefined, source: SourceDescription, warn: (message: string) => void): ManifestBundles {
+export function loadManifestBundles(config: MigrationConfig, configFile: string | undefined, source: SourceDescription, warn: (message: string) => void, strategy = 'multus'): ManifestBundles {
   const paths = { ...config.paths };
   const baseDirs = [configFile ? dirname(resolve(configFile)) : undefined, process.cwd()].filter((d): d is string => !!d);
   let baseDir: string | undefined;
@@ -28,6 +28,7 @@ export function loadManifestBundles(config: MigrationConfig, configFile: string 
     } else baseDir ??= found;
   }
   if (paths['knet-stress'] !== undefined) warn(`paths.knet-stress is not used: cni-migration deploys its own probe agents (manifests/probe) instead of knet-stress`);
+  if (strategy === 'dual-overlay') return { cilium: loadDualOverlayCilium({ ...config, paths }, source, { configFile, baseDir }), probe: renderProbes(config) };
   const rendered = loadMigrationManifests({ ...config, paths }, source, { configFile, baseDir });
   return { cilium: rendered.cilium, multus: rendered.multus, probe: renderProbes(config) };
 }

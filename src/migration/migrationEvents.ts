@@ -1,10 +1,15 @@
 import type { OpsEvent } from '../ops/opsEvents.js';
 import type { Action, StepPlan } from './plan.js';
 import type { ConnectivityVerdict } from './connectivityGate.js';
+import type { PreflightCheck } from './preflightChecks.js';
 
 /** Everything the engine reports while it runs; reporters (terminal, JSON, report file) consume these. */
 export type MigrationEvent =
   | { type: 'runStart'; dryRun: boolean; strategy: string; source: string; steps: number[]; nodes: string[]; at: number }
+  /** The strategy's preflight checks, judged before anything is written. */
+  | { type: 'preflight'; checks: PreflightCheck[]; at: number }
+  /** A node's switch failed and its rollback ran (rollback: auto). */
+  | { type: 'rollback'; step: number; node: string; reason: string; ok: boolean; error?: string | undefined; at: number }
   /** The plan of a step, emitted right before it executes (what `run` executes is what it shows). */
   | { type: 'plan'; step: StepPlan; at: number }
   | { type: 'stepStart'; step: number; name: string; nodes: string[]; alreadyDone: boolean; at: number }

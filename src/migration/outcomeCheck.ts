@@ -23,7 +23,7 @@ export async function verifyMigrationOutcome(client: ClusterClient, prepared: Pr
   const s = await readClusterSnapshot(client, strategy.snapshotQuery(ctx));
   const open = strategy.steps.map((st) => strategy.readiness(st.id, s, ctx)).filter((r) => !r.ready);
   checks.push({ name: `every step of the ${strategy.name} strategy done`, ok: open.length === 0, detail: open.length ? open.map((r) => `step ${r.step}: ${r.reason}`).join('; ') : `${strategy.steps.length} steps` });
-  const notMigrated = s.nodes.filter((n) => strategy.nodePhase(n, ctx) !== 'migrated').map((n) => n.name);
+  const notMigrated = s.nodes.filter((n) => strategy.nodePhase(n, ctx) !== strategy.finalPhase).map((n) => `${n.name} (${strategy.nodePhase(n, ctx)})`);
   checks.push({ name: 'every node migrated', ok: notMigrated.length === 0, detail: notMigrated.length ? `not migrated: ${notMigrated.join(', ')}` : `${s.nodes.length} nodes` });
   const keys = strategy.taintKeys(ctx);
   const tainted = s.nodes.filter((n) => n.taints.some((t) => keys.includes(t.key))).map((n) => n.name);

@@ -1,3 +1,4 @@
+import type { WorkloadPatch } from '../kube/clusterClient.js';
 import type { ObjectRef, Taint } from '../kube/kubeTypes.js';
 import type { NetworkExpectation } from './podNetworkChecks.js';
 
@@ -24,7 +25,23 @@ export type Action =
   | { kind: 'untaint'; node: string; key: string; effect: Taint['effect'] }
   | { kind: 'deleteObjects'; objects: ObjectRef[] }
   /** Reads back what the node's step promised about its pods; stops naming the pods that lack it. */
-  | { kind: 'verifyNodePods'; node: string; expect: NetworkExpectation; promise: string };
+  | { kind: 'verifyNodePods'; node: string; expect: NetworkExpectation; promise: string }
+  /** Deletes a DaemonSet's pod on a node and waits for its replacement to be Ready (an agent re-reading its config). */
+  | { kind: 'restartAgent'; node: string; daemonSet: ObjectRef }
+  /** Runs a one-shot privileged pod on a node with the CNI directory mounted at /host/etc/cni/net.d. */
+  | { kind: 'runNodeScript'; node: string; purpose: string; script: string; image: string; confDir: string }
+  /** A patch with a purpose (a setting of an installed CNI). */
+  | { kind: 'patchObject'; target: ObjectRef; patch: WorkloadPatch; what: string }
+  /** Creates the CiliumNodeConfig of Cilium's migration guide, in the API version the server serves. */
+  | { kind: 'createNodeConfig'; namespace: string; name: string }
+  /** Deletes the CiliumNodeConfig (whichever version is served). */
+  | { kind: 'deleteNodeConfig'; namespace: string; name: string }
+  /** Checks an installed Cilium: every agent Ready, each node's CiliumNode range inside the pool, the config in the phase's shape. */
+  | { kind: 'verifyCilium'; daemonSet: ObjectRef; phase: 'latent' | 'final'; pool: string[] }
+  /** Runs the user's command with NODE=<name> (a reboot hook), then waits for the node to be Ready. */
+  | { kind: 'runHook'; node: string; command: string }
+  /** Waits until every node's Calico address (projectcalico.org/IPv4Address) is its InternalIP. */
+  | { kind: 'verifyCalicoAddresses' };
 
 /** An action kind's name. */
 export type ActionKindName = Action['kind'];
@@ -33,6 +50,8 @@ export type ActionKindName = Action['kind'];
 export interface NodePlan {
   node: string;
   actions: Action[];
+  /** Run when one of `actions` fails (and rollback is on): they put the node back on the source CNI. */
+  rollback?: Action[] | undefined;
 }
 
 /** The actions of one step: step-wide ones, then (per-node steps) each node's in order. */

@@ -13,6 +13,7 @@ const L = config.labels;
 const ctx = (source = seedCanalSource()): StrategyContext => ({
   config,
   source,
+  facts: { nodes: [] },
   bundles: {
     probe: [{ apiVersion: 'v1', kind: 'Namespace', name: 'cni-migration-probe' }, daemonSetRef('cni-migration-probe', 'probe-a'), daemonSetRef('cni-migration-probe', 'probe-b')],
     cilium: [daemonSetRef('kube-system', 'cilium'), daemonSetRef('kube-system', 'cilium-migrated')],

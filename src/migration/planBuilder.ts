@@ -57,7 +57,8 @@ export function planStep(strategy: Strategy, step: number, s: ClusterSnapshot, c
       plan.skippedNodes.push(n.name);
       continue;
     }
-    const nodePlan: NodePlan = { node: n.name, actions };
+    const rollback = strategy.nodeRollback?.(step, n, state, ctx);
+    const nodePlan: NodePlan = rollback?.length ? { node: n.name, actions, rollback } : { node: n.name, actions };
     plan.nodes.push(nodePlan);
     state = structuredClone(state);
     for (const a of actions) planAction(a, state);

@@ -7,7 +7,7 @@ import type { ManifestBundles } from './actions/actionKind.js';
 import { ConnectivityLostError, type ConnectivityGate } from './connectivityGate.js';
 import type { MigrationEventSink } from './migrationEvents.js';
 import { MigrationStepError } from './migrationErrors.js';
-import type { Action, MigrationPlan, StepPlan } from './plan.js';
+import type { Action, MigrationPlan, NodePlan, StepPlan } from './plan.js';
 
 export type { ManifestBundles } from './actions/actionKind.js';
 
@@ -44,8 +44,12 @@ export async function executeStep(plan: StepPlan, deps: ExecutorDeps): Promise<v
   for (const [index, n] of plan.nodes.entries()) {
     const nodeStarted = clock.now();
     deps.events({ type: 'nodeStart', step: plan.step, node: n.node, index, total: plan.nodes.length, at: nodeStarted });
-    for (const a of n.actions) await executeAction(a, plan, n.node, deps);
-    throwOnMonitorFailures(plan, n.node, `while step ${plan.step} worked on ${n.node}`, deps);
+    try {
+      for (const a of n.actions) await executeAction(a, plan, n.node, deps);
+      throwOnMonitorFailures(plan, n.node, `while step ${plan.step} worked on ${n.node}`, deps);
+    } catch (e) {
+      throw await rollBackNode(e, plan, n, deps);
+    }
     deps.events({ type: 'nodeDone', step: plan.step, node: n.node, at: clock.now(), ms: clock.now() - nodeStarted });
   }
   throwOnMonitorFailures(plan, undefined, `during step ${plan.step}`, deps);
@@ -66,6 +70,27 @@ async function executeAction(action: Action, plan: StepPlan, node: string | unde
   }
   deps.events({ type: 'actionDone', step: plan.step, node, action, at: clock.now(), ms: clock.now() - t0 });
   if (action.kind === 'checkConnectivity') deps.gate.startMonitor();
+}
+
+/**
+ * A node's switch failed: put it back on the source CNI (when the plan says how and rollback is
+ * on), then report the failure — with the rollback's outcome, never instead of the failure.
+ */
+async function rollBackNode(failure: unknown, plan: StepPlan, n: NodePlan, deps: ExecutorDeps): Promise<unknown> {
+  const clock = deps.clock ?? systemClock;
+  if (!n.rollback?.length || deps.config.dualOverlay.rollback !== 'auto' || deps.signal?.aborted || !(failure instanceof MigrationStepError)) return failure;
+  const reason = failure.message;
+  // The monitor's failures so far belong to the failed switch; the rollback is judged on its own.
+  deps.gate.takeMonitorFailures();
+  try {
+    for (const a of n.rollback) await executeAction(a, plan, n.node, deps);
+    deps.events({ type: 'rollback', step: plan.step, node: n.node, reason, ok: true, at: clock.now() });
+    return new MigrationStepError(failure.step, failure.stepName, n.node, failure.action, failure.cause, `${n.node} was rolled back to the source CNI (rollback: auto), its pods re-created there and connectivity checked. ${failure.resumeHint}`);
+  } catch (e) {
+    const why = e instanceof Error ? e.message : String(e);
+    deps.events({ type: 'rollback', step: plan.step, node: n.node, reason, ok: false, error: why, at: clock.now() });
+    return new MigrationStepError(failure.step, failure.stepName, n.node, failure.action, failure.cause, `Rolling ${n.node} back failed too: ${why}. Run \`cni-migration rollback --nodes ${n.node} --no-dry-run\` once the cause is fixed. ${failure.resumeHint}`);
+  }
 }
 
 function throwOnMonitorFailures(plan: StepPlan, node: string | undefined, when: string, deps: ExecutorDeps): void {

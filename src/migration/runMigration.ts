@@ -4,10 +4,12 @@ import type { ObjectRef } from '../kube/kubeTypes.js';
 import { discoverSource, SourceDetectionError } from '../source/discoverSource.js';
 import type { SourceDescription } from '../source/sourceTypes.js';
 import type { ManifestBundles } from './actions/actionKind.js';
+import { readClusterFacts } from './clusterFacts.js';
 import { readClusterSnapshot, type ClusterSnapshot } from './clusterSnapshot.js';
 import type { ConnectivityGate } from './connectivityGate.js';
 import type { MigrationEventSink } from './migrationEvents.js';
 import { MigrationStepError } from './migrationErrors.js';
+import { assertPreflight, type PreflightCheck } from './preflightChecks.js';
 import { chooseStrategyName, ensureMigrationRecord, readMigrationRecord, type MigrationRecord } from './migrationRecord.js';
 import { refOfObject } from './objectRefs.js';
 import type { MigrationPlan } from './plan.js';
@@ -52,7 +54,13 @@ export async function prepareMigration(client: ClusterClient, config: MigrationC
   const manifests = opts.render(source, strategy);
   const bundles: Record<string, ObjectRef[]> = {};
   for (const [name, objects] of Object.entries(manifests)) bundles[name] = objects.map(refOfObject);
-  return { source, strategy, record, manifests, ctx: { config, source, bundles } };
+  const facts = await readClusterFacts(client, config.cilium.serviceCIDR);
+  return { source, strategy, record, manifests, ctx: { config, source, bundles, facts, started: record !== undefined } };
+}
+
+/** The strategy's preflight checks on the prepared facts (pure; nothing is read or written). */
+export function preflightChecks(prepared: PreparedMigration): PreflightCheck[] {
+  return prepared.strategy.preflight?.(prepared.ctx) ?? [];
 }
 
 /**
@@ -64,7 +72,7 @@ async function sourceOf(client: ClusterClient, config: MigrationConfig, record: 
     const live = await discoverSource(client, config.cni);
     const kept = record?.sourceDescription;
     if (kept && (kept.daemonSet.namespace !== live.daemonSet.namespace || kept.daemonSet.name !== live.daemonSet.name)) {
-      live.warnings.push(`the migration started from ${record!.source}, but the cluster now runs ${live.kind} (DaemonSet ${live.daemonSet.namespace}/${live.daemonSet.name})`);
+      live.warnings.push(`the migration started from ${record.source}, but the cluster now runs ${live.kind} (DaemonSet ${live.daemonSet.namespace}/${live.daemonSet.name})`);
     }
     return live;
   } catch (e) {
@@ -115,6 +123,15 @@ export async function runMigration(opts: RunMigrationOptions): Promise<{ plan: M
   const sourceText = `${prepared.source.kind} (DaemonSet ${prepared.source.daemonSet.namespace}/${prepared.source.daemonSet.name})`;
   opts.events({ type: 'runStart', dryRun: opts.dryRun, strategy: prepared.strategy.name, source: sourceText, steps: opts.selection.steps, nodes: snapshot.nodes.map((n) => n.name), at: Date.now() });
   for (const w of prepared.source.warnings) opts.events({ type: 'warning', message: w });
+  // Before any write, dry run included: a refused migration shows why instead of a plan.
+  const checks = preflightChecks(prepared);
+  opts.events({ type: 'preflight', checks, at: Date.now() });
+  try {
+    assertPreflight(checks);
+  } catch (e) {
+    opts.events({ type: 'runDone', ok: false, at: Date.now(), error: e instanceof Error ? e.message : String(e) });
+    throw e;
+  }
   if (opts.dryRun) {
     opts.events({ type: 'runDone', ok: true, at: Date.now() });
     return { plan };

@@ -1,8 +1,10 @@
 import type { MigrationConfig } from '../config/configSchema.js';
 import type { ObjectRef } from '../kube/kubeTypes.js';
 import type { SourceDescription } from '../source/sourceTypes.js';
+import type { ClusterFacts } from './clusterFacts.js';
 import type { ClusterSnapshot, NodeSnapshot, SnapshotQuery } from './clusterSnapshot.js';
 import type { Action } from './plan.js';
+import type { PreflightCheck } from './preflightChecks.js';
 
 // A migration strategy is a plug-in of the engine: it names its steps, judges their readiness on a
 // snapshot, and plans each step's actions — all pure. The engine (planBuilder, planExecutor) reads
@@ -23,6 +25,10 @@ export interface StrategyContext {
   source: SourceDescription;
   /** The objects of each manifest bundle the strategy may apply. */
   bundles: Readonly<Record<string, readonly ObjectRef[]>>;
+  /** An installed Cilium, node addresses, the Service range. */
+  facts: ClusterFacts;
+  /** A migration is already recorded in the cluster (a resumed run): checks of the untouched cluster no longer apply. */
+  started?: boolean | undefined;
 }
 
 /** A step's readiness (done), with the reason when not. */
@@ -48,8 +54,20 @@ export interface Strategy {
   stepActions(step: number, s: ClusterSnapshot, ctx: StrategyContext): Action[];
   /** A node's actions in a per-node step; empty when the node is already past it. */
   nodeActions(step: number, node: NodeSnapshot, s: ClusterSnapshot, ctx: StrategyContext): Action[];
-  /** Where a node stands, in the strategy's words; "migrated" once the node is on Cilium for good. */
+  /** Where a node stands, in the strategy's words. */
   nodePhase(node: NodeSnapshot, ctx: StrategyContext): string;
+  /** The phase every node is in once the migration is complete. */
+  readonly finalPhase: string;
+  /** Actions that undo a node's part of a per-node step when it fails there (rollback: auto). */
+  nodeRollback?(step: number, node: NodeSnapshot, s: ClusterSnapshot, ctx: StrategyContext): Action[] | undefined;
   /** Taint keys the strategy puts on nodes (none may be left at the end). */
   taintKeys(ctx: StrategyContext): string[];
+  /** Checks judged before anything is written; a failing one refuses the run. */
+  preflight?(ctx: StrategyContext): PreflightCheck[];
+  /** The manifest bundles it applies, by name (rendered by the I/O side for the source). */
+  readonly bundleNames: readonly string[];
+  /** The actions that put one node back on the source CNI (empty when the strategy cannot). */
+  rollbackActions?(node: NodeSnapshot, s: ClusterSnapshot, ctx: StrategyContext): Action[];
+  /** Why rolling nodes back is no longer possible here, if it is not. */
+  rollbackRefusal?(s: ClusterSnapshot, ctx: StrategyContext): string | undefined;
 }

@@ -33,6 +33,13 @@ export function createProgressReporter(out: NodeJS.WritableStream, level: LogLev
         }
         break;
       }
+      case 'preflight':
+        for (const c of e.checks) if (debug || c.verdict !== 'pass') write(`preflight ${c.verdict.toUpperCase()} ${c.name}: ${c.detail}${c.fix && c.verdict !== 'pass' ? ` (fix: ${c.fix})` : ''}`);
+        if (e.checks.length && e.checks.every((c) => c.verdict === 'pass')) write(`preflight: ${e.checks.length} checks passed`);
+        break;
+      case 'rollback':
+        write(e.ok ? `${stepLabel(e.step)} node ${e.node}: rolled back to the source CNI after: ${e.reason}` : `${stepLabel(e.step)} node ${e.node}: rollback FAILED (${e.error ?? '?'}) after: ${e.reason}`);
+        break;
       case 'stepStart':
         names.set(e.step, e.name);
         nodesDone = 0;

@@ -1,6 +1,7 @@
 import type { ConnectivityFailure } from '../migration/connectivityGate.js';
 import type { MigrationEvent } from '../migration/migrationEvents.js';
 import type { StepPlan } from '../migration/plan.js';
+import type { PreflightCheck } from '../migration/preflightChecks.js';
 
 /** Per step and node timings, connectivity checks and failures: the final report of a run. */
 export interface RunReport {
@@ -16,6 +17,10 @@ export interface RunReport {
   warnings: string[];
   /** The plan of each step as it ran. */
   plans: StepPlan[];
+  /** The strategy's preflight checks. */
+  preflight: PreflightCheck[];
+  /** Nodes rolled back after a failed switch. */
+  rollbacks: { node: string; step: number; reason: string; ok: boolean; error?: string | undefined }[];
   /** Extra sections (the simulator's ground truth in a demo). */
   extra: Record<string, unknown>;
 }
@@ -30,6 +35,8 @@ export class RunRecorder {
     connectivity: { checkpoints: 0, probesSeen: 0, pairChecks: 0, failedPairs: [] },
     warnings: [],
     plans: [],
+    preflight: [],
+    rollbacks: [],
     extra: {},
   };
   private readonly t0 = Date.now();
@@ -45,6 +52,12 @@ export class RunRecorder {
         break;
       case 'plan':
         r.plans.push(e.step);
+        break;
+      case 'preflight':
+        r.preflight = e.checks;
+        break;
+      case 'rollback':
+        r.rollbacks.push({ node: e.node, step: e.step, reason: e.reason, ok: e.ok, error: e.error });
         break;
       case 'stepStart':
         r.steps.push({ step: e.step, name: e.name, alreadyDone: e.alreadyDone, nodes: [], skippedNodes: [] });
@@ -94,6 +107,8 @@ export function renderReportMarkdown(r: RunReport): string {
   }
   out.push('', '## Connectivity', '', `- Checkpoints: ${r.connectivity.checkpoints}`, `- Probe pods (max seen): ${r.connectivity.probesSeen}`, `- Pair checks: ${r.connectivity.pairChecks}`, `- Failed pairs: ${r.connectivity.failedPairs.length}`);
   for (const f of r.connectivity.failedPairs.slice(0, 50)) out.push(`  - ${f.from} → ${f.to}${f.network ? ` (${f.network})` : ''}: ${f.reason} (${f.firstSeen} … ${f.lastSeen})`);
+  if (r.preflight.length) out.push('', '## Preflight', '', ...r.preflight.map((c) => `- ${c.verdict.toUpperCase()} ${c.name}: ${c.detail}${c.fix && c.verdict !== 'pass' ? ` — fix: ${c.fix}` : ''}`));
+  if (r.rollbacks.length) out.push('', '## Rollbacks', '', ...r.rollbacks.map((b) => `- ${b.node} (step ${b.step}): ${b.ok ? 'rolled back' : `rollback failed: ${b.error ?? '?'}`} after: ${b.reason}`));
   if (r.warnings.length) out.push('', '## Warnings', '', ...r.warnings.map((w) => `- ${w}`));
   for (const [k, v] of Object.entries(r.extra)) out.push('', `## ${k}`, '', '```json', JSON.stringify(v, null, 2), '```');
   return `${out.join('\n')}\n`;

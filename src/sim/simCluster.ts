@@ -93,7 +93,7 @@ export class SimCluster {
     // The scenario's Node objects exist before their kubelets register (which keeps their labels,
     // taints and spec, and posts their status), as a node object created ahead of a kubelet does.
     applyInOrder(store, registry, scenario.objects.filter((o) => o.object.kind === 'Node'));
-    const model = new NetworkModel(new InProcessBackend(store), settings, { nodeNames });
+    const model = new NetworkModel(new InProcessBackend(store, registry), settings, { nodeNames });
     const token = randomBytes(24).toString('hex');
     const tls: ServingCert = await generateServingCert();
     const server = new SimApiServer({

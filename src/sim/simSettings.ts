@@ -38,6 +38,11 @@ const Timings = z.strictObject({
   podStopMs: z.number().int().min(0).default(30),
   /** Extra delay before a CNI agent pod becomes ready after it started. */
   agentReadyMs: z.number().int().min(0).default(20),
+  /**
+   * How long calico-node takes to notice a new interface when re-detecting its node address
+   * (AUTODETECT_POLL_INTERVAL, 60 s on a real node; compressed like the other timings).
+   */
+  calicoAutodetectMs: z.number().int().min(0).default(1000),
 });
 
 export const SimulationSettingsSchema = z.strictObject({

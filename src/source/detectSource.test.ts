@@ -27,10 +27,7 @@ const parsed = new Map<Fixture, KubeObject[]>();
 function objectsOf(f: Fixture): KubeObject[] {
   if (!parsed.has(f)) {
     const path = join(SOURCES, FILES[f]);
-    parsed.set(
-      f,
-      parseManifestDocuments(readFileSync(path, 'utf8'), path).map((d) => d.value as KubeObject),
-    );
+    parsed.set(f, parseManifestDocuments(readFileSync(path, 'utf8'), path).map((d) => d.value as KubeObject));
   }
   return structuredClone(parsed.get(f)!);
 }
@@ -49,7 +46,7 @@ function inventoryOf(objects: KubeObject[], nodes: Node[] = NODES): SourceInvent
   const served = (crd: string) => objects.some((o) => o.kind === 'CustomResourceDefinition' && o.metadata.name === crd);
   const ofKind = (kind: string) => objects.filter((o) => o.kind === kind);
   return {
-    daemonSets: ofKind('DaemonSet') as DaemonSet[],
+    daemonSets: ofKind('DaemonSet'),
     configMaps: ofKind('ConfigMap'),
     installations: served('installations.operator.tigera.io') ? ofKind('Installation') : undefined,
     ipPools: served('ippools.crd.projectcalico.org') ? ofKind('IPPool') : undefined,
@@ -83,7 +80,7 @@ function setEnv(c: TemplateContainer, name: string, value: string | undefined): 
 function dataOf(i: SourceInventory, configMap: string): Record<string, string> {
   const cm = i.configMaps.find((c) => c.metadata.name === configMap);
   if (!cm) throw new Error(`no ConfigMap ${configMap}`);
-  return (cm as { data: Record<string, string> }).data;
+  return cm.data as Record<string, string>;
 }
 function installationOf(i: SourceInventory): { spec: { calicoNetwork: Record<string, unknown> } } {
   return i.installations![0] as unknown as { spec: { calicoNetwork: Record<string, unknown> } };
@@ -234,7 +231,7 @@ describe('negative controls: the facts are read from the objects, not assumed', 
 
   it("the operator's FelixConfiguration decides the VXLAN port and VNI", () => {
     const i = inv('operator');
-    Object.assign((i.felixConfigurations![0] as { spec: Record<string, unknown> }).spec, { vxlanPort: 4790, vxlanVNI: 7 });
+    Object.assign(i.felixConfigurations![0]!.spec as object, { vxlanPort: 4790, vxlanVNI: 7 });
     expect(ok(detectSource(i)).overlay.value).toEqual({ type: 'vxlan', port: 4790, vni: 7, crossSubnet: true });
   });
 
@@ -242,7 +239,7 @@ describe('negative controls: the facts are read from the objects, not assumed', 
     const i = inv('calico');
     i.ipPools!.push({ apiVersion: 'crd.projectcalico.org/v1', kind: 'IPPool', metadata: { name: 'old-pool' }, spec: { cidr: '10.99.0.0/16', ipipMode: 'Always', disabled: true } });
     i.ipPools!.push({ apiVersion: 'crd.projectcalico.org/v1', kind: 'IPPool', metadata: { name: 'extra' }, spec: { cidr: '10.50.0.0/16', ipipMode: 'Never', vxlanMode: 'Never' } });
-    (i.ipPools![0] as { spec: Record<string, unknown> }).spec.ipipMode = 'CrossSubnet';
+    (i.ipPools![0]!.spec as Record<string, unknown>).ipipMode = 'CrossSubnet';
     const s = ok(detectSource(i));
     expect(s.podCIDRs).toEqual({ value: ['192.168.0.0/16', '10.50.0.0/16'], from: 'enabled IPPools default-ipv4-ippool, extra' });
     expect(s.overlay.value).toEqual({ type: 'ipip', crossSubnet: true });

@@ -13,7 +13,7 @@ import { runCliProcess, startCli } from '../support/cliProcess.js';
 import { SEED_DIR } from '../support/seedProcedure.js';
 import { FAST_CONFIG, startSimWithKubeconfig } from '../support/simWithKubeconfig.js';
 import { waitFor } from '../support/waitFor.js';
-import { migrateTooEarlyPlan } from '../support/wrongOrderPlan.js';
+import { removeSourceTooEarlyPlan } from '../support/wrongOrderPlan.js';
 
 const fast = ConfigSchema.parse({
   connectivity: { intervalSeconds: 0.25, timeoutSeconds: 0.2, failureThresholdSeconds: 1, collectIntervalSeconds: 0.25 },
@@ -120,7 +120,7 @@ describe('full migrations on the simulated cluster', () => {
     expect(sim.cluster.model.groundTruth.violations()).toEqual([]);
   });
 
-  it("negative control: the engine's own primitives in a wrong order (migrate before the priority swap) lose connectivity", { timeout: 240_000 }, async () => {
+  it("negative control: the engine's own primitives in a wrong order (the source CNI removed before any node is migrated) lose connectivity", { timeout: 240_000 }, async () => {
     sim = await startSimWithKubeconfig({ nodes: 3 });
     const { client } = openClusterFromText(sim.cluster.kubeconfig());
     const prepared = await prepare(client);
@@ -129,7 +129,7 @@ describe('full migrations on the simulated cluster', () => {
     expect(sim.cluster.model.groundTruth.violations()).toEqual([]);
     const gate = createProbeGate(client, fast);
     const wrong = executePlan(
-      migrateTooEarlyPlan(fast, 'node-1'),
+      removeSourceTooEarlyPlan(),
       { ...base, gate },
     );
     await expect(wrong).rejects.toThrow(MigrationStepError);

@@ -1,38 +1,27 @@
-import type { MigrationConfig } from '../../src/config/configSchema.js';
 import type { MigrationPlan } from '../../src/migration/plan.js';
-import { MULTUS_AGENTS } from '../../src/migration/strategies/multus/multusStrategy.js';
+import { daemonSetRef } from '../../src/migration/objectRefs.js';
 
 /**
- * The negative control's plan: step 4's actions for one node, run by the engine's own executor
- * while the other nodes' pods still have the source as their primary network (no priority swap).
+ * The negative control's plan: step 5's removal of the source agent, run by the engine's own
+ * executor before any node is migrated, while every pod's primary IP is still the source's. With
+ * Cilium running beside it, pods keep their Cilium interface; but the source's datapath goes on
+ * every node, and with it every primary address.
  */
-export function migrateTooEarlyPlan(config: MigrationConfig, node: string): MigrationPlan {
-  const L = config.labels;
+export function removeSourceTooEarlyPlan(source = daemonSetRef('kube-system', 'canal')): MigrationPlan {
   return {
     strategy: 'multus',
     steps: [
       {
-        step: 4,
-        name: 'migrate',
-        title: 'Migrate (too early: no priority swap)',
+        step: 5,
+        name: 'clean-up',
+        title: 'Clean up (too early: no node migrated)',
         alreadyDone: false,
-        actions: [],
-        skippedNodes: [],
-        nodes: [
-          {
-            node,
-            actions: [
-              { kind: 'drain', node },
-              { kind: 'taint', node, taint: { key: L.cilium, value: 'cilium', effect: 'NoExecute' } },
-              { kind: 'labelNode', node, labels: { [L['canal-cilium']]: null, [L.cilium]: L.value } },
-              { kind: 'waitAgentOnNode', node, daemonSet: MULTUS_AGENTS.ciliumMigrated },
-              { kind: 'deletePods', node },
-              { kind: 'untaint', node, key: L.cilium, effect: 'NoExecute' },
-              { kind: 'uncordon', node },
-              { kind: 'checkConnectivity', node, when: `after migrating ${node} too early` },
-            ],
-          },
+        actions: [
+          { kind: 'deleteObjects', objects: [source] },
+          { kind: 'checkConnectivity', when: 'after removing the source CNI too early' },
         ],
+        skippedNodes: [],
+        nodes: [],
       },
     ],
   };

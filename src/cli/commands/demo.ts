@@ -5,11 +5,13 @@ import { simulationTunedConfig } from '../../config/simulationTuning.js';
 import { loadConfig } from '../../config/loadConfig.js';
 import { loadManifestBundles } from '../../migration/manifestBundles.js';
 import { verifyMigrationOutcome } from '../../migration/outcomeCheck.js';
+import { PreflightRefusedError } from '../../migration/preflightChecks.js';
 import { createProbeGate } from '../../migration/probeConnectivityGate.js';
 import { prepareMigration, runMigration, strategyByName } from '../../migration/runMigration.js';
 import { createProgressReporter } from '../../report/progressReporter.js';
 import { RunRecorder } from '../../report/runRecorder.js';
 import { SimCluster } from '../../sim/simCluster.js';
+import { withDualOverlayFlags } from '../cliContext.js';
 import { FailedResultError } from '../errors.js';
 import { parseIntOption } from '../parseOptions.js';
 import { logLevel, STRATEGY_HELP, writeReport } from './migrationCommands.js';
@@ -23,6 +25,8 @@ export function addDemoCommand(program: Command): void {
     .option('--scenario <file>', 'scenario file (Kubernetes objects plus an optional Simulation document); see scenarios/')
     .option('--strategy <name>', STRATEGY_HELP)
     .option('--report <file>', 'write the final report (Markdown for .md, else JSON)')
+    .option('--fix-calico-autodetection', "from Calico: switch calico-node's address autodetection to the node's InternalIP before Cilium runs")
+    .option('--rollback <auto|off>', 'dual-overlay: roll a node back at once when its gate fails (default auto)')
     .addHelpText(
       'after',
       `
@@ -33,7 +37,7 @@ simulator saw no pod pair lose connectivity at any moment.`,
     )
     .action(async (opts) => {
       const g = program.opts() as { config?: string; logLevel?: string };
-      const loaded = loadConfig(g.config, { explicit: g.config !== undefined });
+      const loaded = withDualOverlayFlags(loadConfig(g.config, { explicit: g.config !== undefined }), opts);
       if (opts.strategy !== undefined) strategyByName(opts.strategy);
       const started = Date.now();
       const cluster = await SimCluster.start({ nodes: opts.nodes, scenarioFile: opts.scenario, log: (l) => (l.startsWith('scenario: ') ? process.stderr.write(`note: ${l.slice(10)}\n`) : undefined) });
@@ -46,7 +50,7 @@ simulator saw no pod pair lose connectivity at any moment.`,
         const config = simulationTunedConfig(loaded.config, nodeCount);
         const { client } = openClusterFromText(cluster.kubeconfig());
         const warn = (w: string) => progress({ type: 'warning', message: w });
-        const prepared = await prepareMigration(client, config, { strategy: opts.strategy, render: (source) => loadManifestBundles(config, loaded.file, source, warn) });
+        const prepared = await prepareMigration(client, config, { strategy: opts.strategy, render: (source, strategy) => loadManifestBundles(config, loaded.file, source, warn, strategy.name) });
         let failure: Error | undefined;
         try {
           await runMigration({
@@ -64,6 +68,8 @@ simulator saw no pod pair lose connectivity at any moment.`,
             resumeCommand: 'cni-migration demo',
           });
         } catch (e) {
+          // Refused before anything was written: there is no outcome to verify.
+          if (e instanceof PreflightRefusedError) throw e;
           failure = e instanceof Error ? e : new Error(String(e));
         }
         const outcome = await verifyMigrationOutcome(client, prepared, cluster.model.groundTruth.violations());

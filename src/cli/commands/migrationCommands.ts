@@ -3,13 +3,14 @@ import { writeFileSync } from 'node:fs';
 import { readClusterSnapshot } from '../../migration/clusterSnapshot.js';
 import { CILIUM_NETWORK } from '../../migration/strategies/multus/multusStrategy.js';
 import { describeNodePodFacts, nodePodFacts } from '../../migration/nodePodFacts.js';
-import { planMigration, runMigration, type PreparedMigration } from '../../migration/runMigration.js';
+import { assertPreflight, type PreflightCheck } from '../../migration/preflightChecks.js';
+import { planMigration, preflightChecks, runMigration, type PreparedMigration } from '../../migration/runMigration.js';
 import { createProbeGate } from '../../migration/probeConnectivityGate.js';
 import { strategyNames } from '../../migration/strategies/strategies.js';
 import { planJson, renderPlanText } from '../../report/planText.js';
 import { createProgressReporter, type LogLevel } from '../../report/progressReporter.js';
 import { RunRecorder, renderReportMarkdown } from '../../report/runRecorder.js';
-import { clusterFrom, configFrom, outputFormat, prepareFrom, type GlobalOptions } from '../cliContext.js';
+import { addDualOverlayFlags, clusterFrom, configFrom, outputFormat, prepareFrom, withDualOverlayFlags, type DualOverlayFlags, type GlobalOptions } from '../cliContext.js';
 import { mergeStepFlags, selectSteps, type StepFlags } from '../stepSelection.js';
 
 /** The --strategy option's help. */
@@ -50,8 +51,8 @@ function sourceText(p: PreparedMigration): string {
 }
 
 /** `plan`: prints the ordered actions the selected steps would take. */
-export async function planAction(g: GlobalOptions, flags: StepFlags & { strategy?: string | undefined }): Promise<void> {
-  const loaded = configFrom(g);
+export async function planAction(g: GlobalOptions, flags: StepFlags & DualOverlayFlags & { strategy?: string | undefined }): Promise<void> {
+  const loaded = withDualOverlayFlags(configFrom(g), flags);
   const format = outputFormat(g);
   const warnings: string[] = [];
   const client = clusterFrom(g);
@@ -60,12 +61,21 @@ export async function planAction(g: GlobalOptions, flags: StepFlags & { strategy
   const { plan } = await planMigration(client, prepared, selection);
   for (const w of [...prepared.source.warnings, ...warnings]) process.stderr.write(`warning: ${w}\n`);
   const ctx = { dryRun: false, source: sourceText(prepared), pointOfNoReturn: prepared.strategy.pointOfNoReturn };
-  process.stdout.write(format === 'json' ? `${JSON.stringify(planJson(plan, { ...ctx, dryRun: true }), null, 2)}\n` : renderPlanText(plan, ctx));
+  const checks = preflightChecks(prepared);
+  process.stdout.write(format === 'json' ? `${JSON.stringify({ ...planJson(plan, { ...ctx, dryRun: true }), preflight: checks }, null, 2)}\n` : `${renderPlanText(plan, ctx)}${renderPreflightText(checks)}`);
+  assertPreflight(checks);
+}
+
+function renderPreflightText(checks: PreflightCheck[]): string {
+  if (!checks.length) return '';
+  const lines = ['Preflight (judged before anything is written):'];
+  for (const c of checks) lines.push(`  ${c.verdict.toUpperCase().padEnd(4)} ${c.name}: ${c.detail}${c.fix && c.verdict !== 'pass' ? `\n       fix: ${c.fix}` : ''}`);
+  return `${lines.join('\n')}\n`;
 }
 
 /** `run`: dry run by default; --no-dry-run executes. */
-export async function runAction(g: GlobalOptions, flags: StepFlags & { strategy?: string | undefined; dryRun?: boolean | undefined; report?: string | undefined }, invokedAs: string): Promise<void> {
-  const loaded = configFrom(g);
+export async function runAction(g: GlobalOptions, flags: StepFlags & DualOverlayFlags & { strategy?: string | undefined; dryRun?: boolean | undefined; report?: string | undefined }, invokedAs: string): Promise<void> {
+  const loaded = withDualOverlayFlags(configFrom(g), flags);
   const format = outputFormat(g);
   const dryRun = flags.dryRun !== false;
   const progress = createProgressReporter(process.stderr, logLevel(g));
@@ -151,21 +161,23 @@ export async function statusAction(g: GlobalOptions, opts: { strategy?: string |
 /** Registers plan, run and status. */
 export function addMigrationCommands(program: Command): void {
   const globals = () => program.opts() as GlobalOptions & StepFlags & { dryRun?: boolean };
-  addStepFlags(program.command('plan').description('print the ordered actions the selected steps would take, changing nothing'), false).action(async (opts) => {
-    await planAction(globals(), mergeStepFlags(globals(), opts));
+  addDualOverlayFlags(addStepFlags(program.command('plan').description('print the ordered actions the selected steps would take, changing nothing'), false)).action(async (opts) => {
+    await planAction(globals(), { ...mergeStepFlags(globals(), opts), ...(opts as DualOverlayFlags) });
   });
-  addStepFlags(
-    program
-      .command('run')
-      .description('run the selected steps; a dry run (plan only) unless --no-dry-run')
-      .option('--no-dry-run', 'act on the cluster (the default is a dry run)')
-      .option('--report <file>', 'write a final report (Markdown for .md, else JSON)'),
-    false,
+  addDualOverlayFlags(
+    addStepFlags(
+      program
+        .command('run')
+        .description('run the selected steps; a dry run (plan only) unless --no-dry-run')
+        .option('--no-dry-run', 'act on the cluster (the default is a dry run)')
+        .option('--report <file>', 'write a final report (Markdown for .md, else JSON)'),
+      false,
+    ),
   ).action(async (opts) => {
-    const o = opts as StepFlags & { strategy?: string; dryRun?: boolean; report?: string };
+    const o = opts as StepFlags & DualOverlayFlags & { strategy?: string; dryRun?: boolean; report?: string };
     // --no-dry-run is accepted before or after `run`.
     const dryRun = o.dryRun !== false && globals().dryRun !== false;
-    await runAction(globals(), { ...mergeStepFlags(globals(), o), strategy: o.strategy, report: o.report, dryRun }, `cni-migration ${process.argv.slice(2).join(' ')}`);
+    await runAction(globals(), { ...mergeStepFlags(globals(), o), ...o, strategy: o.strategy, report: o.report, dryRun }, `cni-migration ${process.argv.slice(2).join(' ')}`);
   });
   program
     .command('status')

@@ -3,8 +3,21 @@ import type { ClusterSnapshot } from '../clusterSnapshot.js';
 import { ConnectivityLostError } from '../connectivityGate.js';
 import type { Action } from '../plan.js';
 import { noPlannedEffect, type ActionKind, type ActionKinds, type ActionRuntime } from './actionKind.js';
-import { deletePodsAction, drainAction, labelNodeAction, taintAction, uncordonAction, untaintAction, verifyNodePodsAction, waitAgentOnNodeAction } from './nodeActions.js';
-import { applyManifestsAction, deleteObjectsAction, setNodeSelectorAction, waitRolloutsAction } from './objectActions.js';
+import { createNodeConfigAction, deleteNodeConfigAction, verifyCiliumAction } from './ciliumActions.js';
+import {
+  deletePodsAction,
+  drainAction,
+  labelNodeAction,
+  restartAgentAction,
+  runHookAction,
+  runNodeScriptAction,
+  taintAction,
+  uncordonAction,
+  untaintAction,
+  verifyNodePodsAction,
+  waitAgentOnNodeAction,
+} from './nodeActions.js';
+import { applyManifestsAction, deleteObjectsAction, patchObjectAction, setNodeSelectorAction, verifyCalicoAddressesAction, waitRolloutsAction } from './objectActions.js';
 
 /** A connectivity checkpoint: waits for every probe pair to be green, or stops the run. */
 const checkConnectivityAction: ActionKind<Extract<Action, { kind: 'checkConnectivity' }>> = {
@@ -32,6 +45,14 @@ export const ACTION_KINDS: ActionKinds = {
   untaint: untaintAction,
   deleteObjects: deleteObjectsAction,
   verifyNodePods: verifyNodePodsAction,
+  restartAgent: restartAgentAction,
+  runNodeScript: runNodeScriptAction,
+  patchObject: patchObjectAction,
+  createNodeConfig: createNodeConfigAction,
+  deleteNodeConfig: deleteNodeConfigAction,
+  verifyCilium: verifyCiliumAction,
+  runHook: runHookAction,
+  verifyCalicoAddresses: verifyCalicoAddressesAction,
 };
 
 function kindOf<A extends Action>(a: A): ActionKind<A> {

@@ -7,6 +7,7 @@ import { labelNode } from '../../ops/label.js';
 import { listPodsOnNode } from '../../ops/podsOnNode.js';
 import { addTaint, removeTaint } from '../../ops/taint.js';
 import { waitFor } from '../../ops/waitFor.js';
+import { runShellCommand } from './shellCommand.js';
 import { shortRef } from '../objectRefs.js';
 import type { Action } from '../plan.js';
 import { checkNodePods, describeExpectation, podsUnderPromise } from '../podNetworkChecks.js';
@@ -174,5 +175,120 @@ export const verifyNodePodsAction: ActionKind<Of<'verifyNodePods'>> = {
       if (e instanceof Error && e.name === 'WaitTimeoutError' && last.length) throw new PodNetworkPromiseError(a.node, a.promise, last);
       throw e;
     }
+  },
+};
+
+/** Deletes a DaemonSet's pod on the node and waits for a new one there to be Ready. */
+export const restartAgentAction: ActionKind<Of<'restartAgent'>> = {
+  describe: (a) => `restart ${shortRef(a.daemonSet)}'s pod on ${a.node} and wait until its replacement is Ready`,
+  plan: noPlannedEffect,
+  async run(a, rt) {
+    const mine = async () =>
+      (await listPodsOnNode(rt.client, a.node)).filter((p) => p.metadata.namespace === a.daemonSet.namespace && p.metadata.ownerReferences?.some((o) => o.kind === 'DaemonSet' && o.name === a.daemonSet.name));
+    const old = (await mine()).filter((p) => !p.metadata.deletionTimestamp);
+    for (const p of old) await rt.client.deletePod(p.metadata.namespace ?? '', p.metadata.name ?? '', { uid: p.metadata.uid });
+    const oldUids = new Set(old.map((p) => p.metadata.uid));
+    await waitFor(
+      `a new ${shortRef(a.daemonSet)} pod Ready on ${a.node}`,
+      async () => {
+        const pods = await mine();
+        const fresh = pods.filter((p) => !oldUids.has(p.metadata.uid));
+        if (fresh.some(podReady)) return { done: true, value: true };
+        return { done: false, status: fresh.length ? `pod ${fresh[0]!.metadata.name} not Ready yet` : pods.some((p) => oldUids.has(p.metadata.uid)) ? 'the old pod is still terminating' : 'no new pod yet' };
+      },
+      waitOptions(rt, rt.config.timeouts.rolloutSeconds),
+    );
+  },
+};
+
+/** The pod a node script runs in: bound to the node, privileged, the CNI directory mounted. */
+export function nodeScriptPod(a: Of<'runNodeScript'>, namespace: string): Pod {
+  const name = `cni-migration-${a.purpose}-${a.node}`.toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 63).replace(/-+$/, '');
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace, labels: { 'app.kubernetes.io/managed-by': 'cni-migration', 'cni-migration.io/purpose': a.purpose } },
+    spec: {
+      nodeName: a.node,
+      hostNetwork: true,
+      restartPolicy: 'Never',
+      terminationGracePeriodSeconds: 0,
+      tolerations: [{ operator: 'Exists' }],
+      containers: [
+        {
+          name: a.purpose,
+          image: a.image,
+          command: ['sh', '-c', a.script],
+          securityContext: { privileged: true },
+          volumeMounts: [{ name: 'cni-conf-dir', mountPath: '/host/etc/cni/net.d' }],
+        },
+      ],
+      volumes: [{ name: 'cni-conf-dir', hostPath: { path: a.confDir, type: 'Directory' } }],
+    },
+  };
+}
+
+/** Runs a script on a node in a one-shot privileged pod and waits for it to succeed; the pod is removed after. */
+export const runNodeScriptAction: ActionKind<Of<'runNodeScript'>> = {
+  describe: (a) => `run a privileged pod on ${a.node} (${a.purpose}) over ${a.confDir}: ${a.script}`,
+  plan: noPlannedEffect,
+  async run(a, rt) {
+    const ns = rt.config.connectivity.namespace;
+    const pod = nodeScriptPod(a, ns);
+    const name = pod.metadata.name!;
+    // A pod left by an interrupted run would keep its old outcome: start afresh.
+    if ((await rt.client.deletePod(ns, name, { gracePeriodSeconds: 0 })) === 'deleted') {
+      await waitFor(`the previous ${name} to be gone`, async () => ((await podGone(rt, ns, name)) ? { done: true, value: true } : { done: false, status: 'terminating' }), waitOptions(rt, rt.config.timeouts.podDeletionSeconds));
+    }
+    await rt.client.applyObject(pod);
+    try {
+      await waitFor(
+        `pod ${ns}/${name} to succeed`,
+        async () => {
+          const p = await rt.client.getPod(ns, name);
+          const phase = p.status?.phase;
+          if (phase === 'Succeeded') return { done: true, value: true };
+          if (phase === 'Failed') throw new Error(`pod ${ns}/${name} failed: ${statusMessage(p)}`);
+          return { done: false, status: `${phase ?? 'Pending'}${statusMessage(p) ? `: ${statusMessage(p)}` : ''}` };
+        },
+        waitOptions(rt, rt.config.timeouts.podDeletionSeconds),
+      );
+    } finally {
+      await rt.client.deletePod(ns, name, { gracePeriodSeconds: 0 });
+    }
+  },
+};
+
+async function podGone(rt: ActionRuntime, ns: string, name: string): Promise<boolean> {
+  try {
+    await rt.client.getPod(ns, name);
+    return false;
+  } catch (e) {
+    if (e instanceof Error && 'code' in e && (e as { code: number }).code === 404) return true;
+    throw e;
+  }
+}
+
+function statusMessage(p: Pod): string {
+  const statuses = (p.status as { containerStatuses?: { state?: { waiting?: { message?: string }; terminated?: { message?: string; exitCode?: number } } }[] } | undefined)?.containerStatuses ?? [];
+  const s = statuses[0]?.state;
+  return s?.waiting?.message ?? (s?.terminated ? `exit code ${s.terminated.exitCode ?? '?'}${s.terminated.message ? `: ${s.terminated.message}` : ''}` : '');
+}
+
+/** Runs the user's reboot command with NODE set, then waits for the node to report Ready again. */
+export const runHookAction: ActionKind<Of<'runHook'>> = {
+  describe: (a) => `run the reboot command for ${a.node} (NODE=${a.node} ${a.command}) and wait until the node is Ready`,
+  plan: noPlannedEffect,
+  async run(a, rt) {
+    await runShellCommand(a.command, { NODE: a.node }, rt.config.timeouts.rolloutSeconds * 1000, rt.signal);
+    await waitFor(
+      `node ${a.node} Ready after its reboot`,
+      async () => {
+        const n = await rt.client.getNode(a.node);
+        const ready = (n.status?.conditions ?? []).find((c) => c.type === 'Ready');
+        return ready?.status === 'True' ? { done: true, value: true } : { done: false, status: `Ready=${ready?.status ?? 'unknown'}` };
+      },
+      waitOptions(rt, rt.config.timeouts.rolloutSeconds),
+    );
   },
 };

@@ -66,7 +66,7 @@ export const setNodeSelectorAction: ActionKind<Of<'setNodeSelector'>> = {
       a.via ? `${describeRef(a.via)}'s operator to set the nodeSelector on ${shortRef(a.daemonSet)} (is the operator running?)` : `the nodeSelector on ${shortRef(a.daemonSet)}`,
       async () => {
         const ds = await rt.client.getWorkload('DaemonSet', a.daemonSet.namespace ?? '', a.daemonSet.name);
-        const have = ((ds.spec?.template as { spec?: { nodeSelector?: Record<string, string> } } | undefined)?.spec?.nodeSelector ?? {}) as Record<string, string>;
+        const have = ((ds.spec?.template as { spec?: { nodeSelector?: Record<string, string> } } | undefined)?.spec?.nodeSelector ?? {});
         const wrong = Object.entries(a.selector).filter(([k, v]) => (v === null ? k in have : have[k] !== v));
         return wrong.length ? { done: false, status: `nodeSelector is ${selectorText(have)}` } : { done: true, value: true };
       },
@@ -128,3 +128,45 @@ async function waitForDaemonSetPodsGone(daemonSets: readonly ObjectRef[], rt: Ac
     { deadline: Deadline.in(rt.config.timeouts.podDeletionSeconds * 1000, rt.clock), signal: rt.signal, clock: rt.clock, intervalMs: rt.pollIntervalMs },
   );
 }
+
+/** A patch of any object, described by its purpose. */
+export const patchObjectAction: ActionKind<Of<'patchObject'>> = {
+  describe: (a) => `${a.what} (${a.patch.type} patch of ${describeRef(a.target)})`,
+  plan(a, s) {
+    // The snapshot follows ConfigMaps' data (the settings strategies judge readiness by).
+    if (a.target.kind !== 'ConfigMap' || a.patch.type !== 'merge') return;
+    const data = (a.patch.body as { data?: Record<string, string | null> }).data;
+    if (!data) return;
+    const key = `${a.target.namespace ?? ''}/${a.target.name}`;
+    const next = { ...(s.configMaps?.[key] ?? {}) };
+    for (const [k, v] of Object.entries(data)) {
+      if (v === null) delete next[k];
+      else next[k] = v;
+    }
+    s.configMaps = { ...(s.configMaps ?? {}), [key]: next };
+  },
+  async run(a, rt) {
+    await rt.client.patchObject(a.target, a.patch);
+  },
+};
+
+/** Waits until every node's Calico address annotation is its InternalIP (none captured by cilium_host). */
+export const verifyCalicoAddressesAction: ActionKind<Of<'verifyCalicoAddresses'>> = {
+  describe: () => "verify every node's Calico address (projectcalico.org/IPv4Address) is its InternalIP",
+  plan: noPlannedEffect,
+  async run(_a, rt) {
+    await waitFor(
+      "every node's Calico address to be its InternalIP",
+      async () => {
+        const wrong: string[] = [];
+        for (const n of await rt.client.listNodes()) {
+          const ip = ((n.status?.addresses ?? []) as { type: string; address: string }[]).find((x) => x.type === 'InternalIP')?.address;
+          const calico = n.metadata.annotations?.['projectcalico.org/IPv4Address']?.split('/')[0];
+          if (calico !== undefined && calico !== ip) wrong.push(`${n.metadata.name} uses ${calico} (InternalIP ${ip ?? '?'})`);
+        }
+        return wrong.length ? { done: false, status: wrong.slice(0, 4).join('; ') } : { done: true, value: true };
+      },
+      { deadline: Deadline.in(rt.config.timeouts.rolloutSeconds * 1000, rt.clock), signal: rt.signal, clock: rt.clock, intervalMs: rt.pollIntervalMs },
+    );
+  },
+};

@@ -1,8 +1,9 @@
 import type { Strategy } from '../strategy.js';
+import { dualOverlayStrategy } from './dualOverlay/dualOverlayStrategy.js';
 import { multusStrategy } from './multus/multusStrategy.js';
 
 /** Every strategy, by name; the first is the default. */
-export const STRATEGIES: readonly Strategy[] = [multusStrategy];
+export const STRATEGIES: readonly Strategy[] = [multusStrategy, dualOverlayStrategy];
 
 /** The strategy used when neither --strategy nor the cluster's record names one. */
 export const DEFAULT_STRATEGY = multusStrategy.name;

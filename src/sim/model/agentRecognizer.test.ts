@@ -1,8 +1,10 @@
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { KubeObject } from '../store/kubeObject.js';
 import { datapathNetworkOf, recognizeAgent, type AgentSpec } from './agentRecognizer.js';
+import { WATCHED_CUSTOM, type CustomResourceLookup } from './clusterCache.js';
 import { parseCniFile } from './cniConfig.js';
-import { allCniManifests, configMapLookupOf, findObject, podFromDaemonSet, workloadPod } from './testing/modelFixtures.js';
+import { allCniManifests, configMapLookupOf, findObject, loadManifest, podFromDaemonSet, workloadPod } from './testing/modelFixtures.js';
 
 const CNI_DIR = '/etc/kubernetes/cni/net.d';
 const objects = allCniManifests(CNI_DIR);
@@ -186,5 +188,115 @@ describe('recognizeAgent on current manifests', () => {
     expect(spec?.datapath).toMatchObject({ pool: { cidr: '10.245.0.0/16', nodePrefix: 24 }, overlay: { mode: 'vxlan', port: 8473 } });
     expect(spec?.files).toMatchObject([{ name: '05-cilium.conflist', when: 'ready', removeOnExit: true }]);
     expect(spec?.exclusive).toBe(false);
+  });
+});
+
+// The Cilium 1.18 Helm chart output: the agent's --config-dir (/tmp/cilium/config-map) is an
+// emptyDir the "config" init container fills with `cilium-dbg build-config`, i.e. cilium-config
+// overridden by the CiliumNodeConfigs of kube-system that select the node.
+describe('recognizeAgent on the Cilium 1.18 chart (build-config)', () => {
+  const CILIUM_DIR = join(import.meta.dirname, '..', '..', '..', 'scenarios', 'cilium');
+  const chartDefault = loadManifest(join(CILIUM_DIR, 'cilium-1.18-default.yaml'));
+  const chartMigration = loadManifest(join(CILIUM_DIR, 'cilium-1.18-migration.yaml'));
+  const LABEL = 'io.cilium.migration/cilium-default';
+  const nodeWith = (labels: Record<string, string>): KubeObject => ({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'node-1', uid: 'uid-node-1', labels: { 'kubernetes.io/hostname': 'node-1', ...labels } } });
+  const cnc = (name: string, namespace: string, nodeSelector: unknown, defaults: Record<string, string>, apiVersion = 'cilium.io/v2'): KubeObject => ({
+    apiVersion,
+    kind: 'CiliumNodeConfig',
+    metadata: { name, namespace },
+    spec: { ...(nodeSelector === undefined ? {} : { nodeSelector }), defaults },
+  });
+  const migrationDefaults = { 'write-cni-conf-when-ready': '/host/etc/cni/net.d/05-cilium.conflist', 'custom-cni-conf': 'false', 'cni-chaining-mode': 'none', 'cni-exclusive': 'true' };
+  const ciliumDefault = cnc('cilium-default', 'kube-system', { matchLabels: { [LABEL]: 'true' } }, migrationDefaults);
+  const lookupOf = (cncs: KubeObject[]): CustomResourceLookup => (resource) => (resource === WATCHED_CUSTOM.ciliumNodeConfigs ? cncs : []);
+  const agent = (objects: KubeObject[], opts: { cncs?: KubeObject[]; node?: KubeObject; edit?: (pod: KubeObject) => void } = {}) => {
+    const pod = podFromDaemonSet(findObject(objects, 'DaemonSet', 'cilium'), 'node-1');
+    opts.edit?.(pod);
+    return recognizeAgent(pod, configMapLookupOf(objects), { cniConfDir: '/etc/cni/net.d', nodeName: 'node-1', clusterCIDR: '10.244.0.0/16', customResources: lookupOf(opts.cncs ?? []), node: opts.node });
+  };
+
+  it('default values: 05-cilium.conflist written once ready, exclusive, kept on exit; pool 10.0.0.0/8 in /24s, VXLAN 8472', () => {
+    const spec = agent(chartDefault);
+    expect(spec?.datapath).toMatchObject({ network: 'cilium', ipam: 'cluster-pool', pool: { cidr: '10.0.0.0/8', nodePrefix: 24, useNodePodCidr: false }, overlay: { kind: 'tunnel', mode: 'vxlan', protocol: 'udp', port: 8472 } });
+    expect(spec?.datapath?.source).toBe('build-config (init container config) at /tmp/cilium/config-map: config-map:kube-system/cilium-config');
+    expect(spec?.exclusive).toBe(true);
+    // cni.uninstall is false by default: the chart renders no cni-uninstall key, so /cni-uninstall.sh leaves the file.
+    expect(spec?.files).toMatchObject([{ name: '05-cilium.conflist', writtenBy: 'cilium-agent', when: 'ready', removeOnExit: false, manager: { exclusive: true } }]);
+    expect(fileContent(spec, '05-cilium.conflist')).toEqual({ cniVersion: '0.3.1', name: 'cilium', plugins: [{ type: 'cilium-cni', 'enable-debug': false, 'log-file': '/var/run/cilium/cilium-cni.log' }] });
+  });
+
+  it('migration values: no CNI config at all (latent), VXLAN on 8473, pool 10.245.0.0/16', () => {
+    const spec = agent(chartMigration);
+    expect(spec?.files).toEqual([]);
+    expect(spec?.ignoredWrites).toEqual([]);
+    expect(spec?.exclusive).toBe(false);
+    expect(spec?.datapath).toMatchObject({ ipam: 'cluster-pool', pool: { cidr: '10.245.0.0/16', nodePrefix: 24 }, overlay: { kind: 'tunnel', mode: 'vxlan', port: 8473 } });
+  });
+
+  it('without the init container the agent reads an empty --config-dir: no file, the defaults (not the ConfigMap)', () => {
+    const spec = agent(chartDefault, { edit: (p) => (p.spec.initContainers = (p.spec.initContainers as { name: string }[]).filter((c) => c.name !== 'config')) });
+    expect(spec?.files).toEqual([]);
+    expect(spec?.datapath).toMatchObject({ source: 'defaults (nothing fills --config-dir /tmp/cilium/config-map)', overlay: { mode: 'vxlan', port: 8472 } });
+    // build-config writing somewhere the agent does not read is the same.
+    const elsewhere = agent(chartDefault, { edit: (p) => ((p.spec.initContainers as { name: string; args?: string[] }[]).find((c) => c.name === 'config')!.args = ['--dest=/tmp/other']) });
+    expect(elsewhere?.files).toEqual([]);
+  });
+
+  it('a CiliumNodeConfig selecting the node turns the migration chart into an exclusive 05-cilium.conflist writer', () => {
+    const spec = agent(chartMigration, { cncs: [ciliumDefault], node: nodeWith({ [LABEL]: 'true' }) });
+    expect(spec?.files).toMatchObject([{ name: '05-cilium.conflist', when: 'ready', removeOnExit: false, manager: { exclusive: true } }]);
+    expect(spec?.exclusive).toBe(true);
+    expect(spec?.datapath?.source).toBe('build-config (init container config) at /tmp/cilium/config-map: config-map:kube-system/cilium-config, cilium-node-config:kube-system/cilium-default');
+    // The rest of cilium-config still applies.
+    expect(spec?.datapath).toMatchObject({ pool: { cidr: '10.245.0.0/16' }, overlay: { port: 8473 } });
+  });
+
+  it('leaves an unlabelled node latent, and a node whose labels are unknown (only {} selectors match then)', () => {
+    expect(agent(chartMigration, { cncs: [ciliumDefault], node: nodeWith({}) })?.files).toEqual([]);
+    expect(agent(chartMigration, { cncs: [ciliumDefault], node: nodeWith({ [LABEL]: 'false' }) })?.files).toEqual([]);
+    expect(agent(chartMigration, { cncs: [ciliumDefault] })?.files).toEqual([]);
+    const all = cnc('all-nodes', 'kube-system', {}, migrationDefaults);
+    expect(agent(chartMigration, { cncs: [all] })?.files.map((f) => f.name)).toEqual(['05-cilium.conflist']);
+  });
+
+  it('ignores a CiliumNodeConfig in another namespace, one without a nodeSelector and one with empty defaults', () => {
+    const node = nodeWith({ [LABEL]: 'true' });
+    const elsewhere = cnc('cilium-default', 'default', { matchLabels: { [LABEL]: 'true' } }, migrationDefaults);
+    const noSelector = cnc('no-selector', 'kube-system', undefined, migrationDefaults);
+    const empty = cnc('zz-empty', 'kube-system', {}, {});
+    const spec = agent(chartMigration, { cncs: [elsewhere, noSelector, empty], node });
+    expect(spec?.files).toEqual([]);
+    expect(spec?.datapath?.source).toMatch(/: config-map:kube-system\/cilium-config$/);
+    // Negative control: the same object in kube-system applies.
+    expect(agent(chartMigration, { cncs: [{ ...elsewhere, metadata: { ...elsewhere.metadata, namespace: 'kube-system' } }], node })?.files).toHaveLength(1);
+  });
+
+  it('merges several matching CiliumNodeConfigs in name order, the last name winning; v2alpha1 objects count the same', () => {
+    const node = nodeWith({ [LABEL]: 'true', zone: 'a' });
+    const b = cnc('b-port', 'kube-system', { matchExpressions: [{ key: 'zone', operator: 'In', values: ['a'] }] }, { 'tunnel-port': '9002', 'cni-exclusive': 'false' }, 'cilium.io/v2alpha1');
+    const a = cnc('a-port', 'kube-system', {}, { 'tunnel-port': '9001', 'cluster-pool-ipv4-mask-size': '26' });
+    const spec = agent(chartMigration, { cncs: [b, ciliumDefault, a], node });
+    expect(spec?.datapath?.source).toMatch(/cilium-node-config:kube-system\/a-port, cilium-node-config:kube-system\/b-port, cilium-node-config:kube-system\/cilium-default$/);
+    expect(spec?.datapath).toMatchObject({ pool: { cidr: '10.245.0.0/16', nodePrefix: 26 }, overlay: { port: 9002 } });
+    // "cilium-default" sorts after "b-port": its cni-exclusive "true" wins.
+    expect(spec?.files).toMatchObject([{ name: '05-cilium.conflist', manager: { exclusive: true } }]);
+    const renamed = { ...ciliumDefault, metadata: { ...ciliumDefault.metadata, name: 'a-default' } };
+    expect(agent(chartMigration, { cncs: [b, renamed, a], node })?.files).toMatchObject([{ manager: { exclusive: false } }]);
+  });
+
+  it('drops overrides of keys build-config is told not to take from later sources (--deny-config-keys / --allow-config-keys)', () => {
+    const node = nodeWith({ [LABEL]: 'true' });
+    const withArgs = (args: string[]) => (p: KubeObject) => ((p.spec.initContainers as { name: string; args?: string[] }[]).find((c) => c.name === 'config')!.args = args);
+    expect(agent(chartMigration, { cncs: [ciliumDefault], node, edit: withArgs(['--deny-config-keys=write-cni-conf-when-ready']) })?.files).toEqual([]);
+    expect(agent(chartMigration, { cncs: [ciliumDefault], node, edit: withArgs(['--allow-config-keys', 'debug,tunnel-port']) })?.files).toEqual([]);
+    expect(agent(chartMigration, { cncs: [ciliumDefault], node, edit: withArgs(['--allow-config-keys', 'write-cni-conf-when-ready,custom-cni-conf']) })?.files).toHaveLength(1);
+  });
+
+  it('removes the file on exit only when the resolved cni-uninstall is exactly "true"', () => {
+    const node = nodeWith({ [LABEL]: 'true' });
+    const uninstall = (v: string) => agent(chartMigration, { cncs: [cnc('cilium-default', 'kube-system', {}, { ...migrationDefaults, 'cni-uninstall': v })], node })?.files[0]?.removeOnExit;
+    expect(uninstall('true')).toBe(true);
+    expect(uninstall('yes')).toBe(false);
+    expect(uninstall('false')).toBe(false);
   });
 });

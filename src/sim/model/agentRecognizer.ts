@@ -4,6 +4,7 @@ import { resolveContainerEnv, type ConfigMapLookup } from './containerEnv.js';
 import { argvOf, baseName, flagValue, normalizePath, podSpecOf, type Container, type PodSpec } from './podSpec.js';
 import { WATCHED_CUSTOM, type CustomResourceLookup } from './clusterCache.js';
 import { parseFileCopies } from './shellCopies.js';
+import { buildConfigFor } from './ciliumBuildConfig.js';
 
 // Decides, from a pod as applied (its containers, mounts, env and the ConfigMaps they reference),
 // whether it is a CNI agent and what it does on its node. Nothing here knows about the migration:
@@ -41,6 +42,8 @@ export interface DatapathSpec {
   overlay: Overlay;
   /** Where the settings were read from, for the debug view. */
   source: string;
+  /** Cilium's IPAM mode ("cluster-pool": cilium-operator hands each node its share of the pool in a CiliumNode). */
+  ipam?: string;
 }
 
 /** A CNI config file an agent writes into the kubelet's CNI directory. */
@@ -56,6 +59,13 @@ export interface AgentFile {
   removeOnExit: boolean;
   /** Multus "auto": the config is generated from the lexically first other config at write time. */
   generate?: 'multus-auto';
+  /**
+   * Written by Cilium's in-agent CNI config manager (write-cni-conf-when-ready, Cilium ≥1.14):
+   * writing it renames a legacy 05-cilium.conf away and, when `exclusive` (cni-exclusive), every
+   * other *.conf/*.conflist/*.json; an exclusive manager also watches the directory and, while
+   * the agent runs, redoes the write and the renames after every change another writer makes.
+   */
+  manager?: { exclusive: boolean };
 }
 
 /** A write the agent makes that the kubelet will never see, and why. */
@@ -81,8 +91,10 @@ export interface RecognizeContext {
   nodeName: string;
   /** Fallback range for flannel when no net-conf.json can be found. */
   clusterCIDR: string;
-  /** Custom resources agents read (Calico's IPPools, FelixConfigurations); none when omitted. */
+  /** Custom resources agents read (Calico's IPPools, FelixConfigurations, Cilium's CiliumNodeConfigs); none when omitted. */
   customResources?: CustomResourceLookup | undefined;
+  /** The Node object the pod runs on (its labels select CiliumNodeConfigs); when omitted, only `{}` selectors match. */
+  node?: KubeObject | undefined;
 }
 
 const FLANNEL_DEFAULT_PORTS: Record<string, number> = { vxlan: 8472, udp: 8285, wireguard: 51820 };
@@ -283,44 +295,66 @@ function recognizeCilium(pod: KubeObject, spec: PodSpec, c: Container, configMap
   const namespace = pod.metadata.namespace ?? 'default';
   const lookup = (name: string) => configMaps(namespace, name);
   const argv = argvOf(c);
-  const { options, source } = ciliumOptions(spec, c, argv, lookup);
+  const { options, source } = ciliumOptions(pod, spec, c, argv, configMaps, ctx);
   const env = resolveContainerEnv(pod, c, configMaps).env;
-  out.datapath ??= { network: 'cilium', pool: ciliumPool(options, ctx), overlay: ciliumOverlay(options), source };
+  const { pool, ipam } = ciliumPool(options, ctx);
+  out.datapath ??= { network: 'cilium', pool, overlay: ciliumOverlay(options), source, ipam };
   const postStart = c.lifecycle?.postStart?.exec?.command ?? [];
   const preStop = c.lifecycle?.preStop?.exec?.command ?? [];
-  const uninstalls = preStop.some((a) => baseName(a).startsWith('cni-uninstall')) && options.get('cni-uninstall') !== 'false';
-  out.exclusive ||= options.get('cni-exclusive') === 'true' || flagValue(postStart, '--cni-exclusive') === 'true';
+  const runsUninstall = preStop.some((a) => baseName(a).startsWith('cni-uninstall'));
   const custom = options.get('custom-cni-conf') === 'true' || env.get('CILIUM_CUSTOM_CNI_CONF') === 'true';
   if (custom) return;
   const whenReady = options.get('write-cni-conf-when-ready');
   if (whenReady) {
-    // Current Cilium: the agent itself writes the config once it is ready.
+    // Cilium ≥1.14: the agent's CNI config manager writes the config once it is ready. The
+    // current cni-uninstall.sh removes it on exit only when the resolved cni-uninstall is "true".
+    const exclusive = options.get('cni-exclusive') === 'true';
+    out.exclusive ||= exclusive;
     const readFrom = options.get('read-cni-conf');
     const at = readFrom ? resolveContainerPath(spec, c, readFrom) : undefined;
     const content = at?.kind === 'configMap' ? lookup(at.configMap)?.[at.key] : undefined;
     const dir = whenReady.slice(0, whenReady.lastIndexOf('/')) || '/';
-    writer.write(c, dir, baseName(whenReady), { content: content ?? defaultCiliumConflist(), when: 'ready', removeOnExit: uninstalls });
+    const removeOnExit = runsUninstall && options.get('cni-uninstall') === 'true';
+    writer.write(c, dir, baseName(whenReady), { content: content ?? renderedCiliumConflist(options), when: 'ready', removeOnExit, manager: { exclusive } });
     return;
   }
   // Cilium ≤1.12: the postStart cni-install.sh writes ${HOST_PREFIX}/etc/cni/net.d/${CNI_CONF_NAME}.
+  // Without it (and without write-cni-conf-when-ready) nothing writes a config: CNI management is off.
   const scripted = postStart.some((a) => baseName(a).startsWith('cni-install'));
+  if (!scripted) return;
+  out.exclusive ||= options.get('cni-exclusive') === 'true' || flagValue(postStart, '--cni-exclusive') === 'true';
+  const uninstalls = runsUninstall && options.get('cni-uninstall') !== 'false';
   const chaining = env.get('CILIUM_CNI_CHAINING_MODE');
-  const name = env.get('CNI_CONF_NAME') ?? (scripted && !chaining ? '05-cilium.conf' : '05-cilium.conflist');
+  const name = env.get('CNI_CONF_NAME') ?? (!chaining ? '05-cilium.conf' : '05-cilium.conflist');
   const debug = flagValue(postStart, '--enable-debug') === 'true';
   const content = name.endsWith('.conflist') ? defaultCiliumConflist() : JSON.stringify({ cniVersion: '0.3.1', name: 'cilium', type: 'cilium-cni', 'enable-debug': debug }, null, 2);
   writer.write(c, `${env.get('HOST_PREFIX') ?? '/host'}/etc/cni/net.d`, name, { content, when: 'running', removeOnExit: uninstalls });
 }
 
-// cilium-agent reads its ConfigMap through --config-dir; command-line flags win over it.
-function ciliumOptions(spec: PodSpec, c: Container, argv: string[], lookup: (name: string) => Readonly<Record<string, string>> | undefined): { options: Map<string, string>; source: string } {
+/**
+ * cilium-agent's options: the files of its --config-dir — a mounted ConfigMap (≤1.12 charts, our
+ * bundled manifest) or what the "config" init container's build-config resolved there
+ * (cilium-config overridden by matching CiliumNodeConfigs) — with command-line flags winning.
+ */
+function ciliumOptions(pod: KubeObject, spec: PodSpec, c: Container, argv: string[], configMaps: ConfigMapLookup, ctx: RecognizeContext): { options: Map<string, string>; source: string } {
+  const namespace = pod.metadata.namespace ?? 'default';
+  const lookup = (name: string) => configMaps(namespace, name);
   const options = new Map<string, string>();
   const dir = flagValue(argv, '--config-dir');
   let files = dir ? configMapDirectory(spec, c, dir, lookup) : undefined;
   let source = dir ? `ConfigMap mounted at ${dir}` : 'defaults';
+  if (!files && dir) {
+    const built = buildConfigFor(pod, c, dir, configMaps, { nodeName: ctx.nodeName, node: ctx.node, customResources: ctx.customResources });
+    if (built) {
+      files = Object.fromEntries(built.options);
+      source = `build-config (init container ${built.initContainer}) at ${dir}: ${built.sources.join(', ') || 'no sources'}`;
+    }
+  }
   if (!files && (spec.volumes ?? []).some((v) => v.configMap?.name === 'cilium-config')) {
     files = { ...(lookup('cilium-config') ?? {}) };
     source = 'ConfigMap cilium-config';
   }
+  if (!files && dir) source = `defaults (nothing fills --config-dir ${dir})`;
   for (const [k, v] of Object.entries(files ?? {})) options.set(k, v.trim());
   for (const arg of argv) {
     const m = /^--([a-z0-9-]+)=(.*)$/.exec(arg);
@@ -329,16 +363,17 @@ function ciliumOptions(spec: PodSpec, c: Container, argv: string[], lookup: (nam
   return { options, source };
 }
 
-function ciliumPool(options: Map<string, string>, ctx: RecognizeContext): PoolSpec {
+// Pod addresses: --ipv4-range (≤1.7 host scope), the cluster pool (10.0.0.0/8 in /24s unless set), or the node's spec.podCIDR.
+function ciliumPool(options: Map<string, string>, ctx: RecognizeContext): { pool: PoolSpec; ipam: string } {
   const range = options.get('ipv4-range');
-  if (range && range !== 'auto') return { cidr: range, nodePrefix: 24, useNodePodCidr: false };
+  if (range && range !== 'auto') return { pool: { cidr: range, nodePrefix: 24, useNodePodCidr: false }, ipam: options.get('ipam') || 'hostscope-legacy' };
   const pool = options.get('cluster-pool-ipv4-cidr')?.split(/[\s,]+/)[0];
-  const mask = Number(options.get('cluster-pool-ipv4-mask-size') ?? 24);
-  if (pool) return { cidr: pool, nodePrefix: mask, useNodePodCidr: false };
+  const mask = Number(options.get('cluster-pool-ipv4-mask-size') || 24);
+  if (pool) return { pool: { cidr: pool, nodePrefix: mask, useNodePodCidr: false }, ipam: 'cluster-pool' };
   const ipam = options.get('ipam');
-  if (ipam === 'cluster-pool') return { cidr: '10.0.0.0/8', nodePrefix: mask, useNodePodCidr: false };
+  if (ipam === 'cluster-pool') return { pool: { cidr: '10.0.0.0/8', nodePrefix: mask, useNodePodCidr: false }, ipam };
   // ipam "kubernetes" (and the old host-scope default) allocate from the node's spec.podCIDR.
-  return { cidr: ctx.clusterCIDR, nodePrefix: 24, useNodePodCidr: true };
+  return { pool: { cidr: ctx.clusterCIDR, nodePrefix: 24, useNodePodCidr: true }, ipam: ipam || 'kubernetes' };
 }
 
 function ciliumOverlay(options: Map<string, string>): Overlay {
@@ -352,6 +387,19 @@ function ciliumOverlay(options: Map<string, string>): Overlay {
 
 function defaultCiliumConflist(): string {
   return JSON.stringify({ cniVersion: '0.3.1', name: 'cilium', plugins: [{ type: 'cilium-cni', 'enable-debug': false }] }, null, 2);
+}
+
+// The conflist the CNI config manager renders (daemon/cmd/cni/config.go cniConfigs) for the
+// chaining modes it has templates for; "none" (the default) for any other.
+function renderedCiliumConflist(options: Map<string, string>): string {
+  const cilium = { type: 'cilium-cni', 'enable-debug': options.get('debug') === 'true', 'log-file': options.get('cni-log-file') || '/var/run/cilium/cilium-cni.log' };
+  const mode = (options.get('cni-chaining-mode') || 'none').toLowerCase();
+  if (mode === 'portmap') return JSON.stringify({ cniVersion: '0.3.1', name: 'portmap', plugins: [cilium, { type: 'portmap', capabilities: { portMappings: true } }] }, null, 2);
+  if (mode === 'flannel') {
+    const plugins = [{ type: 'flannel', delegate: { hairpinMode: true, isDefaultGateway: true } }, { type: 'portmap', capabilities: { portMappings: true } }, { ...cilium, 'chaining-mode': 'flannel' }];
+    return JSON.stringify({ cniVersion: '0.3.1', name: 'flannel', plugins }, null, 2);
+  }
+  return JSON.stringify({ cniVersion: '0.3.1', name: 'cilium', plugins: [cilium] }, null, 2);
 }
 
 // Multus copies --multus-conf-file into --cni-conf-dir (entrypoint.sh), or generates one ("auto").

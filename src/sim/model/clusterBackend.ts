@@ -1,5 +1,7 @@
 import type { KubeObject, WatchEvent } from '../store/kubeObject.js';
 import type { ObjectStore } from '../store/objectStore.js';
+import { registerCrd } from '../api/crdTypes.js';
+import type { ResourceRegistry } from '../api/resourceRegistry.js';
 
 /**
  * The narrow API the node/CNI model (our simulated kubelets) needs. It is implemented over the
@@ -20,9 +22,17 @@ export interface ClusterBackend {
   delete(resource: string, namespace: string | undefined, name: string, opts?: { gracePeriodSeconds?: number; uid?: string }): Promise<void>;
 }
 
-/** ClusterBackend over the simulator's own store: no HTTP, same semantics. */
+const CRDS = 'apiextensions.k8s.io/customresourcedefinitions';
+
+/**
+ * ClusterBackend over the simulator's own store: no HTTP, same semantics. Given the registry, a
+ * CustomResourceDefinition written through it becomes served, as the API server makes one served.
+ */
 export class InProcessBackend implements ClusterBackend {
-  constructor(private readonly store: ObjectStore) {}
+  constructor(
+    private readonly store: ObjectStore,
+    private readonly registry?: ResourceRegistry,
+  ) {}
 
   watch(resource: string, handler: (event: WatchEvent) => void): Promise<() => void> {
     // Subscribe first, then replay the current objects, so nothing written in between is lost.
@@ -47,7 +57,8 @@ export class InProcessBackend implements ClusterBackend {
   }
 
   create(resource: string, obj: KubeObject): Promise<KubeObject> {
-    return Promise.resolve(this.store.create(resource, obj));
+    const stored = this.store.create(resource, obj);
+    return Promise.resolve(resource === CRDS && this.registry ? registerCrd(this.store, this.registry, stored) : stored);
   }
 
   patch(resource: string, namespace: string | undefined, name: string, mergePatch: object): Promise<void> {

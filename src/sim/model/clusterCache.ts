@@ -12,11 +12,13 @@ export const WATCHED = {
 
 /**
  * Custom resources agents read at start besides ConfigMaps (served only once their CRDs exist):
- * Calico's IPPools and FelixConfigurations (the KDD CRDs calico-node reads).
+ * Calico's IPPools and FelixConfigurations (the KDD CRDs calico-node reads), and Cilium's
+ * CiliumNodeConfigs (read by the agent's build-config init container; v2 and v2alpha1 are one resource).
  */
 export const WATCHED_CUSTOM = {
   ipPools: 'crd.projectcalico.org/ippools',
   felixConfigurations: 'crd.projectcalico.org/felixconfigurations',
+  ciliumNodeConfigs: 'cilium.io/ciliumnodeconfigs',
 } as const;
 
 /** Lists the cached objects of one custom resource (WATCHED_CUSTOM). */

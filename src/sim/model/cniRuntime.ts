@@ -4,9 +4,15 @@ import { datapathNetworkOf, type AgentSpec, type Overlay } from './agentRecogniz
 import { IpAllocator, nodePoolSubnet } from './ipPools.js';
 import { formatCidr, formatIp, hostAt, parseCidr, parseIp, nodeSubnet } from '../../net/ipv4.js';
 import { NodeCniState } from './nodeCniState.js';
+import type { NodeFileOp } from './nodeScripts.js';
 import { podSpecOf } from './podSpec.js';
 import { networkProfile, type NetworkProfile } from './reachability.js';
 import { planSandbox, type NadLookup, type SandboxFailureReason } from './sandboxPlanner.js';
+
+/** Whether a datapath routes for every pod on its node: Cilium's (its ipcache holds every pod IP). */
+function routesForEveryPod(spec: { network: string }): boolean {
+  return spec.network === 'cilium';
+}
 
 /** One interface of a pod sandbox. */
 export interface PodInterface {
@@ -54,6 +60,7 @@ export class CniRuntime {
   private readonly agentPods = new Map<string, { node: string; network: string }>();
   private readonly takedowns = new Set<NodeJS.Timeout>();
   private profiles = new Map<string, Map<string, NetworkProfile>>();
+  private readonly brokenRoutes = new Map<string, string>();
   /** Bumped whenever any node's profiles may have changed (lets callers drop derived caches). */
   generation = 0;
 
@@ -140,6 +147,14 @@ export class CniRuntime {
     if (this.states.get(node)?.agentExited(uid)) this.changed(node);
   }
 
+  /** A one-shot pod's file operations in a node's CNI directory (a restore, a sweep). */
+  applyFileOps(node: string, ops: readonly NodeFileOp[], by: string): void {
+    const state = this.states.get(node);
+    if (!state || !ops.length) return;
+    state.applyFileOps(ops, by);
+    this.changed(node);
+  }
+
   /** Creates a pod's sandbox: plans its interfaces from the node's CNI config and allocates their addresses. */
   createSandbox(pod: KubeObject, nads: NadLookup): SandboxResult {
     const node = podSpecOf(pod).nodeName ?? '';
@@ -201,16 +216,52 @@ export class CniRuntime {
 
   /** A network's profile on a node (datapath up?, overlay, conflicts, firewall), cached until something changes. */
   profile(node: string, network: string): NetworkProfile {
+    return this.nodeProfiles(node).get(network) ?? { up: false, conflictsWith: [], blocked: false };
+  }
+
+  /** The address a network's datapath gives its node's host side (cilium_host, cni0: the subnet's .1). */
+  hostSideAddress(node: string, network: string): string | undefined {
+    const dp = this.states.get(node)?.datapath(network);
+    const addr = this.addressing.get(node);
+    if (!dp || !addr) return undefined;
+    const subnet = nodePoolSubnet(dp.spec.pool, addr.index, this.states.size, addr.podCIDR);
+    const ip = subnet ? hostAt(subnet, 1) : undefined;
+    return ip === undefined ? undefined : formatIp(ip);
+  }
+
+  /** Networks up on a node that route for every pod there (Cilium's ipcache and host routing). */
+  bridges(node: string): readonly string[] {
+    const out: string[] = [];
+    for (const [n, p] of this.nodeProfiles(node)) if (p.bridges) out.push(n);
+    return out;
+  }
+
+  private nodeProfiles(node: string): Map<string, NetworkProfile> {
     let perNode = this.profiles.get(node);
-    if (!perNode) {
-      perNode = new Map();
-      const overlays = new Map<string, Overlay>();
-      for (const dp of this.states.get(node)?.upDatapaths() ?? []) overlays.set(dp.network, dp.spec.overlay);
-      const rules = this.settings.get().firewall.blocked;
-      for (const n of overlays.keys()) perNode.set(n, networkProfile(node, n, overlays, rules));
-      this.profiles.set(node, perNode);
+    if (perNode) return perNode;
+    perNode = new Map();
+    const up = this.states.get(node)?.upDatapaths() ?? [];
+    // In the order they came up: for two tunnels on one port, the later one fails.
+    const overlays = new Map<string, Overlay>(up.map((dp) => [dp.network, dp.spec.overlay]));
+    const rules = this.settings.get().firewall.blocked;
+    for (const dp of up) {
+      const profile = networkProfile(node, dp.network, overlays, rules);
+      if (routesForEveryPod(dp.spec)) profile.bridges = true;
+      const broken = this.brokenRoutes.get(`${node}\u0001${dp.network}`);
+      if (broken) profile.broken = broken;
+      perNode.set(dp.network, profile);
     }
-    return perNode.get(network) ?? { up: false, conflictsWith: [], blocked: false };
+    this.profiles.set(node, perNode);
+    return perNode;
+  }
+
+  /** Marks (or clears, with undefined) a network's cross-node routes on a node as broken. */
+  setBrokenRoutes(node: string, network: string, why: string | undefined): void {
+    const key = `${node}\u0001${network}`;
+    if (this.brokenRoutes.get(key) === why) return;
+    if (why === undefined) this.brokenRoutes.delete(key);
+    else this.brokenRoutes.set(key, why);
+    this.changed(node);
   }
 
   /** Forgets cached profiles (the firewall changed). */

@@ -19,7 +19,7 @@ type World = Record<string, Record<string, NetworkProfile>>;
 function podsOf(pods: FakePod[], world: World): GroundTruthPod[] {
   return pods.map((p) => {
     const profiles = new Map(p.networks.map((n) => [n, world[p.node]?.[n] ?? DOWN]));
-    return { id: p.id, label: `default/${p.id}`, node: p.node, cls: reachClassOf(p.networks[0]!, profiles, profileKey) };
+    return { id: p.id, label: `default/${p.id}`, node: p.node, cls: reachClassOf(p.networks[0]!, new Set(p.networks), profiles, profileKey) };
   });
 }
 

@@ -1,4 +1,4 @@
-import { judgePath, type NetworkProfile } from './reachability.js';
+import { judgeReach, type NetworkProfile, type PodSide } from './reachability.js';
 
 // The ground truth: which ordered pairs of running, non-hostNetwork pods cannot reach each other's
 // primary IP right now, logged whenever that set changes. A 1000-node cluster has ~10^9 pairs, so
@@ -15,8 +15,10 @@ export interface ReachClass {
   key: string;
   primary: string;
   networks: ReadonlySet<string>;
-  /** Profile on the pod's node of each network it has an interface on. */
+  /** Profile on the pod's node of each network it has an interface on, and of the networks bridging there. */
   profiles: ReadonlyMap<string, NetworkProfile>;
+  /** Networks up on the pod's node that route for every pod. */
+  bridges: readonly string[];
 }
 
 /** A running, non-hostNetwork pod as the ground truth sees it. */
@@ -71,10 +73,14 @@ export interface GroundTruthSource {
 export type GroundTruthHint = { pod: string } | { node: string } | 'all';
 
 /** Builds the key of a class from its parts. */
-export function reachClassOf(primary: string, profiles: ReadonlyMap<string, NetworkProfile>, profileKey: (p: NetworkProfile) => string): ReachClass {
-  const networks = new Set(profiles.keys());
-  const parts = [...profiles.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([n, p]) => `${n}=${profileKey(p)}`);
-  return { key: `${primary}|${parts.join(';')}`, primary, networks, profiles };
+export function reachClassOf(primary: string, networks: ReadonlySet<string>, profiles: ReadonlyMap<string, NetworkProfile>, profileKey: (p: NetworkProfile) => string): ReachClass {
+  const parts = [...profiles.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([n, p]) => `${networks.has(n) ? '' : '+'}${n}=${profileKey(p)}`);
+  const bridges = [...profiles.entries()].filter(([, p]) => p.up && p.bridges).map(([n]) => n).sort();
+  return { key: `${primary}|${parts.join(';')}`, primary, networks, profiles, bridges };
+}
+
+function sideOf(c: ReachClass): PodSide {
+  return { networks: c.networks, profile: (n) => c.profiles.get(n) ?? DOWN, bridges: c.bridges };
 }
 
 interface PodEntry {
@@ -265,7 +271,7 @@ export class GroundTruthLog {
     const a = this.classes.get(keyA)!;
     const b = this.classes.get(keyB)!;
     const network = b.primary;
-    const v = judgePath(a.networks, network, a.profiles.get(network) ?? DOWN, b.profiles.get(network) ?? DOWN, sameNode);
+    const v = judgeReach(sideOf(a), sideOf(b), network, sameNode);
     const result: Verdict = v.reason === 'reachable' ? undefined : { network, reason: v.reason };
     if (this.memo.size > 200_000) this.memo.clear();
     this.memo.set(memoKey, result ?? null);

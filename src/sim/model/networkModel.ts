@@ -2,7 +2,9 @@ import { ApiError } from '../api/apiError.js';
 import type { SettingsHolder } from '../simSettings.js';
 import type { KubeObject, WatchEvent } from '../store/kubeObject.js';
 import type { ClusterBackend } from './clusterBackend.js';
+import { ciliumOperatorView, startCiliumOperatorEffects } from './ciliumOperatorEffects.js';
 import { ClusterCache, WATCHED, WATCHED_CUSTOM } from './clusterCache.js';
+import { CalicoAddressWatch } from './calicoAddressHazard.js';
 import { CniRuntime, type PodInterface } from './cniRuntime.js';
 import { GroundTruthLog, reachClassOf, type GroundTruthPod, type GroundTruthSource, type ReachClass } from './groundTruth.js';
 import type { NodeCniView } from './nodeCniState.js';
@@ -23,7 +25,9 @@ export interface NetworkModelOptions {
 }
 
 /** A node's state for the debug endpoint. */
-export interface NodeStateView extends NodeCniView {
+export interface NodeStateView extends Omit<NodeCniView, 'datapaths'> {
+  /** Each datapath up, with how it fares there now (conflicts, firewall, broken routes, bridging). */
+  datapaths: (NodeCniView['datapaths'][number] & Pick<NetworkProfile, 'conflictsWith' | 'blocked' | 'bridges' | 'broken'>)[];
   internalIP: string;
   podCIDR?: string;
   pods: { pod: string; state: string; ips: string[]; interfaces: PodInterface[]; hostNetwork: boolean }[];
@@ -43,6 +47,7 @@ export class NetworkModel {
   private readonly cache = new ClusterCache();
   private readonly runtime: CniRuntime;
   private readonly lifecycle: PodLifecycle;
+  private readonly calicoAddresses: CalicoAddressWatch;
   private readonly handlers = new PodHttpHandlers();
   private readonly stops: (() => void)[] = [];
   private leases: LeaseRenewer | undefined;
@@ -61,6 +66,7 @@ export class NetworkModel {
       onNodeChange: (node) => {
         this.lifecycle.retryBlocked(node);
         this.groundTruth.markDirty({ node });
+        this.calicoAddresses.nodeChanged(node);
       },
     });
     this.lifecycle = new PodLifecycle({
@@ -69,6 +75,20 @@ export class NetworkModel {
       runtime: this.runtime,
       cache: this.cache,
       onPodChanged: (uid) => this.groundTruth.markDirty({ pod: uid }),
+      log,
+    });
+    this.calicoAddresses = new CalicoAddressWatch({
+      runtime: this.runtime,
+      backend,
+      settings,
+      configMaps: this.cache.configMap,
+      calicoAgentPod: (node) => {
+        for (const id of this.lifecycle.uidsOnNode(node)) {
+          const r = this.lifecycle.record(id);
+          if (r?.state === 'running' && r.agent?.datapath?.network === 'calico') return r.pod;
+        }
+        return undefined;
+      },
       log,
     });
   }
@@ -80,6 +100,7 @@ export class NetworkModel {
     for (const resource of [WATCHED.nads, ...Object.values(WATCHED_CUSTOM)]) await this.watchOptional(resource);
     this.stops.push(await this.backend.watch(WATCHED.nodes, (ev) => this.onNodeEvent(ev)));
     this.stops.push(await this.backend.watch(WATCHED.pods, (ev) => this.lifecycle.handlePodEvent(ev)));
+    this.stops.push(await startCiliumOperatorEffects(this.backend, ciliumOperatorView(this.runtime), this.options.log));
     this.stops.push(
       this.settings.onChange(() => {
         this.runtime.invalidateProfiles();
@@ -100,6 +121,7 @@ export class NetworkModel {
     this.retries.clear();
     this.leases?.stop();
     this.lifecycle.stop();
+    this.calicoAddresses.stop();
     this.runtime.stop();
     this.groundTruth.stop();
   }
@@ -123,7 +145,12 @@ export class NetworkModel {
     const pods = [...this.lifecycle.allRecords()]
       .filter((r) => r.node === nodeName)
       .map((r) => ({ pod: r.label, state: r.state, ips: r.podIPs, interfaces: r.interfaces, hostNetwork: r.hostNetwork }));
-    return { ...state.view(), internalIP: addr.internalIP, podCIDR: addr.podCIDR, pods };
+    const view = state.view();
+    const datapaths = view.datapaths.map((d) => {
+      const p = this.runtime.profile(nodeName, d.network);
+      return { ...d, conflictsWith: p.conflictsWith, blocked: p.blocked, bridges: p.bridges ?? false, broken: p.broken };
+    });
+    return { ...view, datapaths, internalIP: addr.internalIP, podCIDR: addr.podCIDR, pods };
   }
 
   /** Serves HTTP for matching pods (through pods/proxy); returns a function that unregisters it. */
@@ -195,6 +222,7 @@ export class NetworkModel {
         return r ? { pod: toReachPod(r), network: owner.network } : undefined;
       },
       profile: (node, network) => this.runtime.profile(node, network),
+      bridges: (node) => this.runtime.bridges(node),
     };
   }
 
@@ -214,8 +242,9 @@ export class NetworkModel {
       let cls = classes.get(memoKey);
       if (!cls) {
         const profiles = new Map<string, NetworkProfile>();
-        for (const n of networks) profiles.set(n, this.runtime.profile(r.node, n));
-        cls = reachClassOf(networks[0]!, profiles, profileKey);
+        // The networks bridging for every pod on the node decide the verdicts too.
+        for (const n of [...networks, ...this.runtime.bridges(r.node)]) profiles.set(n, this.runtime.profile(r.node, n));
+        cls = reachClassOf(networks[0]!, new Set(networks), profiles, profileKey);
         classes.set(memoKey, cls);
       }
       return { id: r.uid, label: r.label, node: r.node, cls };

@@ -1,5 +1,9 @@
 import type { AgentFile, AgentSpec, DatapathSpec } from './agentRecognizer.js';
 import { isCniConfigFileName, parseCniFile } from './cniConfig.js';
+import type { NodeFileOp } from './nodeScripts.js';
+
+/** The file name Cilium ≤1.13 wrote; the ≥1.14 config manager renames it away when it manages another. */
+const LEGACY_CILIUM_CONF = '05-cilium.conf';
 
 /** A file in a node's CNI config directory. */
 export interface CniFile {
@@ -96,11 +100,35 @@ export class NodeCniState {
     const agent = this.agents.get(uid);
     if (!agent) return false;
     this.agents.delete(uid);
+    let removed = false;
     for (const f of agent.spec.files) {
       // cni-uninstall.sh removes by name, whoever wrote the file last.
-      if (f.removeOnExit) this.removeFile(f.name);
+      if (f.removeOnExit) removed = this.removeFile(f.name) || removed;
     }
+    if (removed) this.runDirectoryWatchers();
     return true;
+  }
+
+  /**
+   * A one-shot pod's `rm` / `mv` in the directory (a rollback restoring a backup, a clean-up).
+   * A moved file keeps its content and datapath; a move onto an existing name replaces it. Running
+   * exclusive Cilium agents see the change like any other write (and rename a restored config back).
+   */
+  applyFileOps(ops: readonly NodeFileOp[], by: string): void {
+    let changed = false;
+    for (const op of ops) {
+      if (op.op === 'remove') {
+        changed = this.removeFile(op.name) || changed;
+        continue;
+      }
+      const f = this.files.get(op.from);
+      if (!f || op.from === op.to) continue;
+      this.files.delete(op.from);
+      this.files.set(op.to, { ...f, name: op.to, writtenBy: by, writtenAt: new Date().toISOString() });
+      this.sortedCache = undefined;
+      changed = true;
+    }
+    if (changed) this.runDirectoryWatchers();
   }
 
   /** Whether an agent for the network is running here (what its CNI plugin needs to answer). */
@@ -174,19 +202,58 @@ export class NodeCniState {
   }
 
   private writeFiles(pod: string, spec: AgentSpec, when: AgentFile['when']): void {
+    let wrote = false;
     for (const f of spec.files) {
       if (f.when !== when) continue;
+      if (f.manager) {
+        this.runCiliumManager(pod, spec, f);
+        wrote = true;
+        continue;
+      }
       const content = f.generate === 'multus-auto' ? this.generateMultusAuto(f.name) : f.content;
       if (content === undefined) continue;
       if (spec.exclusive) this.renameOthersAway(f.name);
       this.files.set(f.name, { name: f.name, content, writtenBy: pod, network: spec.datapath?.network, writtenAt: new Date().toISOString() });
       this.sortedCache = undefined;
+      wrote = true;
     }
-    this.writePendingMultusAuto();
+    wrote = this.writePendingMultusAuto() || wrote;
+    if (wrote) this.runDirectoryWatchers();
+  }
+
+  /**
+   * Cilium's write-cni-file controller: writes the managed file unless the same bytes are already
+   * there, renames a legacy 05-cilium.conf away, and with cni-exclusive every other config.
+   */
+  private runCiliumManager(pod: string, spec: AgentSpec, f: AgentFile): void {
+    const current = this.files.get(f.name);
+    if (current?.content !== f.content) {
+      this.files.set(f.name, { name: f.name, content: f.content, writtenBy: pod, network: spec.datapath?.network, writtenAt: new Date().toISOString() });
+      this.sortedCache = undefined;
+    }
+    for (const other of [...this.files.values()]) {
+      if (other.name === f.name || !isCniConfigFileName(other.name)) continue;
+      if (other.name === LEGACY_CILIUM_CONF || f.manager?.exclusive) this.renameAway(other);
+    }
+  }
+
+  /**
+   * The fsnotify watchers of running exclusive Cilium agents (cni-exclusive=true only): after
+   * another writer changed the directory, each re-runs its controller. One pass per change, in
+   * agent start order: two exclusive agents would fight forever on a real node.
+   */
+  private runDirectoryWatchers(): void {
+    for (const agent of this.agents.values()) {
+      for (const f of agent.spec.files) {
+        if (!f.manager?.exclusive || (f.when === 'ready' && !agent.ready)) continue;
+        this.runCiliumManager(agent.pod, agent.spec, f);
+      }
+    }
   }
 
   // Multus "auto" waits for a network config to delegate to: write its file once one exists.
-  private writePendingMultusAuto(): void {
+  private writePendingMultusAuto(): boolean {
+    let wrote = false;
     for (const agent of this.agents.values()) {
       for (const f of agent.spec.files) {
         if (f.generate !== 'multus-auto' || this.files.has(f.name) || (f.when === 'ready' && !agent.ready)) continue;
@@ -194,21 +261,30 @@ export class NodeCniState {
         if (content === undefined) continue;
         this.files.set(f.name, { name: f.name, content, writtenBy: agent.pod, writtenAt: new Date().toISOString() });
         this.sortedCache = undefined;
+        wrote = true;
       }
     }
+    return wrote;
   }
 
-  private removeFile(name: string): void {
-    if (this.files.delete(name)) this.sortedCache = undefined;
+  private removeFile(name: string): boolean {
+    if (!this.files.delete(name)) return false;
+    this.sortedCache = undefined;
+    return true;
   }
 
-  // Cilium's cni-exclusive renames every other CNI config to *.cilium_bak, so the runtime ignores it.
+  // Cilium ≤1.12's cni-install.sh --cni-exclusive renames every other non-Cilium config to *.cilium_bak, so the runtime ignores it.
   private renameOthersAway(keep: string): void {
     for (const f of [...this.files.values()]) {
       if (f.name === keep || f.name.includes('cilium') || !isCniConfigFileName(f.name)) continue;
-      this.files.delete(f.name);
-      this.files.set(`${f.name}.cilium_bak`, { ...f, name: `${f.name}.cilium_bak` });
+      this.renameAway(f);
     }
+  }
+
+  // mv NAME NAME.cilium_bak (replacing an older backup of the same name).
+  private renameAway(f: CniFile): void {
+    this.files.delete(f.name);
+    this.files.set(`${f.name}.cilium_bak`, { ...f, name: `${f.name}.cilium_bak` });
     this.sortedCache = undefined;
   }
 

@@ -15,7 +15,8 @@ describe('registerNodes', () => {
     await registerNodes(backend, defaultSimulationSettings(), ['a', 'b']);
     expect(store.list('nodes').items.map((n) => n.metadata.name)).toEqual(['a', 'b']);
     const b = store.get('nodes', undefined, 'b')!;
-    expect(b.metadata.labels).toEqual({ keep: 'me' });
+    // A kubelet adds its own labels to a node object created ahead of it, and keeps the others.
+    expect(b.metadata.labels).toEqual({ keep: 'me', 'kubernetes.io/hostname': 'b', 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64', 'beta.kubernetes.io/os': 'linux', 'beta.kubernetes.io/arch': 'amd64' });
     expect(b.spec.podCIDR).toBe('10.244.77.0/24');
     expect(b.status.conditions.map((c: { type: string; status: string }) => `${c.type}=${c.status}`)).toEqual(['NetworkUnavailable=False', 'MemoryPressure=False', 'DiskPressure=False', 'PIDPressure=False', 'Ready=True']);
     expect(store.get('nodes', undefined, 'a')!.spec.podCIDR).toBe('10.244.0.0/24');

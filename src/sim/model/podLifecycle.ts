@@ -6,10 +6,11 @@ import type { ClusterCache } from './clusterCache.js';
 import type { CniRuntime, PodInterface } from './cniRuntime.js';
 import { findMissingConfigMap } from './missingConfigMaps.js';
 import { podLabel, podSpecOf } from './podSpec.js';
-import { pendingPodStatus, runningPodStatus, sandboxIdOf } from './podStatusBuilder.js';
+import { oneShotFileOps } from './nodeScripts.js';
+import { pendingPodStatus, runningPodStatus, sandboxIdOf, succeededPodStatus } from './podStatusBuilder.js';
 
 /** Where a pod is in the kubelet's hands. */
-export type PodState = 'starting' | 'blocked' | 'running' | 'stopping' | 'stopped';
+export type PodState = 'starting' | 'blocked' | 'running' | 'stopping' | 'stopped' | 'succeeded';
 
 /** The kubelet's record of a pod bound to one of our nodes. */
 export interface PodRecord {
@@ -183,7 +184,9 @@ export class PodLifecycle {
     rec.startedAt = isoNow();
     rec.blockedMessage = undefined;
     const s = settings.get();
-    rec.agent = recognizeAgent(rec.pod, cache.configMap, { cniConfDir: s.cniConfDir, nodeName: rec.node, clusterCIDR: s.clusterCIDR, customResources: cache.customResources });
+    const fileOps = oneShotFileOps(rec.pod, s.cniConfDir);
+    if (fileOps) return this.complete(rec, fileOps);
+    rec.agent = recognizeAgent(rec.pod, cache.configMap, { cniConfDir: s.cniConfDir, nodeName: rec.node, clusterCIDR: s.clusterCIDR, customResources: cache.customResources, node: cache.node(rec.node) });
     rec.ready = !rec.agent;
     if (rec.agent) {
       runtime.agentStarted(rec.node, rec.uid, rec.label, rec.agent);
@@ -192,6 +195,19 @@ export class PodLifecycle {
     this.deps.onPodChanged(rec.uid);
     if (networkStatus) await this.write(rec, () => this.deps.backend.patch('pods', rec.namespace, rec.name, { metadata: { annotations: { [NETWORK_STATUS]: networkStatus, [NETWORKS_STATUS_LEGACY]: networkStatus } } }));
     await this.postRunningStatus(rec);
+  }
+
+  /** A pod whose containers only move files: their operations happen, then it Succeeds (and gives up its sandbox). */
+  private async complete(rec: PodRecord, ops: NonNullable<ReturnType<typeof oneShotFileOps>>): Promise<void> {
+    const { runtime } = this.deps;
+    runtime.applyFileOps(rec.node, ops, rec.label);
+    rec.state = 'succeeded';
+    const hostIP = runtime.addressingOf(rec.node)?.internalIP ?? '';
+    const status = succeededPodStatus(rec.pod, { hostIP, podIPs: rec.podIPs, startTime: rec.startTime, startedAt: rec.startedAt ?? rec.startTime, finishedAt: isoNow() });
+    runtime.releaseSandbox(rec.uid);
+    rec.interfaces = [];
+    this.deps.onPodChanged(rec.uid);
+    await this.write(rec, () => this.deps.backend.patchStatus('pods', rec.namespace, rec.name, status));
   }
 
   private async markReady(rec: PodRecord): Promise<void> {

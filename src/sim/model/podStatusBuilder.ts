@@ -55,6 +55,36 @@ export function runningPodStatus(pod: KubeObject, input: RunningStatusInput): Re
   };
 }
 
+/** status for a pod whose containers all ran to completion (restartPolicy Never or OnFailure): Succeeded. */
+export function succeededPodStatus(pod: KubeObject, input: { hostIP: string; podIPs: string[]; startTime: string; startedAt: string; finishedAt: string }): Record<string, unknown> {
+  const spec = podSpecOf(pod);
+  const done = (c: Container) => ({
+    ...identity(pod, c),
+    state: { terminated: { exitCode: 0, reason: 'Completed', startedAt: input.startedAt, finishedAt: input.finishedAt, containerID: containerId(pod, c) } },
+    lastState: {},
+    ready: false,
+    restartCount: 0,
+    started: false,
+  });
+  return {
+    phase: 'Succeeded',
+    conditions: [
+      condition('PodReadyToStartContainers', false, input.finishedAt),
+      condition('Initialized', true, input.startedAt),
+      condition('Ready', false, input.finishedAt, 'PodCompleted'),
+      condition('ContainersReady', false, input.finishedAt, 'PodCompleted'),
+      condition('PodScheduled', true, input.startTime),
+    ],
+    hostIP: input.hostIP,
+    hostIPs: [{ ip: input.hostIP }],
+    podIP: input.podIPs[0] ?? null,
+    podIPs: input.podIPs.length ? input.podIPs.map((ip) => ({ ip })) : null,
+    startTime: input.startTime,
+    containerStatuses: (spec.containers ?? []).map(done),
+    initContainerStatuses: (spec.initContainers ?? []).map(done),
+  };
+}
+
 /**
  * status for a pod the kubelet cannot start yet (sandbox or volume setup failing): Pending, its
  * containers waiting in ContainerCreating (PodInitializing when it has init containers, as the

@@ -6,13 +6,25 @@ const geneve: Overlay = { kind: 'tunnel', mode: 'geneve', protocol: 'udp', port:
 const vxlan: Overlay = { kind: 'tunnel', mode: 'vxlan', protocol: 'udp', port: 8472 };
 
 describe('networkProfile', () => {
-  it('marks two overlays on one UDP port as conflicting, both ways', () => {
+  it('fails the overlay that came up second on a UDP port the first holds', () => {
     const overlays = new Map([
       ['flannel', vxlan],
       ['cilium', vxlan],
     ]);
-    expect(networkProfile('n1', 'flannel', overlays, []).conflictsWith).toEqual(['cilium']);
+    expect(networkProfile('n1', 'flannel', overlays, []).conflictsWith).toEqual([]);
     expect(networkProfile('n1', 'cilium', overlays, []).conflictsWith).toEqual(['flannel']);
+    const reversed = new Map([
+      ['cilium', vxlan],
+      ['flannel', vxlan],
+    ]);
+    expect(networkProfile('n1', 'flannel', reversed, []).conflictsWith).toEqual(['cilium']);
+    // Calico's CrossSubnet VXLAN device holds its port without carrying traffic between these nodes.
+    const calico = new Map<string, Overlay>([
+      ['calico', { kind: 'native', mode: 'vxlan-crosssubnet', binds: { protocol: 'udp', port: 4789 } }],
+      ['cilium', { kind: 'tunnel', mode: 'vxlan', protocol: 'udp', port: 4789 }],
+    ]);
+    expect(networkProfile('n1', 'cilium', calico, []).conflictsWith).toEqual(['calico']);
+    expect(networkProfile('n1', 'calico', calico, []).conflictsWith).toEqual([]);
   });
 
   it('applies firewall rules by protocol, port and node', () => {
@@ -62,6 +74,8 @@ describe('canReach', () => {
     pod: (ns, name) => pods[`${ns}/${name}`],
     addressOwner: (ip) => owners[ip],
     profile: (_node, network) => ({ up: true, overlay: network === 'cilium' ? geneve : vxlan, conflictsWith: [], blocked: false }),
+    // No Cilium agent bridges here: pods reach only the networks they have an interface on.
+    bridges: () => [],
   };
 
   it('answers by the network the address is on', () => {

@@ -10,6 +10,14 @@ import type { Overlay } from './agentRecognizer.js';
 // it (or, for routes learnt over BGP, the session) to or from either node, and no other network up
 // on either node holds the same UDP port (a tunnel cannot bind a port another device holds). Pods
 // on the same node need no overlay.
+//
+// One network routes for every pod, whatever its network: Cilium's agent puts every pod IP in its
+// ipcache (the pod watcher's "unmanaged" entries, tunnel endpoint = the pod's node) and routes its
+// own pod range through cilium_host on every node where it runs, latent or not. So a pod of
+// another network reaches a Cilium pod through its node (egress on its own network's datapath,
+// then Cilium's tunnel), and a Cilium pod reaches a pod of another network over Cilium's tunnel
+// and the target node's host routing (delivered by that network's datapath there): the mixed phase
+// of a dual-overlay migration. Either way Cilium must run on both nodes and its overlay must pass.
 
 /** A network's condition on one node. */
 export interface NetworkProfile {
@@ -19,6 +27,10 @@ export interface NetworkProfile {
   conflictsWith: string[];
   /** Whether a firewall rule drops this overlay to or from the node. */
   blocked: boolean;
+  /** Routes for every pod on its node, whatever its network (see the module comment). */
+  bridges?: boolean;
+  /** Cross-node traffic of this network to and from the node is broken, and why. */
+  broken?: string;
 }
 
 /** Named outcomes of a reachability question. */
@@ -33,7 +45,8 @@ export type ReachReason =
   | 'datapath-down-on-target-node'
   | 'overlay-mismatch'
   | 'overlay-port-conflict'
-  | 'overlay-blocked-by-firewall';
+  | 'overlay-blocked-by-firewall'
+  | 'node-routes-broken';
 
 /** The answer to "can A reach X now?". */
 export interface ReachResult {
@@ -61,6 +74,8 @@ export interface ReachView {
   /** Who owns an address: a pod interface, or a node (its InternalIP). */
   addressOwner(ip: string): { pod: ReachPod; network: string } | { node: string } | undefined;
   profile(node: string, network: string): NetworkProfile;
+  /** Networks up on a node that route for every pod. */
+  bridges(node: string): readonly string[];
 }
 
 /** A stable string for an overlay ("udp/6081 geneve", "native host-gw", "none"). */
@@ -75,7 +90,11 @@ function boundUdpPort(o: Overlay): number | undefined {
   return o.binds?.port;
 }
 
-/** A network's profile on a node, from the overlays of the networks up there and the firewall rules. */
+/**
+ * A network's profile on a node, from the overlays of the networks up there — in the order they
+ * came up: a tunnel cannot bind a UDP port a device that came up before holds (the later fails,
+ * the earlier keeps working) — and the firewall rules.
+ */
 export function networkProfile(node: string, network: string, upOverlays: ReadonlyMap<string, Overlay>, rules: readonly FirewallRuleSettings[]): NetworkProfile {
   const overlay = upOverlays.get(network);
   if (!overlay) return { up: false, conflictsWith: [], blocked: false };
@@ -87,7 +106,8 @@ export function networkProfile(node: string, network: string, upOverlays: Readon
   if (overlay.kind === 'native' || overlay.protocol === 'ip') return { up: true, overlay, conflictsWith: [], blocked: controlBlocked };
   const conflictsWith: string[] = [];
   for (const [other, o] of upOverlays) {
-    if (other !== network && overlay.protocol === 'udp' && boundUdpPort(o) === overlay.port) conflictsWith.push(other);
+    if (other === network) break;
+    if (overlay.protocol === 'udp' && boundUdpPort(o) === overlay.port) conflictsWith.push(other);
   }
   const blocked = controlBlocked || rules.some((r) => r.protocol === overlay.protocol && r.port === overlay.port && applies(r));
   return { up: true, overlay, conflictsWith: conflictsWith.sort(), blocked };
@@ -96,7 +116,7 @@ export function networkProfile(node: string, network: string, upOverlays: Readon
 /** A string equal for profiles that behave identically (used to group pods). */
 export function profileKey(p: NetworkProfile): string {
   if (!p.up) return 'down';
-  return `${overlayKey(p.overlay)}${p.conflictsWith.length ? ' conflict' : ''}${p.blocked ? ' blocked' : ''}`;
+  return `${overlayKey(p.overlay)}${p.conflictsWith.length ? ' conflict' : ''}${p.blocked ? ' blocked' : ''}${p.bridges ? ' bridges' : ''}${p.broken ? ' broken' : ''}`;
 }
 
 /** The verdict for traffic from a pod with `fromNetworks` on one node to an address on `network` on another (or the same) node. */
@@ -125,7 +145,37 @@ export function judgePath(
     const where = fromProfile.blocked && toProfile.blocked ? `${names.from} and ${names.to}` : fromProfile.blocked ? names.from : names.to;
     return { reason: 'overlay-blocked-by-firewall', detail: `the firewall drops ${network}'s overlay ${a} at ${where}` };
   }
+  const broken = fromProfile.broken ?? toProfile.broken;
+  if (broken) return { reason: 'node-routes-broken', detail: `${network} between ${names.from} and ${names.to}: ${broken}` };
   return { reason: 'reachable', detail: `network ${network} over ${a}` };
+}
+
+/** One end of a pod pair: its interface networks and the profile of any network on its node. */
+export interface PodSide {
+  networks: ReadonlySet<string>;
+  profile(network: string): NetworkProfile;
+  /** Networks up on its node that route for every pod (see the module comment). */
+  bridges: readonly string[];
+}
+
+/**
+ * The verdict for traffic from one pod to an address on `network` of another: over that network
+ * when the source has an interface on it, else through a bridging network up on both nodes.
+ */
+export function judgeReach(from: PodSide, to: PodSide, network: string, sameNode: boolean, names: { from: string; to: string } = { from: 'the source node', to: 'the target node' }): { reason: ReachReason; detail: string } {
+  const direct = judgePath(from.networks, network, from.profile(network), to.profile(network), sameNode, names);
+  if (direct.reason !== 'no-interface-on-network') return direct;
+  for (const bridge of from.bridges) {
+    if (!to.bridges.includes(bridge)) continue;
+    // Towards the bridge's own pods: out through one of the source pod's networks, then its host.
+    // From the bridge's pods: to the target node's host, delivered by the target's network there.
+    const outward = network === bridge ? [...from.networks].find((n) => from.profile(n).up) : from.networks.has(bridge) && to.profile(network).up ? bridge : undefined;
+    if (outward === undefined) continue;
+    const v = judgePath(new Set([bridge]), bridge, from.profile(bridge), to.profile(bridge), sameNode, names);
+    if (v.reason !== 'reachable') return { reason: v.reason, detail: `${network} through ${bridge}'s host routing: ${v.detail}` };
+    return { reason: 'reachable', detail: `${network} through ${bridge}'s host routing (${v.detail})` };
+  }
+  return direct;
 }
 
 /** Answers "can pod namespace/name reach toIp now?". */
@@ -142,7 +192,8 @@ export function canReach(view: ReachView, namespace: string, name: string, toIp:
   const fromProfile = view.profile(from.node, network);
   // A hostNetwork pod is the node itself: it reaches pod networks whose datapath runs on its node.
   const fromNetworks = from.hostNetwork ? new Set(fromProfile.up ? [network] : []) : from.networks;
-  const v = judgePath(fromNetworks, network, fromProfile, view.profile(to.node, network), from.node === to.node, { from: from.node, to: to.node });
+  const side = (node: string, networks: ReadonlySet<string>): PodSide => ({ networks, profile: (n) => view.profile(node, n), bridges: view.bridges(node) });
+  const v = judgeReach(side(from.node, fromNetworks), side(to.node, to.networks), network, from.node === to.node, { from: from.node, to: to.node });
   return { ok: v.reason === 'reachable', network, reason: v.reason, detail: v.detail };
 }
 

@@ -70,7 +70,7 @@ function resolvable(path: string): boolean {
  * words, honouring quotes and $(...) so that separators inside them do not split. Redirections
  * become their own ">" word.
  */
-function splitSimpleCommands(script: string): string[][] {
+export function splitSimpleCommands(script: string): string[][] {
   const commands: string[][] = [];
   let words: string[] = [];
   let word = '';

@@ -17,7 +17,7 @@ firewall:
       'scn.yaml',
     );
     expect(s.objects.map((o) => o.object.metadata.name)).toEqual(['shop']);
-    expect(s.settings.nodes).toBe(5);
+    expect(s.settings.nodes).toEqual(['node-1', 'node-2', 'node-3', 'node-4', 'node-5']);
     expect(s.settings.firewall.blocked).toEqual([{ protocol: 'udp', port: 6081 }]);
     expect(s.settings.timings.podStartMs).toBeGreaterThanOrEqual(0);
   });

@@ -90,7 +90,8 @@ function includedObjects(file: string, from: string, settingsIndex: number): Sce
  */
 function resolveNodeNames(settings: SimulationSettings, objects: Scenario['objects'], source: string, settingsIndex: number, defaultNodes: number | undefined, notes: string[]): string[] {
   const nodeObjects = objects.filter((o) => o.object.kind === 'Node' && (o.object.apiVersion ?? 'v1') === 'v1');
-  const declared = nodeObjects.map((o) => o.object.metadata.name ?? '');
+  // A Node object may appear twice (an included one overridden by the scenario): one node.
+  const declared = [...new Set(nodeObjects.map((o) => o.object.metadata.name ?? ''))];
   const where = settingsIndex >= 0 ? settingsIndex : undefined;
   const set = settings.nodes;
   if ((set !== undefined || declared.length) && defaultNodes !== undefined) notes.push(`--nodes ${defaultNodes} ignored: ${source} sets its nodes (${set !== undefined ? 'Simulation.nodes' : `${declared.length} Node objects`})`);

@@ -72,6 +72,14 @@ describe('scenario nodes', () => {
     expect(declared.notes).toEqual(['--nodes 5 ignored: scn.yaml sets its nodes (2 Node objects)']);
   });
 
+  it('counts a Node object declared twice (an included one overridden by the scenario) once', () => {
+    // Objects of the same name are applied in order, the later updating the earlier: one node.
+    const twice = `${node('cp-1')}${node('worker-a')}${node('cp-1', { 'example.com/override': 'yes' })}`;
+    expect(nodesOf(`${SIM}${twice}`)).toEqual(['cp-1', 'worker-a']);
+    expect(nodesOf(`${SIM}nodes: 3\n${twice}`)).toEqual(['cp-1', 'worker-a', 'node-1']);
+    expect(nodesOf(`${SIM}nodes: 2\n${twice}`)).toEqual(['cp-1', 'worker-a']);
+  });
+
   it('does not take other kinds or API groups named Node for nodes', () => {
     const text = `${SIM}---\napiVersion: crd.projectcalico.org/v1\nkind: Node\nmetadata: {name: calico-view}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: node-x}\n`;
     expect(nodesOf(text)).toEqual(['node-1', 'node-2', 'node-3']);

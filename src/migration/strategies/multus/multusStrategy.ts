@@ -6,6 +6,7 @@ import { daemonSetRef, sameRef } from '../../objectRefs.js';
 import type { Action } from '../../plan.js';
 import type { NetworkExpectation } from '../../podNetworkChecks.js';
 import type { StepDef, StepReadiness, Strategy, StrategyContext } from '../../strategy.js';
+import { calicoAutodetectionCheck, calicoAutodetectionFix } from '../calicoAutodetection.js';
 
 // The original tool's procedure (DESIGN §2): Cilium beside the source through Multus, every pod
 // rolled three times — once to get a Cilium interface, once to make it primary, once onto Cilium
@@ -173,6 +174,8 @@ function stepActions(step: number, s: ClusterSnapshot, ctx: StrategyContext): Ac
         if (multusNodeFlags(n, config).prepared) continue;
         acts.push({ kind: 'labelNode', node: n.name, labels: { [L['canal-cilium']]: L.value, [L['cni-priority-canal']]: L.value } });
       }
+      // Before Cilium runs anywhere: its cilium_host would capture a first-found Calico address.
+      acts.push(...calicoAutodetectionFix(ctx));
       acts.push({ kind: 'setNodeSelector', daemonSet: sourceRef(source), selector: { [L['canal-cilium']]: L.value }, via: pinVia(source) });
       acts.push({ kind: 'applyManifests', bundle: 'cilium', objects: bundle('cilium') });
       acts.push({ kind: 'applyManifests', bundle: 'multus', objects: bundle('multus') });
@@ -278,5 +281,11 @@ export const multusStrategy: Strategy = {
   stepActions,
   nodeActions,
   nodePhase,
+  finalPhase: 'migrated',
   taintKeys: (ctx) => [ctx.config.labels.cilium],
+  bundleNames: ['probe', 'cilium', 'multus'],
+  preflight(ctx) {
+    const check = calicoAutodetectionCheck(ctx, [ctx.config.cilium.podCIDR]);
+    return check ? [check] : [];
+  },
 };

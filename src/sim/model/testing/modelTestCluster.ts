@@ -8,6 +8,12 @@ import { InProcessBackend } from '../clusterBackend.js';
 import { allCniManifests, findObject, podFromDaemonSet, workloadPod } from './modelFixtures.js';
 import { NetworkModel } from '../networkModel.js';
 
+/**
+ * The seed's manifests (Cilium, Multus) write to the original tool's kubelet directory, not the
+ * CRI default that settings now default to: the model test cluster uses theirs, as the built-in cluster does.
+ */
+const SEED_CNI_CONF_DIR = '/etc/kubernetes/cni/net.d';
+
 /** Options for a model-only test cluster. */
 export interface ModelTestClusterOptions {
   nodes?: number;
@@ -38,7 +44,7 @@ export class ModelTestCluster {
   static async start(opts: ModelTestClusterOptions = {}): Promise<ModelTestCluster> {
     const store = new ObjectStore(storeInfoFrom(new ResourceRegistry()));
     const backend = new InProcessBackend(store);
-    const base = SimulationSettingsSchema.parse({ nodes: opts.nodes ?? 3, timings: { podStartMs: 5, podStopMs: 5, agentReadyMs: 5 }, ...opts.settings });
+    const base = SimulationSettingsSchema.parse({ nodes: opts.nodes ?? 3, cniConfDir: SEED_CNI_CONF_DIR, timings: { podStartMs: 5, podStopMs: 5, agentReadyMs: 5 }, ...opts.settings });
     const settings = new SettingsHolder(base);
     const nodeNames = Array.from({ length: typeof base.nodes === 'number' ? base.nodes : (base.nodes?.length ?? 3) }, (_, i) => `node-${i + 1}`);
     const model = new NetworkModel(backend, settings, { nodeNames, agentReplacementGraceMs: opts.agentReplacementGraceMs ?? 100 });
