@@ -63,7 +63,8 @@ export async function readCiliumInstall(client: ClusterClient): Promise<CiliumIn
     daemonSet: { apiVersion: 'apps/v1', kind: 'DaemonSet', namespace, name: ds.metadata.name ?? 'cilium' },
     settings: ciliumSettingsOf(config, `ConfigMap ${namespace}/cilium-config`),
     config,
-    managedByHelm: cm?.metadata.labels?.['app.kubernetes.io/managed-by'] === 'Helm',
+    // helm install marks what it manages; `helm template | kubectl apply` leaves no mark.
+    managedByHelm: cm?.metadata.labels?.['app.kubernetes.io/managed-by'] === 'Helm' || cm?.metadata.annotations?.['meta.helm.sh/release-name'] !== undefined,
     nodeConfigApiVersion,
   };
 }

@@ -18,6 +18,8 @@ export function simulationTunedConfig(base: MigrationConfig, nodes: number): Mig
       collectIntervalSeconds: interval,
     },
     drain: { ...base.drain, evictionRetrySeconds: 0.5 },
-    timeouts: { ...base.timeouts, drainSeconds: Math.min(base.timeouts.drainSeconds, 120) },
+    // Everything in the simulator settles in well under a second: a checkpoint that stays red for
+    // half a minute stays red.
+    timeouts: { ...base.timeouts, drainSeconds: Math.min(base.timeouts.drainSeconds, 120), connectivitySeconds: Math.min(base.timeouts.connectivitySeconds, Math.max(30, Math.ceil(interval * 6))) },
   });
 }

@@ -39,9 +39,10 @@ export async function verifyMigrationOutcome(client: ClusterClient, prepared: Pr
     if (!isNotFound(e)) throw e;
   }
   checks.push({ name: `source CNI (${source.kind}) removed`, ok: !sourceLeft, detail: sourceLeft ? `DaemonSet ${ds} still present` : `DaemonSet ${ds} gone` });
-  const cidr = ctx.config.cilium.podCIDR;
+  const pools = strategy.ciliumPool(ctx);
+  const cidr = pools.join(', ');
   const pods = (await client.listPods()).filter((p) => usesPodNetwork(p) && p.status?.podIP);
-  const outside = pods.filter((p) => !ipInCidrText(p.status!.podIP!, cidr)).map((p) => `${p.metadata.namespace}/${p.metadata.name}=${p.status?.podIP}`);
+  const outside = pods.filter((p) => !pools.some((c) => ipInCidrText(p.status!.podIP!, c))).map((p) => `${p.metadata.namespace}/${p.metadata.name}=${p.status?.podIP}`);
   checks.push({ name: `every pod IP in Cilium's range ${cidr}`, ok: outside.length === 0, detail: outside.length ? outside.slice(0, 10).join(', ') : `${pods.length} pods` });
   if (groundTruthViolations) {
     checks.push({ name: 'simulator saw no pod pair lose connectivity', ok: groundTruthViolations.length === 0, detail: `${groundTruthViolations.length} violation entries` });

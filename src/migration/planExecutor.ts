@@ -85,11 +85,18 @@ async function rollBackNode(failure: unknown, plan: StepPlan, n: NodePlan, deps:
   try {
     for (const a of n.rollback) await executeAction(a, plan, n.node, deps);
     deps.events({ type: 'rollback', step: plan.step, node: n.node, reason, ok: true, at: clock.now() });
-    return new MigrationStepError(failure.step, failure.stepName, n.node, failure.action, failure.cause, `${n.node} was rolled back to the source CNI (rollback: auto), its pods re-created there and connectivity checked. ${failure.resumeHint}`);
+    return new MigrationStepError(
+      failure.step,
+      failure.stepName,
+      n.node,
+      failure.action,
+      failure.cause,
+      `${n.node} was rolled back to the source CNI (rollback: auto): its pods were re-created there and connectivity checked; the nodes before it stay migrated. Fix the cause, then re-run the same command (${deps.resumeCommand}) to resume; finished work is skipped. \`cni-migration status\` shows where each node stands.`,
+    );
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e);
     deps.events({ type: 'rollback', step: plan.step, node: n.node, reason, ok: false, error: why, at: clock.now() });
-    return new MigrationStepError(failure.step, failure.stepName, n.node, failure.action, failure.cause, `Rolling ${n.node} back failed too: ${why}. Run \`cni-migration rollback --nodes ${n.node} --no-dry-run\` once the cause is fixed. ${failure.resumeHint}`);
+    return new MigrationStepError(failure.step, failure.stepName, n.node, failure.action, failure.cause, `Rolling ${n.node} back failed too: ${why}. The node is left cordoned; run \`cni-migration rollback --nodes ${n.node} --no-dry-run\` once the cause is fixed, or re-run the same command (${deps.resumeCommand}) to retry its switch.`);
   }
 }
 

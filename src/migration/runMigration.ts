@@ -129,7 +129,7 @@ export async function runMigration(opts: RunMigrationOptions): Promise<{ plan: M
   try {
     assertPreflight(checks);
   } catch (e) {
-    opts.events({ type: 'runDone', ok: false, at: Date.now(), error: e instanceof Error ? e.message : String(e) });
+    opts.events({ type: 'runDone', ok: false, at: Date.now(), error: `preflight refused the migration: ${checks.filter((c) => c.verdict === 'fail').map((c) => c.name).join('; ')}` });
     throw e;
   }
   if (opts.dryRun) {

@@ -60,6 +60,8 @@ export interface Strategy {
   readonly finalPhase: string;
   /** Actions that undo a node's part of a per-node step when it fails there (rollback: auto). */
   nodeRollback?(step: number, node: NodeSnapshot, s: ClusterSnapshot, ctx: StrategyContext): Action[] | undefined;
+  /** The ranges Cilium gives pods (every pod is in one at the end). */
+  ciliumPool(ctx: StrategyContext): string[];
   /** Taint keys the strategy puts on nodes (none may be left at the end). */
   taintKeys(ctx: StrategyContext): string[];
   /** Checks judged before anything is written; a failing one refuses the run. */

@@ -4,6 +4,7 @@
  * node's current CNI configuration. hostNetwork pods have no pod network and are left alone.
  */
 import type { ClusterClient } from '../kube/clusterClient.js';
+import { podWorkload } from './podWorkload.js';
 import { isConflict, isNotFound, isTransient } from '../kube/kubeErrors.js';
 import { objectKey, type Pod } from '../kube/kubeTypes.js';
 import { systemClock, throwIfAborted, type Clock } from './clock.js';
@@ -44,7 +45,7 @@ export async function deleteNodePods(client: ClusterClient, node: string, opts: 
   const pods = (await listPodsOnNode(client, node)).filter(opts.filter ?? usesPodNetwork);
   for (const pod of pods) {
     throwIfAborted(opts.signal);
-    events({ type: 'podDeleting', node, pod: objectKey(pod) });
+    events({ type: 'podDeleting', node, pod: objectKey(pod), workload: podWorkload(pod) });
     try {
       await client.deletePod(pod.metadata.namespace ?? '', pod.metadata.name ?? '', { gracePeriodSeconds: opts.gracePeriodSeconds, uid: pod.metadata.uid });
     } catch (e) {

@@ -13,6 +13,7 @@
  * carry a UID precondition, so a replacement with the same name is never deleted.
  */
 import type { ClusterClient, EvictionResult } from '../kube/clusterClient.js';
+import { podWorkload } from './podWorkload.js';
 import { isConflict, isNotFound, isTransient } from '../kube/kubeErrors.js';
 import { objectKey, type Pod, type PodDisruptionBudget } from '../kube/kubeTypes.js';
 import { systemClock, throwIfAborted, type Clock } from './clock.js';
@@ -208,7 +209,7 @@ async function evictUntilAccepted(client: ClusterClient, p: PodProgress, s: Sett
   const name = p.pod.metadata.name ?? '';
   let active = p.pod;
   let refresh = false;
-  s.events({ type: 'podEvicting', node: s.node, pod: p.key });
+  s.events({ type: 'podEvicting', node: s.node, pod: p.key, workload: podWorkload(p.pod) });
   for (;;) {
     throwIfAborted(s.signal);
     if (s.deadline.passed(s.clock)) {
@@ -278,7 +279,7 @@ async function waitUntilGone(client: ClusterClient, p: PodProgress, s: Settings)
 async function deleteAndWait(client: ClusterClient, progress: PodProgress[], s: Settings): Promise<void> {
   for (const p of progress) {
     throwIfAborted(s.signal);
-    s.events({ type: 'podDeleting', node: s.node, pod: p.key });
+    s.events({ type: 'podDeleting', node: s.node, pod: p.key, workload: podWorkload(p.pod) });
     try {
       const grace = s.gracePeriodSeconds >= 0 ? s.gracePeriodSeconds : undefined;
       const r = await client.deletePod(p.pod.metadata.namespace ?? '', p.pod.metadata.name ?? '', { gracePeriodSeconds: grace, uid: p.pod.metadata.uid });

@@ -7,8 +7,9 @@
 export type OpsEvent =
   | { type: 'cordon'; node: string; unschedulable: boolean; changed: boolean }
   | { type: 'drainWarning'; node: string; message: string; pods: string[] }
-  | { type: 'podEvicting'; node: string; pod: string }
-  | { type: 'podDeleting'; node: string; pod: string }
+  /** workload: the pod's controller, "Deployment shop/web" (see podWorkload). */
+  | { type: 'podEvicting'; node: string; pod: string; workload?: string | undefined }
+  | { type: 'podDeleting'; node: string; pod: string; workload?: string | undefined }
   | { type: 'evictionRetry'; node: string; pod: string; reason: 'blockedByPdb' | 'tooManyRequests' | 'namespaceTerminating' | 'transient'; message: string; retryInMs: number }
   | { type: 'podGone'; node: string; pod: string }
   | { type: 'drainDone'; node: string; evicted: string[]; skipped: string[] }

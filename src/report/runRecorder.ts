@@ -19,6 +19,8 @@ export interface RunReport {
   plans: StepPlan[];
   /** The strategy's preflight checks. */
   preflight: PreflightCheck[];
+  /** Pods the run evicted or deleted (so their controllers re-created them), by workload. */
+  podRecreations: Record<string, number>;
   /** Nodes rolled back after a failed switch. */
   rollbacks: { node: string; step: number; reason: string; ok: boolean; error?: string | undefined }[];
   /** Extra sections (the simulator's ground truth in a demo). */
@@ -36,6 +38,7 @@ export class RunRecorder {
     warnings: [],
     plans: [],
     preflight: [],
+    podRecreations: {},
     rollbacks: [],
     extra: {},
   };
@@ -55,6 +58,9 @@ export class RunRecorder {
         break;
       case 'preflight':
         r.preflight = e.checks;
+        break;
+      case 'ops':
+        if ((e.event.type === 'podEvicting' || e.event.type === 'podDeleting') && e.event.workload) r.podRecreations[e.event.workload] = (r.podRecreations[e.event.workload] ?? 0) + 1;
         break;
       case 'rollback':
         r.rollbacks.push({ node: e.node, step: e.step, reason: e.reason, ok: e.ok, error: e.error });
@@ -107,6 +113,8 @@ export function renderReportMarkdown(r: RunReport): string {
   }
   out.push('', '## Connectivity', '', `- Checkpoints: ${r.connectivity.checkpoints}`, `- Probe pods (max seen): ${r.connectivity.probesSeen}`, `- Pair checks: ${r.connectivity.pairChecks}`, `- Failed pairs: ${r.connectivity.failedPairs.length}`);
   for (const f of r.connectivity.failedPairs.slice(0, 50)) out.push(`  - ${f.from} → ${f.to}${f.network ? ` (${f.network})` : ''}: ${f.reason} (${f.firstSeen} … ${f.lastSeen})`);
+  const recreated = Object.entries(r.podRecreations).sort(([a], [b]) => (a < b ? -1 : 1));
+  if (recreated.length) out.push('', '## Pods re-created', '', '| Workload | Pods evicted or deleted |', '|---|---|', ...recreated.map(([w, n]) => `| ${w} | ${n} |`));
   if (r.preflight.length) out.push('', '## Preflight', '', ...r.preflight.map((c) => `- ${c.verdict.toUpperCase()} ${c.name}: ${c.detail}${c.fix && c.verdict !== 'pass' ? ` — fix: ${c.fix}` : ''}`));
   if (r.rollbacks.length) out.push('', '## Rollbacks', '', ...r.rollbacks.map((b) => `- ${b.node} (step ${b.step}): ${b.ok ? 'rolled back' : `rollback failed: ${b.error ?? '?'}`} after: ${b.reason}`));
   if (r.warnings.length) out.push('', '## Warnings', '', ...r.warnings.map((w) => `- ${w}`));

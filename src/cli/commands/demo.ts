@@ -13,6 +13,9 @@ import { RunRecorder } from '../../report/runRecorder.js';
 import { SimCluster } from '../../sim/simCluster.js';
 import { withDualOverlayFlags } from '../cliContext.js';
 import { FailedResultError } from '../errors.js';
+import { usesPodNetwork } from '../../ops/deleteNodePods.js';
+import { podWorkload } from '../../ops/podWorkload.js';
+import type { Pod } from '../../kube/kubeTypes.js';
 import { parseIntOption } from '../parseOptions.js';
 import { logLevel, STRATEGY_HELP, writeReport } from './migrationCommands.js';
 
@@ -51,6 +54,8 @@ simulator saw no pod pair lose connectivity at any moment.`,
         const { client } = openClusterFromText(cluster.kubeconfig());
         const warn = (w: string) => progress({ type: 'warning', message: w });
         const prepared = await prepareMigration(client, config, { strategy: opts.strategy, render: (source, strategy) => loadManifestBundles(config, loaded.file, source, warn, strategy.name) });
+        // The application's pods before the run: re-creations are counted against these.
+        const podsBefore = countByWorkload((await client.listPods()).filter(usesPodNetwork));
         let failure: Error | undefined;
         try {
           await runMigration({
@@ -75,11 +80,16 @@ simulator saw no pod pair lose connectivity at any moment.`,
         const outcome = await verifyMigrationOutcome(client, prepared, cluster.model.groundTruth.violations());
         recorder.report.extra['Outcome checks'] = outcome.checks;
         recorder.report.extra['Ground truth (simulator)'] = { violations: cluster.model.groundTruth.violations(), entries: cluster.model.groundTruth.entries().length };
+        const recreations = Object.entries(podsBefore)
+          .filter(([w]) => !w.startsWith('DaemonSet '))
+          .map(([workload, pods]) => ({ workload, pods, recreated: recorder.report.podRecreations[workload] ?? 0, perPod: Number(((recorder.report.podRecreations[workload] ?? 0) / pods).toFixed(2)) }));
+        recorder.report.extra['Pod re-creations per workload'] = recreations;
         const probeFailures = recorder.report.connectivity.failedPairs.length;
         const ok = failure === undefined && outcome.ok && probeFailures === 0;
         recorder.report.ok = ok;
         if (opts.report) writeReport(opts.report, recorder.report);
         process.stdout.write(`${outcome.summary}\n  ${probeFailures === 0 ? 'ok  ' : 'FAIL'} no probe failed (${recorder.report.connectivity.pairChecks} pair checks at ${recorder.report.connectivity.checkpoints} checkpoints)\n`);
+        if (recreations.length) process.stdout.write(`Pods re-created (${prepared.strategy.name}, ${(recorder.report.durationMs / 1000).toFixed(1)} s): ${recreations.map((r) => `${r.workload} ${r.recreated} for ${r.pods} pods (×${r.perPod})`).join(', ')}\n`);
         if (opts.report) process.stdout.write(`Report written to ${opts.report}\n`);
         if (failure !== undefined) throw failure;
         if (!ok) throw new FailedResultError('the rehearsed migration was not verified (see the checks above)');
@@ -87,4 +97,10 @@ simulator saw no pod pair lose connectivity at any moment.`,
         await cluster.stop();
       }
     });
+}
+
+function countByWorkload(pods: readonly Pod[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const p of pods) out[podWorkload(p)] = (out[podWorkload(p)] ?? 0) + 1;
+  return out;
 }

@@ -79,7 +79,8 @@ async function ciliumProblem(a: Of<'verifyCilium'>, rt: ActionRuntime): Promise<
     if (settings.policyEnforcement !== 'never') return `ConfigMap ${ns}/cilium-config has enable-policy ${settings.policyEnforcement}: the mixed phase needs never`;
   } else {
     const missing = missingPhaseKeys(data, 'final');
-    if (missing.length) return `ConfigMap ${ns}/cilium-config is not in its final shape: ${missing.join('; ')}`;
+    // Only Helm can change a Helm-managed config: no point waiting for it.
+    if (missing.length) throw new Error(`ConfigMap ${ns}/cilium-config is not in its final shape: ${missing.join('; ')}. Apply the post-migration values with Helm (cni-migration cilium-values --phase final > values-final.yaml; helm upgrade cilium cilium/cilium -n ${ns} --reuse-values -f values-final.yaml), then re-run the same command`);
   }
   return ciliumNodeRangeProblem(await listCiliumNodes(rt), a.pool);
 }

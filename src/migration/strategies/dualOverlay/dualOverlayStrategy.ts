@@ -248,6 +248,7 @@ export const dualOverlayStrategy: Strategy = {
     return ctx.source.kind;
   },
   taintKeys: () => [],
+  ciliumPool: (ctx) => plannedCilium(ctx).pool,
   preflight: dualOverlayPreflight,
   rollbackActions,
   rollbackRefusal(s, ctx) {

@@ -283,6 +283,7 @@ export const multusStrategy: Strategy = {
   nodePhase,
   finalPhase: 'migrated',
   taintKeys: (ctx) => [ctx.config.labels.cilium],
+  ciliumPool: (ctx) => [ctx.config.cilium.podCIDR],
   bundleNames: ['probe', 'cilium', 'multus'],
   preflight(ctx) {
     const check = calicoAutodetectionCheck(ctx, [ctx.config.cilium.podCIDR]);
