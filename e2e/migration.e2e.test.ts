@@ -24,7 +24,7 @@ const log = (line: string) => {
 };
 
 const config = ConfigSchema.parse({
-  connectivity: { intervalSeconds: 0.25, timeoutSeconds: 0.2, failureThresholdSeconds: 2, collectIntervalSeconds: 0.25 },
+  connectivity: { intervalSeconds: 0.25, timeoutSeconds: 0.2, failureThresholdSeconds: 2, collectIntervalSeconds: 0.25, settleSeconds: 1.5 },
   drain: { evictionRetrySeconds: 0.5 },
   timeouts: { connectivitySeconds: 60, drainSeconds: 120 },
 });

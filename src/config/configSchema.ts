@@ -66,6 +66,12 @@ const Connectivity = z.strictObject({
   failureThresholdSeconds: z.number().min(0).default(5),
   /** How often the CLI collects every probe's status while a step runs. */
   collectIntervalSeconds: z.number().positive().default(2),
+  /**
+   * After a step's last action, how long its effects may take to show (an agent's datapath torn
+   * down, routes withdrawn). The step counts as done only once the probes have been watched this
+   * long plus failureThresholdSeconds with no pair lost.
+   */
+  settleSeconds: z.number().min(0).default(5),
 });
 
 const Images = z.strictObject({

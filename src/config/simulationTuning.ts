@@ -16,6 +16,8 @@ export function simulationTunedConfig(base: MigrationConfig, nodes: number): Mig
       timeoutSeconds: Math.min(1, Math.max(0.2, interval / 2)),
       failureThresholdSeconds: Math.max(1, interval * 4),
       collectIntervalSeconds: interval,
+      // The simulator takes an agent's datapath down 1 s after its last pod is gone (a DaemonSet's replacement gap).
+      settleSeconds: Math.min(base.connectivity.settleSeconds, 1.5),
     },
     drain: { ...base.drain, evictionRetrySeconds: 0.5 },
     // Everything in the simulator settles in well under a second: a checkpoint that stays red for

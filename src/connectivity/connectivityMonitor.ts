@@ -60,6 +60,7 @@ export class ConnectivityMonitor {
   private readonly entries = new Map<string, TimelineEntry>();
   private readonly errorLog: { at: number; message: string }[] = [];
   private latest: ConnectivityMatrix | undefined;
+  private latestCollection: ProbeCollection | undefined;
   private loop: Promise<void> | undefined;
   private readonly stopper = new AbortController();
   private collections = 0;
@@ -93,6 +94,7 @@ export class ConnectivityMonitor {
     const matrix = buildConnectivityMatrix(collection, { flowBreakWindowMs: this.settings.flowBreakWindowMs });
     this.record(collection);
     this.latest = matrix;
+    this.latestCollection = collection;
     this.collections++;
     this.deps.onSample?.(matrix);
     return matrix;
@@ -101,6 +103,11 @@ export class ConnectivityMonitor {
   /** The matrix of the last collection. */
   lastMatrix(): ConnectivityMatrix | undefined {
     return this.latest;
+  }
+
+  /** The raw statuses of the last collection. */
+  lastCollection(): ProbeCollection | undefined {
+    return this.latestCollection;
   }
 
   /** Collections completed so far. */

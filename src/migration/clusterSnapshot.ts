@@ -10,6 +10,8 @@ export interface NodeSnapshot {
   labels: Record<string, string>;
   taints: { key: string; value?: string; effect: string }[];
   unschedulable: boolean;
+  /** Pods a drain would move (controller-managed, not DaemonSet, mirror or finished), when the query asked. */
+  movablePods?: number | undefined;
 }
 
 /** A DaemonSet as the planner sees it (absent ones are not listed). */
@@ -36,6 +38,8 @@ export interface SnapshotQuery {
   daemonSets: ObjectRef[];
   objects?: ObjectRef[] | undefined;
   configMaps?: { namespace: string; name: string }[] | undefined;
+  /** Count each node's movable pods (NodeSnapshot.movablePods). */
+  movablePods?: boolean | undefined;
 }
 
 /** The DaemonSet of a snapshot, if present. */
@@ -50,13 +54,24 @@ export function objectIn(s: ClusterSnapshot, ref: ObjectRef): boolean {
 
 /** Reads the nodes (sorted by name, numerically) and what the query names. */
 export async function readClusterSnapshot(client: ClusterClient, query: SnapshotQuery): Promise<ClusterSnapshot> {
-  const nodes = (await client.listNodes()).map((n) => ({
+  const nodes = (await client.listNodes()).map((n): NodeSnapshot => ({
     name: n.metadata.name ?? '',
     labels: { ...(n.metadata.labels ?? {}) },
     taints: (n.spec?.taints ?? []).map((t) => ({ key: t.key, ...(t.value !== undefined ? { value: t.value } : {}), effect: t.effect })),
     unschedulable: n.spec?.unschedulable === true,
   }));
   nodes.sort((a, b) => a.name.localeCompare(b.name, undefined, { numeric: true }));
+  if (query.movablePods) {
+    const counts = new Map<string, number>();
+    for (const p of await client.listPods({})) {
+      const node = p.spec?.nodeName;
+      const owner = p.metadata.ownerReferences?.find((o) => o.controller);
+      const finished = p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
+      if (!node || !owner || owner.kind === 'DaemonSet' || owner.kind === 'Node' || finished || p.metadata.annotations?.['kubernetes.io/config.mirror']) continue;
+      counts.set(node, (counts.get(node) ?? 0) + 1);
+    }
+    for (const n of nodes) n.movablePods = counts.get(n.name) ?? 0;
+  }
   const daemonSets: DaemonSetSnapshot[] = [];
   for (const ref of query.daemonSets) {
     try {

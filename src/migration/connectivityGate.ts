@@ -27,6 +27,8 @@ export interface ConnectivityVerdict {
 export interface ConnectivityGate {
   /** Waits (up to the configured timeout) for every probe pair to be ok; returns the last verdict. */
   checkpoint(signal?: AbortSignal): Promise<ConnectivityVerdict>;
+  /** Watches the probes for connectivity.settleSeconds + failureThresholdSeconds, so a failure a step's last action causes comes to count before the step is done. */
+  settle(signal?: AbortSignal): Promise<void>;
   /** Starts background monitoring (idempotent). */
   startMonitor(): void;
   /** Failures the monitor saw since the last call that count as lost connectivity. */

@@ -19,6 +19,8 @@ export type MigrationEvent =
   | { type: 'nodeSkipped'; step: number; node: string; reason: string }
   | { type: 'action'; step: number; node?: string | undefined; action: Action; description: string; at: number }
   | { type: 'actionDone'; step: number; node?: string | undefined; action: Action; at: number; ms: number }
+  /** The step's actions are done; the probes are watched a while before it counts as done. */
+  | { type: 'settle'; step: number; seconds: number; at: number }
   | { type: 'connectivity'; step: number; node?: string | undefined; when: string; verdict: ConnectivityVerdict; at: number }
   | { type: 'warning'; step?: number | undefined; node?: string | undefined; message: string }
   | { type: 'ops'; step: number; event: OpsEvent }

@@ -50,7 +50,7 @@ export function planStep(strategy: Strategy, step: number, s: ClusterSnapshot, c
   if (!def.perNode) return plan;
   let state = structuredClone(s);
   for (const a of plan.actions) planAction(a, state);
-  const nodes = only ? only.map((n) => state.nodes.find((x) => x.name === n)!) : state.nodes;
+  const nodes = only ? only.map((n) => state.nodes.find((x) => x.name === n)!) : (strategy.nodeOrder?.(step, state.nodes, ctx) ?? state.nodes);
   for (const n of nodes) {
     const actions = strategy.nodeActions(step, n, state, ctx);
     if (!actions.length) {

@@ -52,6 +52,11 @@ export async function executeStep(plan: StepPlan, deps: ExecutorDeps): Promise<v
     }
     deps.events({ type: 'nodeDone', step: plan.step, node: n.node, at: clock.now(), ms: clock.now() - nodeStarted });
   }
+  if (plan.actions.length || plan.nodes.length) {
+    const c = deps.config.connectivity;
+    deps.events({ type: 'settle', step: plan.step, seconds: c.settleSeconds + c.failureThresholdSeconds, at: clock.now() });
+    await deps.gate.settle(deps.signal);
+  }
   throwOnMonitorFailures(plan, undefined, `during step ${plan.step}`, deps);
   deps.events({ type: 'stepDone', step: plan.step, at: clock.now(), ms: clock.now() - started });
 }

@@ -1,6 +1,7 @@
 import type { MigrationConfig } from '../config/configSchema.js';
 import { ConnectivityMonitor, type TimelineEntry } from '../connectivity/connectivityMonitor.js';
 import type { ConnectivityMatrix } from '../connectivity/connectivityMatrix.js';
+import { markProbes, staleProbes, type ProbeMarks, type StaleProbe } from '../connectivity/probeFreshness.js';
 import type { ClusterClient } from '../kube/clusterClient.js';
 import type { ConnectivityFailure, ConnectivityGate, ConnectivityVerdict } from './connectivityGate.js';
 
@@ -27,6 +28,13 @@ function verdictOf(m: ConnectivityMatrix): ConnectivityVerdict {
   return { ok: m.ok, probes: m.summary.pods, pairs: m.summary.probes, failures: m.ok ? [] : failures };
 }
 
+/** Green but not re-probed in time: not a pass (the probes may be stuck, or too slow for the timeout). */
+function staleVerdict(v: ConnectivityVerdict, stale: readonly StaleProbe[], seconds: number): ConnectivityVerdict {
+  const at = new Date().toISOString();
+  const failures = stale.map((p) => ({ from: p.pod, to: '(probe status)', fromNode: p.node, reason: `${p.stalePeers} peers not probed again within ${seconds}s of the checkpoint (raise timeouts.connectivitySeconds?)`, firstSeen: at, lastSeen: at }));
+  return { ...v, ok: false, failures };
+}
+
 /**
  * The engine's connectivity gate over the probe agents: checkpoints wait until a collection is
  * all green (new probe pods need a round to report), and a background monitor catches failures
@@ -50,18 +58,35 @@ export function createProbeGate(client: ClusterClient, config: MigrationConfig):
   return {
     async checkpoint(signal) {
       const deadline = Date.now() + config.timeouts.connectivitySeconds * 1000;
+      // Results from before the checkpoint do not count (see probeFreshness.ts).
+      let marks: ProbeMarks | undefined;
       let last: ConnectivityVerdict | undefined;
       for (;;) {
         const m = await monitor.collectOnce();
+        const collection = monitor.lastCollection()!;
+        if (!marks) marks = markProbes(collection);
+        const stale = staleProbes(collection, marks);
         last = verdictOf(m);
-        if (last.ok) break;
-        if (Date.now() >= deadline || signal?.aborted) break;
+        if (last.ok && !stale.length) break;
+        if (Date.now() >= deadline || signal?.aborted) {
+          if (last.ok) last = staleVerdict(last, stale, config.timeouts.connectivitySeconds);
+          break;
+        }
         await new Promise((r) => setTimeout(r, Math.max(50, c.collectIntervalSeconds * 1000)));
       }
       checkpoints++;
       pairChecks += last.pairs;
       failedPairChecks += last.failures.length;
       return last;
+    },
+    async settle(signal) {
+      monitor.start();
+      const until = Date.now() + (c.settleSeconds + c.failureThresholdSeconds) * 1000;
+      while (Date.now() < until && !signal?.aborted) {
+        await new Promise((r) => setTimeout(r, Math.min(until - Date.now(), Math.max(50, c.collectIntervalSeconds * 1000))));
+      }
+      // One collection after the window, so the timeline reaches its end.
+      await monitor.collectOnce();
     },
     startMonitor() {
       monitor.start();

@@ -62,6 +62,9 @@ export function createProgressReporter(out: NodeJS.WritableStream, level: LogLev
       case 'action':
         if (debug || e.action.kind === 'drain' || e.action.kind === 'applyManifests' || e.action.kind === 'verifyNodePods') write(`${stepLabel(e.step)}${e.node ? ` node ${e.node}` : ''}: ${e.description}`);
         break;
+      case 'settle':
+        write(`${stepLabel(e.step)}: watching connectivity for ${e.seconds.toFixed(1)}s before the step counts as done`);
+        break;
       case 'connectivity':
         write(`${stepLabel(e.step)}: connectivity ${e.verdict.ok ? 'OK' : 'FAILED'} ${e.when} — ${e.verdict.probes} probes, ${e.verdict.pairs} pairs${e.verdict.failures.length ? `, ${e.verdict.failures.length} failing` : ''}`);
         break;

@@ -16,7 +16,7 @@ import { waitFor } from '../support/waitFor.js';
 import { removeSourceTooEarlyPlan } from '../support/wrongOrderPlan.js';
 
 const fast = ConfigSchema.parse({
-  connectivity: { intervalSeconds: 0.25, timeoutSeconds: 0.2, failureThresholdSeconds: 1, collectIntervalSeconds: 0.25 },
+  connectivity: { intervalSeconds: 0.25, timeoutSeconds: 0.2, failureThresholdSeconds: 1, collectIntervalSeconds: 0.25, settleSeconds: 1.5 },
   drain: { evictionRetrySeconds: 0.5 },
   timeouts: { connectivitySeconds: 10 },
 });

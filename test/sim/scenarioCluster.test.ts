@@ -96,7 +96,7 @@ describe('a scenario with seven named, zoned and tainted Node objects', () => {
   it('simulates exactly the scenario\'s nodes and says --nodes was ignored', () => {
     expect(cluster.baseSettings.nodes).toEqual(names);
     expect(cluster.store.list('nodes').items.map((n) => n.metadata.name).sort()).toEqual([...names].sort());
-    expect(logs).toContain('scenario: --nodes 2 ignored: <scenario text> sets its nodes (7 Node objects)');
+    expect(logs).toContain('scenario: --nodes 2 ignored: <scenario text> names its nodes (7 Node objects)');
   });
 
   it('registers every node Ready with its labels and taints kept, a pod CIDR and an InternalIP', () => {

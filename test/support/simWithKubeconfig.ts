@@ -26,6 +26,7 @@ export const FAST_CONFIG = `connectivity:
   timeoutSeconds: 0.2
   failureThresholdSeconds: 1
   collectIntervalSeconds: 0.25
+  settleSeconds: 1.5
 drain:
   evictionRetrySeconds: 0.5
 `;

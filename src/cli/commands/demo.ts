@@ -24,7 +24,7 @@ export function addDemoCommand(program: Command): void {
   program
     .command('demo')
     .description('rehearse a full migration to Cilium on a simulated cluster (built-in Canal cluster, or --scenario) and report the outcome')
-    .addOption(new Option('--nodes <n>', 'number of simulated nodes when the scenario sets none (default 3)').argParser(parseIntOption('--nodes', 1, 1000)))
+    .addOption(new Option('--nodes <n>', 'number of simulated nodes (default 3, or the scenario\'s Simulation.nodes count); a scenario that names its nodes keeps them').argParser(parseIntOption('--nodes', 1, 1000)))
     .option('--scenario <file>', 'scenario file (Kubernetes objects plus an optional Simulation document); see scenarios/')
     .option('--strategy <name>', STRATEGY_HELP)
     .option('--report <file>', 'write the final report (Markdown for .md, else JSON)')

@@ -35,6 +35,14 @@ describe('schedulePod (pure)', () => {
     expect(schedulePod(owned('web-2'), [makeNode('a'), makeNode('b')], load)).toEqual({ node: 'b' });
   });
 
+  it('prefers nodes without PreferNoSchedule taints the pod does not tolerate, over spreading', () => {
+    const soft = makeNode('a', { taints: [{ key: 'pending', value: 'x', effect: 'PreferNoSchedule' }] });
+    expect(schedulePod(pod('p'), [soft, makeNode('b')], loadOf({ b: 5 }))).toEqual({ node: 'b' });
+    expect(schedulePod(pod('p', { tolerations: [{ key: 'pending', operator: 'Exists' }] }), [soft, makeNode('b')], loadOf({ b: 5 }))).toEqual({ node: 'a' });
+    // Soft: a tainted node still takes the pod when it is the only one.
+    expect(schedulePod(pod('p'), [soft], new PodLoad())).toEqual({ node: 'a' });
+  });
+
   it('explains why no node fits, in kube-scheduler wording', () => {
     const result = schedulePod(pod('p', { nodeSelector: { disk: 'ssd' } }), [nodes[0]!, nodes[2]!], new PodLoad());
     expect(result).toEqual({ message: "0/2 nodes are available: 1 node(s) didn't match Pod's node affinity/selector, 1 node(s) had untolerated taint {dedicated: db}. preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling." });

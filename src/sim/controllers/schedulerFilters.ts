@@ -92,14 +92,25 @@ function ownerUid(pod: KubeObject): string | undefined {
 }
 
 /**
- * Picks a node for a pod: among the nodes that pass the filters, the one with the fewest pods of
- * the pod's own controller (as the default topology spreading does), then the fewest pods, then
- * the first name; or the fit error explaining why none fits.
+ * TaintToleration's score: PreferNoSchedule taints the pod does not tolerate (fewer is better).
+ * kube-scheduler weighs it 3 against spreading's 2, so a tainted node loses unless spreading is
+ * badly skewed; here it simply comes first.
+ */
+export function intolerablePreferNoSchedule(pod: KubeObject, node: KubeObject): number {
+  const tolerations = (pod.spec?.tolerations ?? []) as Toleration[];
+  return ((node.spec?.taints ?? []) as Taint[]).filter((t) => t.effect === 'PreferNoSchedule' && !tolerationsTolerateTaint(tolerations, t)).length;
+}
+
+/**
+ * Picks a node for a pod: among the nodes that pass the filters, the one with the fewest
+ * PreferNoSchedule taints it does not tolerate, then the fewest pods of the pod's own controller
+ * (as the default topology spreading does), then the fewest pods, then the first name; or the fit
+ * error explaining why none fits.
  */
 export function schedulePod(pod: KubeObject, nodes: readonly KubeObject[], load: PodLoad): ScheduleResult {
   if (nodes.length === 0) return { message: NO_NODES_MESSAGE };
   const reasons = new Map<string, number>();
-  let best: { name: string; score: [number, number] } | undefined;
+  let best: { name: string; score: number[] } | undefined;
   for (const node of nodes) {
     const name = node.metadata.name ?? '';
     const reason = filterNode(pod, node);
@@ -107,8 +118,16 @@ export function schedulePod(pod: KubeObject, nodes: readonly KubeObject[], load:
       reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
       continue;
     }
-    const score = load.score(name, pod);
-    if (!best || score[0] < best.score[0] || (score[0] === best.score[0] && (score[1] < best.score[1] || (score[1] === best.score[1] && name < best.name)))) best = { name, score };
+    const score = [intolerablePreferNoSchedule(pod, node), ...load.score(name, pod)];
+    if (!best || lexicallyBetter(score, name, best)) best = { name, score };
   }
   return best ? { node: best.name } : { message: fitErrorMessage(nodes.length, reasons) };
+}
+
+function lexicallyBetter(score: readonly number[], name: string, best: { name: string; score: readonly number[] }): boolean {
+  for (const [i, v] of score.entries()) {
+    const b = best.score[i]!;
+    if (v !== b) return v < b;
+  }
+  return name < best.name;
 }

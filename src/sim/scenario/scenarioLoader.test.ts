@@ -22,6 +22,15 @@ firewall:
     expect(s.settings.timings.podStartMs).toBeGreaterThanOrEqual(0);
   });
 
+  it('lets --nodes replace a Simulation.nodes count, but not names', () => {
+    const counted = parseScenario('kind: Simulation\nnodes: 4\n', 'a.yaml', {}, { defaultNodes: 8 });
+    expect(counted.settings.nodes).toHaveLength(8);
+    expect(counted.notes).toEqual([]);
+    const named = parseScenario('kind: Simulation\nnodes: [a, b]\n', 'b.yaml', {}, { defaultNodes: 8 });
+    expect(named.settings.nodes).toEqual(['a', 'b']);
+    expect(named.notes).toEqual(['--nodes 8 ignored: b.yaml names its nodes (Simulation.nodes)']);
+  });
+
   it('names the file, document and field of a bad setting', () => {
     const text = `apiVersion: v1
 kind: Namespace

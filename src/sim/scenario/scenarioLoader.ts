@@ -85,23 +85,25 @@ function includedObjects(file: string, from: string, settingsIndex: number): Sce
 }
 
 /**
- * The simulated nodes: Simulation.nodes (names, or a count that includes the scenario's Node
- * objects), else the Node objects, else --nodes, else DEFAULT_NODE_COUNT.
+ * The simulated nodes: Simulation.nodes as names, else a count that includes the scenario's Node
+ * objects (--nodes replaces a count: a scenario's count is a default, its names are not), else
+ * the Node objects, else --nodes, else DEFAULT_NODE_COUNT.
  */
 function resolveNodeNames(settings: SimulationSettings, objects: Scenario['objects'], source: string, settingsIndex: number, defaultNodes: number | undefined, notes: string[]): string[] {
   const nodeObjects = objects.filter((o) => o.object.kind === 'Node' && (o.object.apiVersion ?? 'v1') === 'v1');
   // A Node object may appear twice (an included one overridden by the scenario): one node.
   const declared = [...new Set(nodeObjects.map((o) => o.object.metadata.name ?? ''))];
   const where = settingsIndex >= 0 ? settingsIndex : undefined;
-  const set = settings.nodes;
-  if ((set !== undefined || declared.length) && defaultNodes !== undefined) notes.push(`--nodes ${defaultNodes} ignored: ${source} sets its nodes (${set !== undefined ? 'Simulation.nodes' : `${declared.length} Node objects`})`);
+  const set = typeof settings.nodes === 'number' && defaultNodes !== undefined ? defaultNodes : settings.nodes;
+  const named = Array.isArray(set) || (set === undefined && declared.length > 0);
+  if (named && defaultNodes !== undefined) notes.push(`--nodes ${defaultNodes} ignored: ${source} names its nodes (${set !== undefined ? 'Simulation.nodes' : `${declared.length} Node objects`})`);
   if (Array.isArray(set)) {
     const extra = declared.filter((n) => !set.includes(n));
     if (extra.length) throw new ManifestError(source, where, `Node objects ${extra.join(', ')} are not among Simulation.nodes (${set.join(', ')}): list them there, or drop Simulation.nodes`);
     return [...new Set(set)];
   }
   if (typeof set === 'number') {
-    if (set < declared.length) throw new ManifestError(source, where, `Simulation.nodes is ${set} but the scenario declares ${declared.length} Node objects; the count includes them`);
+    if (set < declared.length) throw new ManifestError(source, where, `${set === settings.nodes ? 'Simulation.nodes' : '--nodes'} is ${set} but the scenario declares ${declared.length} Node objects; the count includes them`);
     const names = [...declared];
     for (let i = 1; names.length < set; i++) {
       const name = `${settings.nodeNamePrefix}${i}`;

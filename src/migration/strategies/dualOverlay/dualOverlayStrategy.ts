@@ -27,6 +27,11 @@ const STEPS: readonly StepDef[] = [
 
 /** Our node labels (the Cilium label is the guide's): a node's switch verified, its agent restarted on the final config. */
 export const DUAL_LABELS = { migrated: 'cni-migration.io/migrated', finalized: 'cni-migration.io/finalized' } as const;
+/**
+ * A soft taint on every node not yet on Cilium while step 2 runs: pods drained from a node then
+ * prefer nodes already switched, so most of them roll once rather than once per node they pass.
+ */
+export const PENDING_TAINT = { key: 'cni-migration.io/not-migrated', effect: 'PreferNoSchedule' } as const;
 const NODE_CONFIG_NAME = 'cilium-default';
 const CILIUM_NETWORK = 'cilium';
 
@@ -130,6 +135,10 @@ function stepActions(step: number, s: ClusterSnapshot, ctx: StrategyContext): Ac
       acts.push({ kind: 'checkConnectivity', when: 'after installing Cilium (latent on every node)' });
       return acts;
     }
+    case 2:
+      return s.nodes
+        .filter((n) => !has(n, DUAL_LABELS.migrated) && !n.taints.some((t) => t.key === PENDING_TAINT.key && t.effect === PENDING_TAINT.effect))
+        .map((n): Action => ({ kind: 'taint', node: n.name, taint: { ...PENDING_TAINT, value: ctx.source.kind } }));
     case 3: {
       if (isFinalConfig(s, ctx)) return [];
       // A Cilium Helm manages is changed with Helm (`cni-migration cilium-values --phase final`), not behind its back.
@@ -186,8 +195,25 @@ function rollbackActions(n: NodeSnapshot, _s: ClusterSnapshot, ctx: StrategyCont
     { kind: 'deletePods', node },
     { kind: 'verifyNodePods', node, expect: { kind: 'primaryIn', network: source.networkName.value, cidr: source.podCIDRs.value[0] ?? '0.0.0.0/0', extra: [] }, promise: 'the rollback promised' },
     { kind: 'checkConnectivity', node, when: `after rolling ${node} back` },
+    { kind: 'taint', node, taint: { ...PENDING_TAINT, value: source.kind } },
     { kind: 'uncordon', node },
   ];
+}
+
+/**
+ * Step 2 takes first a node caught mid-switch (a resumed run), else — before any node is on
+ * Cilium — the node with the fewest pods a drain moves: pods drained before any node is migrated
+ * land on nodes still to come and roll twice; after it, the pending taint sends them to migrated
+ * nodes. The rest go by name.
+ */
+function nodeOrder(step: number, nodes: readonly NodeSnapshot[]): NodeSnapshot[] {
+  const ordered = [...nodes];
+  if (step !== 2) return ordered;
+  const switching = ordered.filter((n) => has(n, MIGRATION_NODE_LABEL) && !has(n, DUAL_LABELS.migrated));
+  if (switching.length) return [...switching, ...ordered.filter((n) => !switching.includes(n))];
+  if (ordered.some((n) => has(n, DUAL_LABELS.migrated))) return ordered;
+  const first = ordered.reduce<NodeSnapshot | undefined>((best, n) => (best === undefined || (n.movablePods ?? 0) < (best.movablePods ?? 0) ? n : best), undefined);
+  return first ? [first, ...ordered.filter((n) => n !== first)] : ordered;
 }
 
 function nodeActions(step: number, n: NodeSnapshot, _s: ClusterSnapshot, ctx: StrategyContext): Action[] {
@@ -207,6 +233,7 @@ function nodeActions(step: number, n: NodeSnapshot, _s: ClusterSnapshot, ctx: St
       { kind: 'deletePods', node },
       { kind: 'verifyNodePods', node, expect: onCilium, promise: 'step 2 (migrate) promised' },
       { kind: 'checkConnectivity', node, when: `after switching ${node} to Cilium` },
+      { kind: 'untaint', node, key: PENDING_TAINT.key, effect: PENDING_TAINT.effect },
       { kind: 'uncordon', node },
       { kind: 'labelNode', node, labels: { [DUAL_LABELS.migrated]: 'true' } },
     ];
@@ -235,9 +262,11 @@ export const dualOverlayStrategy: Strategy = {
     daemonSets: [sourceRef(ctx.source), ciliumRef(ctx), ...probeRefs(ctx.config)].filter((r, i, all) => all.findIndex((x) => sameRef(x, r)) === i),
     objects: nodeConfigRefs(ciliumNamespace(ctx)),
     configMaps: [{ namespace: ciliumNamespace(ctx), name: 'cilium-config' }],
+    movablePods: true,
   }),
   readiness,
   stepActions,
+  nodeOrder,
   nodeActions,
   nodeRollback: (step, n, s, ctx) => (step === 2 ? rollbackActions(n, s, ctx).filter((a) => a.kind !== 'drain') : undefined),
   finalPhase: 'finalized',
@@ -247,7 +276,7 @@ export const dualOverlayStrategy: Strategy = {
     if (has(n, MIGRATION_NODE_LABEL)) return 'switching';
     return ctx.source.kind;
   },
-  taintKeys: () => [],
+  taintKeys: () => [PENDING_TAINT.key],
   ciliumPool: (ctx) => plannedCilium(ctx).pool,
   preflight: dualOverlayPreflight,
   rollbackActions,
