@@ -43,12 +43,13 @@ describe('Cilium settings from cilium-config', () => {
       'write-cni-conf-when-ready: /host/etc/cni/net.d/05-cilium.conflist (is absent)',
       'cni-exclusive: true (is absent)',
       'cni-log-file: /var/run/cilium/cilium-cni.log (is absent)',
-      'cni-uninstall: false (is absent)',
       'enable-policy: default (is "never")',
       'unmanaged-pod-watcher-interval: 15 (is "0")',
     ]);
     const final = Object.fromEntries(Object.entries(ciliumConfigPhase('final')).filter(([, v]) => v !== null)) as Record<string, string>;
     expect(missingPhaseKeys({ ...chart('cilium-1.18-migration.yaml'), ...final }, 'final')).toEqual([]);
+    // The chart renders no cni-uninstall for false: absent is false; "true" is not.
+    expect(missingPhaseKeys({ ...chart('cilium-1.18-default.yaml'), ...final, 'cni-uninstall': 'true' }, 'final')).toEqual(['cni-uninstall: false (is "true")']);
   });
 });
 

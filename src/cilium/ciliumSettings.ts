@@ -89,11 +89,15 @@ export function ciliumConfigPhase(phase: 'migration' | 'final'): Record<string, 
   return { [k.customConf]: 'false', [k.writeConf]: CILIUM_CONF_PATH, [k.exclusive]: 'true', [k.cniLogFile]: '/var/run/cilium/cilium-cni.log', [k.uninstall]: 'false', [k.policy]: 'default', [k.podWatcher]: '15' };
 }
 
+// Keys the chart leaves out at their default: `if .Values.cni.uninstall` renders no cni-uninstall
+// key for false, and /cni-uninstall.sh then leaves the CNI config alone.
+const ABSENT_MEANS: Readonly<Record<string, string>> = { [CILIUM_KEYS.uninstall]: 'false' };
+
 /** Which of a phase's keys a cilium-config does not have yet, as "key: want (is)". */
 export function missingPhaseKeys(data: Readonly<Record<string, string>>, phase: 'migration' | 'final'): string[] {
   const out: string[] = [];
   for (const [key, want] of Object.entries(ciliumConfigPhase(phase))) {
-    const have = data[key];
+    const have = data[key] ?? ABSENT_MEANS[key];
     if (want === null ? have !== undefined && have !== '' : (have ?? '').trim() !== want) out.push(`${key}: ${want === null ? '(absent)' : want} (is ${have === undefined ? 'absent' : JSON.stringify(have)})`);
   }
   return out;

@@ -34,7 +34,8 @@ export function createProgressReporter(out: NodeJS.WritableStream, level: LogLev
         break;
       }
       case 'preflight':
-        for (const c of e.checks) if (debug || c.verdict !== 'pass') write(`preflight ${c.verdict.toUpperCase()} ${c.name}: ${c.detail}${c.fix && c.verdict !== 'pass' ? ` (fix: ${c.fix})` : ''}`);
+        // Few and decisive (what was found, and judged): shown at every level.
+        for (const c of e.checks) write(`preflight ${c.verdict.toUpperCase()} ${c.name}: ${c.detail}${c.fix && c.verdict !== 'pass' ? ` (fix: ${c.fix})` : ''}`);
         if (e.checks.length && e.checks.every((c) => c.verdict === 'pass')) write(`preflight: ${e.checks.length} checks passed`);
         break;
       case 'rollback':

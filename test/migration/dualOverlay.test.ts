@@ -72,7 +72,7 @@ describe('the dual-overlay strategy from each stock install (8 nodes, PodDisrupt
       const per = rep.extra['Pod re-creations per workload'];
       const pods = per.reduce((n, w) => n + w.pods, 0);
       const recreated = per.reduce((n, w) => n + w.recreated, 0);
-      expect(pods).toBeGreaterThanOrEqual(8);
+      expect(pods).toBeGreaterThanOrEqual(7);
       expect(recreated).toBeGreaterThanOrEqual(pods);
       expect(recreated / pods).toBeLessThanOrEqual(1.25);
       expect(Math.max(...per.map((w) => w.perPod))).toBeLessThanOrEqual(2);
@@ -181,7 +181,7 @@ describe('Cilium installed from its Helm chart (1.18 chart output)', () => {
     const report = join(dir, 'helm.json');
     const r = await runCliProcess(['demo', '--strategy', 'dual-overlay', '--scenario', scenario('flannel-cilium-chart'), '--report', report]);
     expect(r.code, r.stderr.slice(-3000)).toBe(0);
-    expect(r.stderr).toMatch(/the installed Cilium is latent/);
+    expect(r.stderr).toMatch(/preflight PASS the installed Cilium is latent: ConfigMap kube-system\/cilium-config/);
     // Helm owns it: the tool applies no Cilium manifest of its own, and prints the final values instead of patching.
     expect(r.stderr).not.toMatch(/apply cilium manifests/);
     const rep = readReport(report);

@@ -7,7 +7,7 @@ import { createProbeGate } from '../../migration/probeConnectivityGate.js';
 import { planJson, renderPlanText } from '../../report/planText.js';
 import { createProgressReporter } from '../../report/progressReporter.js';
 import { clusterFrom, configFrom, outputFormat, prepareFrom, type GlobalOptions } from '../cliContext.js';
-import { UsageError } from '../errors.js';
+import { FailedResultError, UsageError } from '../errors.js';
 import { logLevel, STRATEGY_HELP } from './migrationCommands.js';
 
 /** `cni-migration rollback --nodes a,b`: puts switched nodes back on the source CNI (dual-overlay). */
@@ -33,7 +33,8 @@ export function addRollbackCommand(program: Command): void {
       const unknown = wanted.filter((n) => !snapshot.nodes.some((x) => x.name === n));
       if (unknown.length) throw new UnknownNodesError(unknown, snapshot.nodes.map((n) => n.name));
       const refusal = strategy.rollbackRefusal?.(snapshot, ctx);
-      if (refusal) throw new UsageError(`rollback refused: ${refusal}`);
+      // Unsafe, not bad usage: exit 1.
+      if (refusal) throw new FailedResultError(`rollback refused (nothing was changed): ${refusal}`);
       const nodes = wanted.map((name) => snapshot.nodes.find((n) => n.name === name)!);
       const onSource = nodes.filter((n) => strategy.nodePhase(n, ctx) === ctx.source.kind).map((n) => n.name);
       const migrateStep = strategy.steps.find((s) => s.perNode)!;

@@ -1,5 +1,5 @@
 import { NODE_CONFIG_KINDS, migrationNodeConfig } from '../../cilium/ciliumInstall.js';
-import { ciliumSettingsOf, missingPhaseKeys } from '../../cilium/ciliumSettings.js';
+import { ciliumConfigPhase, ciliumSettingsOf, missingPhaseKeys } from '../../cilium/ciliumSettings.js';
 import { isNotFound, NoKindMatchError } from '../../kube/kubeErrors.js';
 import type { KubeObject } from '../../kube/kubeTypes.js';
 import { cidrCovers, parseCidr } from '../../net/ipv4.js';
@@ -9,7 +9,7 @@ import { waitFor } from '../../ops/waitFor.js';
 import { objectIn } from '../clusterSnapshot.js';
 import { describeRef, shortRef } from '../objectRefs.js';
 import type { Action } from '../plan.js';
-import { noPlannedEffect, type ActionKind, type ActionRuntime } from './actionKind.js';
+import { type ActionKind, type ActionRuntime } from './actionKind.js';
 
 // The actions that speak Cilium: its CiliumNodeConfig, and reading back what an installed Cilium
 // does (agents Ready, each node's range from the pool, the config in the phase's shape).
@@ -114,7 +114,17 @@ export const verifyCiliumAction: ActionKind<Of<'verifyCilium'>> = {
     a.phase === 'latent'
       ? `verify Cilium is latent on every node: ${describeRef(a.daemonSet)} rolled out, cilium-config writes no CNI file and enforces no policy, every CiliumNode's range inside ${a.pool.join(', ')}`
       : `verify cilium-config is in its final shape (CNI file managed, exclusive, policy enforced) and ${describeRef(a.daemonSet)} rolled out`,
-  plan: noPlannedEffect,
+  // The run stops here unless the check passes, so the steps after it are planned on what it verified.
+  plan(a, s) {
+    if (a.phase !== 'final') return;
+    const key = `${a.daemonSet.namespace ?? 'kube-system'}/cilium-config`;
+    const next = { ...(s.configMaps?.[key] ?? {}) };
+    for (const [k, v] of Object.entries(ciliumConfigPhase('final'))) {
+      if (v === null) delete next[k];
+      else next[k] = v;
+    }
+    s.configMaps = { ...(s.configMaps ?? {}), [key]: next };
+  },
   async run(a, rt) {
     let last: string | undefined;
     try {
