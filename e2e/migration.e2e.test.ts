@@ -39,10 +39,10 @@ describe.each(BACKENDS)('the migration engine on the %s control plane', (backend
     cluster = undefined;
   });
 
-  const start = async (nodes = 3) => {
+  const start = async (nodes = 3, strategy?: string) => {
     cluster = backend === 'real' ? await startRealUnderTest({ nodes, log }) : await startSimUnderTest({ nodes });
     client = openCluster({ kubeconfig: cluster.kubeconfigPath }).client;
-    const prepared = await prepareMigration(client, config, { render: (source) => loadManifestBundles(config, undefined, source, (w) => log(`manifests: ${w}`)) });
+    const prepared = await prepareMigration(client, config, { strategy, render: (source, s) => loadManifestBundles(config, undefined, source, (w) => log(`manifests: ${w}`), s.name) });
     const events = (e: MigrationEvent) => log(`engine: ${JSON.stringify(e)}`);
     return { client, prepared, base: { client, config, prepared, manifests: prepared.manifests, dryRun: false, events, pollIntervalMs: 100, resumeCommand: 'test' } };
   };
@@ -55,6 +55,21 @@ describe.each(BACKENDS)('the migration engine on the %s control plane', (backend
     const outcome = await verifyMigrationOutcome(client, prepared, cluster!.model.groundTruth.violations());
     expect(outcome.ok, outcome.summary).toBe(true);
     expect(cluster!.model.groundTruth.violations()).toEqual([]);
+    const pods = (await cluster!.list('pods')).filter((p) => !p.spec?.hostNetwork);
+    for (const p of pods) expect(p.status?.podIP, `${p.metadata.namespace}/${p.metadata.name}`).toMatch(/^172\.29\./);
+  });
+
+  it('migrates 3 nodes with the dual-overlay strategy (latent Cilium, CiliumNodeConfig, per-node switch) with zero loss', async () => {
+    const { client, base, prepared } = await start(3, 'dual-overlay');
+    const t = performance.now();
+    await runMigration({ ...base, selection: { steps: [0, 1, 2, 3, 4] }, gate: () => createProbeGate(client, config) });
+    log(`dual-overlay steps 0–4: ${((performance.now() - t) / 1000).toFixed(1)} s`);
+    const outcome = await verifyMigrationOutcome(client, prepared, cluster!.model.groundTruth.violations());
+    expect(outcome.ok, outcome.summary).toBe(true);
+    expect(cluster!.model.groundTruth.violations()).toEqual([]);
+    // The CiliumNodeConfig was served by the CRD the operator registered, then deleted at clean-up.
+    const nodes = await cluster!.list('nodes');
+    for (const n of nodes) expect(n.metadata.labels?.['cni-migration.io/finalized'], n.metadata.name).toBe('true');
     const pods = (await cluster!.list('pods')).filter((p) => !p.spec?.hostNetwork);
     for (const p of pods) expect(p.status?.podIP, `${p.metadata.namespace}/${p.metadata.name}`).toMatch(/^172\.29\./);
   });
