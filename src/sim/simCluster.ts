@@ -54,6 +54,9 @@ export const BUILTIN_SCENARIO = ['apiVersion: sim.cni-migration.dev/v1alpha1', '
  * A whole simulated cluster in this process: object store, API server on 127.0.0.1, controllers,
  * and the node/CNI model acting as every node's kubelet.
  */
+/** The simulated cluster's Service range (ClusterIPs come from 10.96.0.10 on). */
+const SERVICE_CIDR = '10.96.0.0/12';
+
 export class SimCluster {
   private stopControllers: (() => void) | undefined;
   private stopProbes: (() => void) | undefined;
@@ -89,6 +92,14 @@ export class SimCluster {
     for (const ns of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
       createObject(store, registry, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
     }
+    // What kube-apiserver creates at start (--service-cluster-ip-range 10.96.0.0/12, the kubeadm default).
+    createObject(store, registry, { apiVersion: 'networking.k8s.io/v1', kind: 'ServiceCIDR', metadata: { name: 'kubernetes' }, spec: { cidrs: [SERVICE_CIDR] } });
+    createObject(store, registry, {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'kubernetes', namespace: 'default', labels: { component: 'apiserver', provider: 'kubernetes' } },
+      spec: { type: 'ClusterIP', clusterIP: '10.96.0.1', clusterIPs: ['10.96.0.1'], ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: 6443 }] },
+    });
     const nodeNames = scenario.settings.nodes;
     // The scenario's Node objects exist before their kubelets register (which keeps their labels,
     // taints and spec, and posts their status), as a node object created ahead of a kubelet does.

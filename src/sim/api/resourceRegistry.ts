@@ -84,6 +84,8 @@ export const BUILTIN_RESOURCES: ResourceType[] = [
     tracksGeneration: true,
   }),
   builtin('apps', 'v1', 'controllerrevisions', 'ControllerRevision'),
+  builtin('networking.k8s.io', 'v1', 'servicecidrs', 'ServiceCIDR', { namespaced: false, subresources: ['status'] }),
+  builtin('networking.k8s.io', 'v1', 'networkpolicies', 'NetworkPolicy', { shortNames: ['netpol'] }),
   builtin('policy', 'v1', 'poddisruptionbudgets', 'PodDisruptionBudget', {
     shortNames: ['pdb'],
     subresources: ['status'],

@@ -46,7 +46,7 @@ export function plannedCilium(ctx: StrategyContext): PlannedCilium {
     routingMode: 'tunnel',
     tunnelProtocol: t.protocol,
     tunnelPort: t.port,
-    from: 'the configuration (the bundled Cilium)',
+    from: 'cilium.* settings, for the bundled Cilium',
     poolSetting: 'cilium.podCIDR',
     portSetting: ctx.config.cilium.tunnelPort !== undefined ? 'cilium.tunnelPort' : 'cilium.tunnelProtocol / cilium.tunnelPort',
     installed: false,
