@@ -67,6 +67,8 @@ export interface StepPlan {
   nodes: NodePlan[];
   /** Nodes skipped because they are already past this step. */
   skippedNodes: string[];
+  /** Why the nodes go in this order, when it is not the user's or by name. */
+  orderNote?: string | undefined;
 }
 
 /** The whole plan: every selected step, each planned on the state the earlier ones leave. */

@@ -50,7 +50,9 @@ export function planStep(strategy: Strategy, step: number, s: ClusterSnapshot, c
   if (!def.perNode) return plan;
   let state = structuredClone(s);
   for (const a of plan.actions) planAction(a, state);
-  const nodes = only ? only.map((n) => state.nodes.find((x) => x.name === n)!) : (strategy.nodeOrder?.(step, state.nodes, ctx) ?? state.nodes);
+  const ordered = only ? undefined : strategy.nodeOrder?.(step, state.nodes, ctx);
+  if (ordered?.note) plan.orderNote = ordered.note;
+  const nodes = only ? only.map((n) => state.nodes.find((x) => x.name === n)!) : (ordered?.nodes ?? state.nodes);
   for (const n of nodes) {
     const actions = strategy.nodeActions(step, n, state, ctx);
     if (!actions.length) {

@@ -53,7 +53,7 @@ export interface Strategy {
   /** The step-wide actions (for a per-node step, those before its nodes). */
   stepActions(step: number, s: ClusterSnapshot, ctx: StrategyContext): Action[];
   /** The order a per-node step takes the nodes in when the user names none (default: by name). */
-  nodeOrder?(step: number, nodes: readonly NodeSnapshot[], ctx: StrategyContext): NodeSnapshot[];
+  nodeOrder?(step: number, nodes: readonly NodeSnapshot[], ctx: StrategyContext): { nodes: NodeSnapshot[]; note?: string | undefined };
   /** A node's actions in a per-node step; empty when the node is already past it. */
   nodeActions(step: number, node: NodeSnapshot, s: ClusterSnapshot, ctx: StrategyContext): Action[];
   /** Where a node stands, in the strategy's words. */

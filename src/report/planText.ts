@@ -19,6 +19,7 @@ export function renderPlanText(plan: MigrationPlan, opts: PlanTextContext): stri
     lines.push(`Step ${s.step} (${s.name}): ${s.title}`);
     if (opts.pointOfNoReturn?.step === s.step) lines.push(`  POINT OF NO RETURN: ${opts.pointOfNoReturn.why}; nodes cannot be rolled back to the source CNI after this step`);
     if (s.alreadyDone && s.actions.every((a) => a.kind === 'checkConnectivity') && !s.nodes.length) lines.push('  already done');
+    if (s.orderNote) lines.push(`  order: ${s.orderNote}`);
     if (s.skippedNodes.length) lines.push(`  skipping nodes already past this step: ${s.skippedNodes.join(', ')}`);
     for (const a of s.actions) lines.push(`  - ${describeAction(a)}`);
     for (const [i, n] of s.nodes.entries()) {

@@ -26,7 +26,8 @@ export function createProgressReporter(out: NodeJS.WritableStream, level: LogLev
       case 'plan': {
         names.set(e.step.step, e.step.name);
         const count = e.step.actions.length + e.step.nodes.reduce((n, x) => n + x.actions.length, 0);
-        write(`${stepLabel(e.step.step)}: plan: ${count} actions${e.step.nodes.length ? ` on ${e.step.nodes.length} nodes` : ''}${e.step.skippedNodes.length ? `, ${e.step.skippedNodes.length} nodes already past it` : ''}`);
+        write(`${stepLabel(e.step.step)}: plan: ${count} actions${e.step.nodes.length ? ` on ${nodesText(e.step.nodes.length)}` : ''}${e.step.skippedNodes.length ? `, ${nodesText(e.step.skippedNodes.length)} already past it` : ''}`);
+        if (e.step.orderNote) write(`${stepLabel(e.step.step)}: order: ${e.step.orderNote}`);
         if (debug) {
           for (const a of e.step.actions) write(`  - ${describeAction(a)}`);
           for (const n of e.step.nodes) for (const a of n.actions) write(`  - [${n.node}] ${describeAction(a)}`);
@@ -45,7 +46,7 @@ export function createProgressReporter(out: NodeJS.WritableStream, level: LogLev
         names.set(e.step, e.name);
         nodesDone = 0;
         nodesTotal = e.nodes.length;
-        write(`${stepLabel(e.step)}: start${e.alreadyDone ? ' (already done; checking)' : ''}${e.nodes.length ? ` — ${e.nodes.length} nodes` : ''}`);
+        write(`${stepLabel(e.step)}: start${e.alreadyDone ? ' (already done; checking)' : ''}${e.nodes.length ? ` — ${nodesText(e.nodes.length)}` : ''}`);
         break;
       case 'stepDone':
         write(`${stepLabel(e.step)}: done in ${(e.ms / 1000).toFixed(1)}s`);
@@ -99,4 +100,8 @@ function describeOps(e: OpsEvent): string {
     default:
       return JSON.stringify(e);
   }
+}
+
+function nodesText(n: number): string {
+  return `${n} node${n === 1 ? '' : 's'}`;
 }

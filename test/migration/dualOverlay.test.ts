@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -82,6 +82,11 @@ describe('the dual-overlay strategy from each stock install (8 nodes, PodDisrupt
   it('re-creates each shop pod about once where multus re-creates it at least three times, on the same scenario', { timeout: 300_000 }, async () => {
     const runs: Record<string, Report> = {};
     for (const strategy of ['multus', 'dual-overlay']) {
+      // The dual-overlay run on this scenario, when the test above made it.
+      if (strategy === 'dual-overlay' && existsSync(join(dir, 'canal.json'))) {
+        runs[strategy] = readReport(join(dir, 'canal.json'));
+        continue;
+      }
       const report = join(dir, `compare-${strategy}.json`);
       const r = await runCliProcess(['demo', '--strategy', strategy, '--nodes', '8', '--scenario', scenario('canal'), '--report', report]);
       expect(r.code, r.stderr.slice(-2000)).toBe(0);

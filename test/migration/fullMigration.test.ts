@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigSchema } from '../../src/config/configSchema.js';
@@ -59,7 +59,10 @@ describe('full migrations on the simulated cluster', () => {
 
   it("runs step by step with the seed's flags and config.yaml to the same result", { timeout: 400_000 }, async () => {
     sim = await startSimWithKubeconfig({ nodes: 3 });
-    const kc = ['--kubeconfig', sim.kubeconfig, '-c', join(SEED_DIR, 'config.yaml'), '--no-dry-run'];
+    // The seed's file as it is, plus our (optional) fast probing: the seed has no connectivity section.
+    const cfg = join(sim.dir, 'seed-config.yaml');
+    writeFileSync(cfg, `${readFileSync(join(SEED_DIR, 'config.yaml'), 'utf8')}\n${FAST_CONFIG}`);
+    const kc = ['--kubeconfig', sim.kubeconfig, '-c', cfg, '--no-dry-run'];
     for (const flags of [['-0'], ['--step-prepare'], ['--step-roll-nodes', 'node-1'], ['--step-roll-all-nodes'], ['--step-change-cni-all-priority'], ['--step-migrate-nodes', 'node-2,node-1'], ['-4'], ['--step-clean-up']]) {
       const r = await runCliProcess([...flags, ...kc]);
       expect(r.code, `${flags.join(' ')}: ${r.stderr}`).toBe(0);

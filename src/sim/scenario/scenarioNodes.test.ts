@@ -58,18 +58,20 @@ describe('scenario nodes', () => {
     expect(() => parseScenario(text, 'scn.yaml')).toThrow('scn.yaml: document 1: Simulation.nodes is 1 but the scenario declares 2 Node objects; the count includes them');
   });
 
-  it('applies --nodes only when the scenario sets no nodes, and notes when it is ignored', () => {
+  it('applies --nodes unless the scenario names its nodes, and notes when it is ignored', () => {
     const plain = parseScenario(SIM, 'scn.yaml', {}, { defaultNodes: 5 });
     expect(plain.settings.nodes).toEqual(['node-1', 'node-2', 'node-3', 'node-4', 'node-5']);
     expect(plain.notes).toEqual([]);
 
-    const counted = parseScenario(`${SIM}nodes: 2\n`, 'scn.yaml', {}, { defaultNodes: 5 });
-    expect(counted.settings.nodes).toEqual(['node-1', 'node-2']);
-    expect(counted.notes).toEqual(['--nodes 5 ignored: scn.yaml sets its nodes (Simulation.nodes)']);
+    // A count is a default: --nodes replaces it (still counting the Node objects).
+    const counted = parseScenario(`${SIM}nodes: 2\n${node('cp-1')}`, 'scn.yaml', {}, { defaultNodes: 3 });
+    expect(counted.settings.nodes).toEqual(['cp-1', 'node-1', 'node-2']);
+    expect(counted.notes).toEqual([]);
+    expect(() => parseScenario(`${SIM}nodes: 2\n${node('cp-1')}${node('w')}`, 'scn.yaml', {}, { defaultNodes: 1 })).toThrow('--nodes is 1 but the scenario declares 2 Node objects; the count includes them');
 
     const declared = parseScenario(`${SIM}${node('cp-1')}${node('worker-a')}`, 'scn.yaml', {}, { defaultNodes: 5 });
     expect(declared.settings.nodes).toEqual(['cp-1', 'worker-a']);
-    expect(declared.notes).toEqual(['--nodes 5 ignored: scn.yaml sets its nodes (2 Node objects)']);
+    expect(declared.notes).toEqual(['--nodes 5 ignored: scn.yaml names its nodes (2 Node objects)']);
   });
 
   it('counts a Node object declared twice (an included one overridden by the scenario) once', () => {

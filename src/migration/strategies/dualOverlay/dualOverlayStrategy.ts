@@ -206,14 +206,19 @@ function rollbackActions(n: NodeSnapshot, _s: ClusterSnapshot, ctx: StrategyCont
  * land on nodes still to come and roll twice; after it, the pending taint sends them to migrated
  * nodes. The rest go by name.
  */
-function nodeOrder(step: number, nodes: readonly NodeSnapshot[]): NodeSnapshot[] {
+function nodeOrder(step: number, nodes: readonly NodeSnapshot[]): { nodes: NodeSnapshot[]; note?: string } {
   const ordered = [...nodes];
-  if (step !== 2) return ordered;
+  if (step !== 2) return { nodes: ordered };
   const switching = ordered.filter((n) => has(n, MIGRATION_NODE_LABEL) && !has(n, DUAL_LABELS.migrated));
-  if (switching.length) return [...switching, ...ordered.filter((n) => !switching.includes(n))];
-  if (ordered.some((n) => has(n, DUAL_LABELS.migrated))) return ordered;
+  if (switching.length) return { nodes: [...switching, ...ordered.filter((n) => !switching.includes(n))], note: `${switching.map((n) => n.name).join(', ')} first: caught mid-switch by an earlier run` };
+  if (ordered.some((n) => has(n, DUAL_LABELS.migrated))) return { nodes: ordered };
   const first = ordered.reduce<NodeSnapshot | undefined>((best, n) => (best === undefined || (n.movablePods ?? 0) < (best.movablePods ?? 0) ? n : best), undefined);
-  return first ? [first, ...ordered.filter((n) => n !== first)] : ordered;
+  if (!first) return { nodes: ordered };
+  const pods = first.movablePods ?? 0;
+  return {
+    nodes: [first, ...ordered.filter((n) => n !== first)],
+    note: `${first.name} first: it runs the fewest pods a drain moves (${pods}), the only pods to roll twice; later nodes' pods land on switched nodes and roll once (--nodes sets another order)`,
+  };
 }
 
 function nodeActions(step: number, n: NodeSnapshot, _s: ClusterSnapshot, ctx: StrategyContext): Action[] {
