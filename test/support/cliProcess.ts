@@ -4,9 +4,9 @@ import { join } from 'node:path';
 /** Repository root. */
 export const ROOT = join(import.meta.dirname, '..', '..');
 
-/** Starts the CLI from source (node --import tsx src/cli/main.ts ...) with captured output. */
+/** Starts the CLI as installed (node bin/cni-migration.js, built by the test run's global setup) with captured output. */
 export function startCli(args: string[], env: Record<string, string> = {}): { child: ChildProcess; output: () => { stdout: string; stderr: string }; exited: Promise<number> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [join(ROOT, 'bin', 'cni-migration.js'), ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
