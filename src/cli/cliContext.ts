@@ -4,6 +4,8 @@ import type { ClusterClient } from '../kube/clusterClient.js';
 import { openCluster } from '../kube/cluster.js';
 import { loadManifestBundles } from '../migration/manifestBundles.js';
 import { prepareMigration, type PreparedMigration } from '../migration/runMigration.js';
+import { parseDuration } from '../connectivity/duration.js';
+import { resolveMaxUnavailable } from '../migration/nodeBatches.js';
 import { UsageError } from './errors.js';
 
 /** Options every migration command shares (kubectl's conventions plus the seed's -c/-v). */
@@ -47,6 +49,44 @@ export function addDualOverlayFlags<C extends Command<unknown[], Record<string, 
     .option('--fix-calico-autodetection', "from Calico: switch calico-node's node address autodetection to the node's InternalIP before Cilium runs (else a first-found setting is refused: cilium#31273)")
     .option('--reboot-command <command>', 'dual-overlay: run this command (with NODE=<name>) after switching each node, where a real reboot is wanted')
     .option('--rollback <auto|off>', 'dual-overlay: put a node back on the source CNI at once when its gate fails (default auto)');
+  return cmd;
+}
+
+/** The batching flags (they override the config's batches section). */
+export interface BatchFlags {
+  maxUnavailable?: string | undefined;
+  canary?: boolean | undefined;
+  canaryWait?: string | undefined;
+}
+
+/** Applies the batching flags to a loaded configuration; bad values are usage errors naming the flag. */
+export function withBatchFlags(loaded: LoadedConfig, f: BatchFlags): LoadedConfig {
+  const b = loaded.config.batches;
+  let maxUnavailable = b.maxUnavailable;
+  if (f.maxUnavailable !== undefined) {
+    try {
+      resolveMaxUnavailable(f.maxUnavailable, 100);
+    } catch (e) {
+      throw new UsageError(`--max-unavailable: ${(e as Error).message}`);
+    }
+    maxUnavailable = /^\d+$/.test(f.maxUnavailable.trim()) ? Number(f.maxUnavailable.trim()) : f.maxUnavailable.trim();
+  }
+  let canaryWaitSeconds = b.canaryWaitSeconds;
+  if (f.canaryWait !== undefined) {
+    const ms = parseDuration(f.canaryWait);
+    if (ms === undefined || ms <= 0) throw new UsageError(`--canary-wait must be a duration such as 30s or 5m, got "${f.canaryWait}"`);
+    canaryWaitSeconds = ms / 1000;
+  }
+  const batches: typeof b = { ...b, maxUnavailable, canary: b.canary || f.canary === true || f.canaryWait !== undefined, ...(canaryWaitSeconds !== undefined ? { canaryWaitSeconds } : {}) };
+  return { ...loaded, config: { ...loaded.config, batches } };
+}
+
+/** Adds the batching flags to a command. */
+export function addBatchFlags<C extends Command<unknown[], Record<string, unknown>>>(cmd: C): C {
+  cmd
+    .option('--max-unavailable <N|P%>', "per-node steps: nodes worked on at once, a count or a percentage of the cluster's nodes (default 1); batches never span zones or share a PodDisruptionBudget's budget, control-plane nodes go last")
+    .option('--canary', 'per-node steps: the first node goes alone, then the run asks before the others')
+    .option('--canary-wait <duration>', 'with the canary: watch connectivity this long (e.g. 5m) after it, then go on without asking');
   return cmd;
 }
 

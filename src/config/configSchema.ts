@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { resolveMaxUnavailable } from '../migration/nodeBatches.js';
 
 // The seed's config.yaml, accepted as is and validated strictly (an unknown key is an error that
 // names it), plus optional settings of our own, each with a default.
@@ -109,6 +110,27 @@ const DualOverlay = z.strictObject({
   sweepLeftovers: z.boolean().default(true),
 });
 
+// How many nodes of a per-node step go at once, and in what groups (src/migration/nodeBatches.ts).
+const Batches = z.strictObject({
+  /** Nodes out of service at once: a count, or a percentage of the cluster's nodes (rounded down, at least 1). */
+  maxUnavailable: z
+    .union([z.number().int().min(1), z.string().regex(/^(\d+|\d+(\.\d+)?%)$/, 'must be a whole number of nodes or a percentage such as 10%')])
+    .superRefine((v, ctx) => {
+      try {
+        resolveMaxUnavailable(v, 100);
+      } catch (e) {
+        ctx.addIssue({ code: 'custom', message: (e as Error).message });
+      }
+    })
+    .default(1),
+  /** The node label naming its zone: a batch never spans two zones, and zones go one after another. */
+  zoneLabel: z.string().min(1).default('topology.kubernetes.io/zone'),
+  /** The first node of each per-node step goes alone, and the run pauses after it (confirmation, or canaryWaitSeconds). */
+  canary: z.boolean().default(false),
+  /** With canary: watch connectivity this long after the canary node, then go on without asking. */
+  canaryWaitSeconds: z.number().positive().optional(),
+});
+
 // Facts about the source CNI. Each is discovered from the cluster (src/source); a value set here
 // overrides the discovered one, with a warning where the two disagree.
 const Cni = z.strictObject({
@@ -159,6 +181,7 @@ export const ConfigSchema = z.strictObject({
   cilium: Cilium.prefault({}),
   cni: Cni.prefault({}),
   dualOverlay: DualOverlay.prefault({}),
+  batches: Batches.prefault({}),
 });
 
 /** A validated configuration with every default filled in. */

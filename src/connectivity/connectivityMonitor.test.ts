@@ -94,4 +94,22 @@ describe('ConnectivityMonitor', () => {
     expect(samples.every((ok) => ok)).toBe(true);
     expect(monitor.samples).toBe(after);
   });
+
+  it('shares one collection among callers waiting at once, and never hands a caller one that began before it asked', async () => {
+    const docs = { a1: statusDoc('a1', 'n1', [peerStatus('a2', 'n2', '10.0.2.1')]), a2: statusDoc('a2', 'n2', [peerStatus('a1', 'n1', '10.0.1.1')]) };
+    const fake = clusterWith(docs);
+    const monitor = new ConnectivityMonitor(fake, {}, { now: () => ms(10) });
+    // A collection under way when a caller asks may predate what it did: it waits for the next one,
+    // and every caller waiting meanwhile shares that next one.
+    const [x, y, z] = await Promise.all([monitor.collect(), monitor.collect(), monitor.collect()]);
+    expect(x).not.toBe(y);
+    expect(y).toBe(z);
+    expect(fake.callsOf('listPods')).toHaveLength(2);
+    expect(fake.callsOf('proxyPodGet')).toHaveLength(4);
+    // Once none is under way, a caller starts its own.
+    const later = await monitor.collect();
+    expect(later).not.toBe(z);
+    expect(fake.callsOf('listPods')).toHaveLength(3);
+    expect(monitor.samples).toBe(3);
+  });
 });

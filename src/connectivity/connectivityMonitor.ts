@@ -64,6 +64,9 @@ export class ConnectivityMonitor {
   private loop: Promise<void> | undefined;
   private readonly stopper = new AbortController();
   private collections = 0;
+  /** Collections started, and the one under way. */
+  private started = 0;
+  private inflight: { seq: number; promise: Promise<{ matrix: ConnectivityMatrix; collection: ProbeCollection }> } | undefined;
   private readonly now: () => number;
 
   constructor(
@@ -90,6 +93,31 @@ export class ConnectivityMonitor {
 
   /** Collects once, updates the timeline, and returns the matrix. Throws when pods cannot be listed. */
   async collectOnce(): Promise<ConnectivityMatrix> {
+    return (await this.collect()).matrix;
+  }
+
+  /**
+   * A collection started after this call, with the statuses it read. Callers at once (the
+   * background loop, the checkpoints of a batch's nodes) share one: a collection already under way
+   * when the call came is waited out, never reused, since it may predate what the caller did.
+   */
+  async collect(): Promise<{ matrix: ConnectivityMatrix; collection: ProbeCollection }> {
+    const startedBefore = this.started;
+    for (;;) {
+      const f = this.inflight;
+      if (!f) break;
+      if (f.seq > startedBefore) return f.promise;
+      await f.promise.catch(() => undefined);
+    }
+    const seq = ++this.started;
+    const promise = this.collectNow().finally(() => {
+      if (this.inflight?.seq === seq) this.inflight = undefined;
+    });
+    this.inflight = { seq, promise };
+    return promise;
+  }
+
+  private async collectNow(): Promise<{ matrix: ConnectivityMatrix; collection: ProbeCollection }> {
     const collection = await collectProbeStatuses(this.client, this.settings);
     const matrix = buildConnectivityMatrix(collection, { flowBreakWindowMs: this.settings.flowBreakWindowMs });
     this.record(collection);
@@ -97,7 +125,7 @@ export class ConnectivityMonitor {
     this.latestCollection = collection;
     this.collections++;
     this.deps.onSample?.(matrix);
-    return matrix;
+    return { matrix, collection };
   }
 
   /** The matrix of the last collection. */

@@ -1,6 +1,7 @@
 import type { ClusterClient } from '../kube/clusterClient.js';
 import { isNotFound, NoKindMatchError } from '../kube/kubeErrors.js';
-import type { ObjectRef } from '../kube/kubeTypes.js';
+import { objectKey, type ObjectRef, type Pod } from '../kube/kubeTypes.js';
+import { matchesLabelSelector } from '../ops/labelSelector.js';
 import { daemonSetRolloutStatus } from '../ops/rollout.js';
 import { sameRef } from './objectRefs.js';
 
@@ -12,6 +13,8 @@ export interface NodeSnapshot {
   unschedulable: boolean;
   /** Pods a drain would move (controller-managed, not DaemonSet, mirror or finished), when the query asked. */
   movablePods?: number | undefined;
+  /** Pods a drain would evict, per PodDisruptionBudget covering them ("namespace/name"), when the query asked. */
+  budgetPods?: Record<string, number> | undefined;
 }
 
 /** A DaemonSet as the planner sees it (absent ones are not listed). */
@@ -31,6 +34,8 @@ export interface ClusterSnapshot {
   objects: ObjectRef[];
   /** Data of the ConfigMaps the strategy asked about, by "namespace/name" (absent ones left out). */
   configMaps?: Record<string, Record<string, string>> | undefined;
+  /** Disruptions each PodDisruptionBudget allows now ("namespace/name" → status.disruptionsAllowed), when the query asked. */
+  budgets?: Record<string, number> | undefined;
 }
 
 /** What a strategy wants read besides the nodes. */
@@ -40,6 +45,8 @@ export interface SnapshotQuery {
   configMaps?: { namespace: string; name: string }[] | undefined;
   /** Count each node's movable pods (NodeSnapshot.movablePods). */
   movablePods?: boolean | undefined;
+  /** Read PodDisruptionBudgets and which nodes run their pods (NodeSnapshot.budgetPods, ClusterSnapshot.budgets). */
+  budgets?: boolean | undefined;
 }
 
 /** The DaemonSet of a snapshot, if present. */
@@ -61,16 +68,28 @@ export async function readClusterSnapshot(client: ClusterClient, query: Snapshot
     unschedulable: n.spec?.unschedulable === true,
   }));
   nodes.sort((a, b) => a.name.localeCompare(b.name, undefined, { numeric: true }));
-  if (query.movablePods) {
-    const counts = new Map<string, number>();
-    for (const p of await client.listPods({})) {
-      const node = p.spec?.nodeName;
-      const owner = p.metadata.ownerReferences?.find((o) => o.controller);
-      const finished = p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
-      if (!node || !owner || owner.kind === 'DaemonSet' || owner.kind === 'Node' || finished || p.metadata.annotations?.['kubernetes.io/config.mirror']) continue;
-      counts.set(node, (counts.get(node) ?? 0) + 1);
+  let budgets: Record<string, number> | undefined;
+  if (query.movablePods || query.budgets) {
+    const movable = (await client.listPods({})).filter(isMovable);
+    if (query.movablePods) {
+      const counts = new Map<string, number>();
+      for (const p of movable) counts.set(p.spec!.nodeName!, (counts.get(p.spec!.nodeName!) ?? 0) + 1);
+      for (const n of nodes) n.movablePods = counts.get(n.name) ?? 0;
     }
-    for (const n of nodes) n.movablePods = counts.get(n.name) ?? 0;
+    if (query.budgets) {
+      const pdbs = await client.listPodDisruptionBudgets();
+      budgets = Object.fromEntries(pdbs.map((b) => [objectKey(b), b.status?.disruptionsAllowed ?? 0]));
+      const byNode = new Map(nodes.map((n) => [n.name, n]));
+      for (const p of movable) {
+        const n = byNode.get(p.spec!.nodeName!);
+        if (!n) continue;
+        for (const b of pdbs) {
+          if (b.metadata.namespace !== p.metadata.namespace || !matchesLabelSelector(b.spec?.selector, p.metadata.labels)) continue;
+          const key = objectKey(b);
+          n.budgetPods = { ...n.budgetPods, [key]: (n.budgetPods?.[key] ?? 0) + 1 };
+        }
+      }
+    }
   }
   const daemonSets: DaemonSetSnapshot[] = [];
   for (const ref of query.daemonSets) {
@@ -101,5 +120,12 @@ export async function readClusterSnapshot(client: ClusterClient, query: Snapshot
       if (!isNotFound(e)) throw e;
     }
   }
-  return { nodes, daemonSets, objects, configMaps };
+  return { nodes, daemonSets, objects, configMaps, ...(budgets ? { budgets } : {}) };
+}
+
+/** A pod a drain would move: on a node, controller-managed, not a DaemonSet's, mirror or finished one. */
+function isMovable(p: Pod): boolean {
+  const owner = p.metadata.ownerReferences?.find((o) => o.controller);
+  const finished = p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
+  return !!p.spec?.nodeName && !!owner && owner.kind !== 'DaemonSet' && owner.kind !== 'Node' && !finished && !p.metadata.annotations?.['kubernetes.io/config.mirror'];
 }

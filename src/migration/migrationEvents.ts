@@ -15,6 +15,10 @@ export type MigrationEvent =
   | { type: 'stepStart'; step: number; name: string; nodes: string[]; alreadyDone: boolean; at: number }
   | { type: 'stepDone'; step: number; at: number; ms: number }
   | { type: 'nodeStart'; step: number; node: string; index: number; total: number; at: number }
+  /** A batch of a per-node step starts (only when nodes go together or in groups: --max-unavailable, --canary). */
+  | { type: 'batchStart'; step: number; index: number; total: number; nodes: string[]; zone: string; controlPlane: boolean; canary: boolean; at: number }
+  /** The canary node is done: the run watches it for waitSeconds, or asks before the remaining nodes. */
+  | { type: 'canary'; step: number; node: string; remaining: number; waitSeconds?: number | undefined; at: number }
   | { type: 'nodeDone'; step: number; node: string; at: number; ms: number }
   | { type: 'nodeSkipped'; step: number; node: string; reason: string }
   | { type: 'action'; step: number; node?: string | undefined; action: Action; description: string; at: number }

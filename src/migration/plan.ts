@@ -1,5 +1,6 @@
 import type { WorkloadPatch } from '../kube/clusterClient.js';
 import type { ObjectRef, Taint } from '../kube/kubeTypes.js';
+import type { NodeBatch } from './nodeBatches.js';
 import type { NetworkExpectation } from './podNetworkChecks.js';
 
 // A migration plan as plain data: what `plan` prints, what a dry run shows and exactly what `run`
@@ -69,6 +70,10 @@ export interface StepPlan {
   skippedNodes: string[];
   /** Why the nodes go in this order, when it is not the user's or by name. */
   orderNote?: string | undefined;
+  /** Per-node steps: which nodes go at once, in order (each of `nodes` in one); absent means one at a time. */
+  batches?: NodeBatch[] | undefined;
+  /** Nodes at most in one batch (--max-unavailable resolved for this cluster). */
+  batchLimit?: number | undefined;
 }
 
 /** The whole plan: every selected step, each planned on the state the earlier ones leave. */

@@ -94,4 +94,37 @@ describe('migration planning (multus strategy)', () => {
     expect(() => buildMigrationPlan(M, cluster(), ctx(), { steps: [0, 1, 2], nodes: { 2: ['node-9'] } })).toThrow(UnknownNodesError);
     expect(() => buildMigrationPlan(M, cluster(), ctx(), { steps: [0, 1, 2], nodes: { 2: ['node-9'] } })).toThrow('unknown node: node-9 (the cluster has node-1, node-2, node-3)');
   });
+
+  it('plans batches: zones one at a time, control-plane nodes last, drains sharing a budget apart, the rest in the order planned', () => {
+    const zone = (z: string) => ({ 'topology.kubernetes.io/zone': z });
+    const snapshot: ClusterSnapshot = {
+      ...cluster(0),
+      nodes: [
+        { name: 'cp', labels: { ...zone('a'), 'node-role.kubernetes.io/control-plane': '' }, taints: [], unschedulable: false },
+        { name: 'a1', labels: zone('a'), taints: [], unschedulable: false, budgetPods: { 'shop/web': 1 } },
+        { name: 'a2', labels: zone('a'), taints: [], unschedulable: false, budgetPods: { 'shop/web': 1 } },
+        { name: 'a3', labels: zone('a'), taints: [], unschedulable: false },
+        { name: 'b1', labels: zone('b'), taints: [], unschedulable: false },
+      ],
+      budgets: { 'shop/web': 1 },
+    };
+    const batched = { ...config, batches: { ...config.batches, maxUnavailable: '60%' } };
+    const plan = buildMigrationPlan(M, snapshot, { ...ctx(), config: batched }, { steps: [0, 1, 2, 3, 4] });
+    // 60% of 5 nodes: 3 at once.
+    for (const step of [2, 4]) {
+      const s = plan.steps[step]!;
+      expect(s.batchLimit).toBe(3);
+      expect(s.batches!.map((b) => b.nodes)).toEqual([['a1', 'a3'], ['a2'], ['b1'], ['cp']]);
+      expect(s.nodes.map((n) => n.node)).toEqual(['a1', 'a3', 'a2', 'b1', 'cp']);
+      expect(s.batches![0]!.cut).toBe('a2 and a1 run 2 pods of PodDisruptionBudget shop/web, which allows 1 disruption now');
+    }
+    // Step 3 drains too (its roll), so the budget rule holds there as well; a step without drains ignores budgets.
+    expect(plan.steps[3]!.batches!.map((b) => b.nodes)).toEqual([['a1', 'a3'], ['a2'], ['b1'], ['cp']]);
+    // One at a time (the default): each node alone, still workers first.
+    const single = buildMigrationPlan(M, snapshot, ctx(), { steps: [0, 1, 2] }).steps[2]!;
+    expect(single.batches!.map((b) => b.nodes)).toEqual([['a1'], ['a2'], ['a3'], ['b1'], ['cp']]);
+    // Nodes the user names keep their order.
+    const named = buildMigrationPlan(M, snapshot, { ...ctx(), config: batched }, { steps: [0, 1, 2], nodes: { 2: ['cp', 'a3', 'b1'] } }).steps[2]!;
+    expect(named.batches!.map((b) => b.nodes)).toEqual([['cp'], ['a3'], ['b1']]);
+  });
 });

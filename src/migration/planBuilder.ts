@@ -1,5 +1,6 @@
 import { planAction } from './actions/actionKinds.js';
-import type { ClusterSnapshot } from './clusterSnapshot.js';
+import type { ClusterSnapshot, NodeSnapshot } from './clusterSnapshot.js';
+import { batchOrder, planBatches, resolveMaxUnavailable, type BatchRules } from './nodeBatches.js';
 import type { MigrationPlan, NodePlan, StepPlan } from './plan.js';
 import type { Strategy, StrategyContext } from './strategy.js';
 
@@ -52,7 +53,18 @@ export function planStep(strategy: Strategy, step: number, s: ClusterSnapshot, c
   for (const a of plan.actions) planAction(a, state);
   const ordered = only ? undefined : strategy.nodeOrder?.(step, state.nodes, ctx);
   if (ordered?.note) plan.orderNote = ordered.note;
-  const nodes = only ? only.map((n) => state.nodes.find((x) => x.name === n)!) : (ordered?.nodes ?? state.nodes);
+  const b = ctx.config.batches;
+  const rules: BatchRules = {
+    maxUnavailable: resolveMaxUnavailable(b.maxUnavailable, s.nodes.length),
+    zoneLabel: b.zoneLabel,
+    canary: b.canary,
+    alone: ordered?.alone,
+    budgets: s.budgets,
+    keepOrder: only !== undefined,
+  };
+  // Workers before control-plane nodes, zone by zone; the user's order is kept as given.
+  const nodes = only ? only.map((n) => state.nodes.find((x) => x.name === n)!) : batchOrder(ordered?.nodes ?? state.nodes, rules.zoneLabel);
+  const planned: NodeSnapshot[] = [];
   for (const n of nodes) {
     const actions = strategy.nodeActions(step, n, state, ctx);
     if (!actions.length) {
@@ -62,9 +74,16 @@ export function planStep(strategy: Strategy, step: number, s: ClusterSnapshot, c
     const rollback = strategy.nodeRollback?.(step, n, state, ctx);
     const nodePlan: NodePlan = rollback?.length ? { node: n.name, actions, rollback } : { node: n.name, actions };
     plan.nodes.push(nodePlan);
+    // Only drains compete for a budget (eviction honours it; other steps leave pods alone).
+    planned.push(actions.some((a) => a.kind === 'drain') ? n : { ...n, budgetPods: undefined });
     state = structuredClone(state);
     for (const a of actions) planAction(a, state);
   }
+  plan.batches = planBatches(planned, rules);
+  plan.batchLimit = rules.maxUnavailable;
+  // A budget refusal can move a node to a later batch: the nodes run in batch order.
+  const position = new Map(plan.batches.flatMap((x) => x.nodes).map((name, i) => [name, i]));
+  plan.nodes.sort((x, y) => position.get(x.node)! - position.get(y.node)!);
   return plan;
 }
 

@@ -7,6 +7,7 @@ import type { ManifestBundles } from './actions/actionKind.js';
 import { ConnectivityLostError, type ConnectivityGate } from './connectivityGate.js';
 import type { MigrationEventSink } from './migrationEvents.js';
 import { MigrationStepError } from './migrationErrors.js';
+import type { NodeBatch } from './nodeBatches.js';
 import type { Action, MigrationPlan, NodePlan, StepPlan } from './plan.js';
 
 export type { ManifestBundles } from './actions/actionKind.js';
@@ -24,6 +25,8 @@ export interface ExecutorDeps {
   pollIntervalMs?: number | undefined;
   /** The command that resumes this run, for error messages. */
   resumeCommand: string;
+  /** Asks the operator a yes/no question (the canary's); absent where there is no terminal. */
+  confirm?: ((question: string) => Promise<boolean>) | undefined;
 }
 
 /** Runs every step of a plan in order; stops at the first failure with the cluster resumable. */
@@ -41,16 +44,14 @@ export async function executeStep(plan: StepPlan, deps: ExecutorDeps): Promise<v
   // The probes exist from the first step on: monitor continuously from then.
   if (plan.step > 0) deps.gate.startMonitor();
   for (const a of plan.actions) await executeAction(a, plan, undefined, deps);
-  for (const [index, n] of plan.nodes.entries()) {
-    const nodeStarted = clock.now();
-    deps.events({ type: 'nodeStart', step: plan.step, node: n.node, index, total: plan.nodes.length, at: nodeStarted });
-    try {
-      for (const a of n.actions) await executeAction(a, plan, n.node, deps);
-      throwOnMonitorFailures(plan, n.node, `while step ${plan.step} worked on ${n.node}`, deps);
-    } catch (e) {
-      throw await rollBackNode(e, plan, n, deps);
-    }
-    deps.events({ type: 'nodeDone', step: plan.step, node: n.node, at: clock.now(), ms: clock.now() - nodeStarted });
+  const batches = stepBatches(plan);
+  let index = 0;
+  for (const [b, batch] of batches.entries()) {
+    const nodes = batch.nodes.map((name) => plan.nodes.find((n) => n.node === name)!);
+    if (batches.length < plan.nodes.length) deps.events({ type: 'batchStart', step: plan.step, index: b, total: batches.length, nodes: batch.nodes, zone: batch.zone, controlPlane: batch.controlPlane, canary: batch.canary, at: clock.now() });
+    await executeBatch(plan, nodes, index, deps);
+    index += nodes.length;
+    if (batch.canary && b < batches.length - 1) await holdAfterCanary(plan, batch.nodes[0]!, plan.nodes.length - index, deps);
   }
   if (plan.actions.length || plan.nodes.length) {
     const c = deps.config.connectivity;
@@ -59,6 +60,73 @@ export async function executeStep(plan: StepPlan, deps: ExecutorDeps): Promise<v
   }
   throwOnMonitorFailures(plan, undefined, `during step ${plan.step}`, deps);
   deps.events({ type: 'stepDone', step: plan.step, at: clock.now(), ms: clock.now() - started });
+}
+
+/** The plan's batches, or each node alone (a plan made without batching). */
+function stepBatches(plan: StepPlan): NodeBatch[] {
+  return plan.batches ?? plan.nodes.map((n) => ({ nodes: [n.node], zone: '', controlPlane: false, canary: false }));
+}
+
+/**
+ * Works on a batch's nodes at once. Every node's actions run to their end (a failing node does not
+ * abort its siblings mid-action); then the nodes that failed are rolled back and the first failure
+ * is reported. Lost connectivity seen by the monitor meanwhile counts against the whole batch: the
+ * nodes its failing pairs touch are rolled back (all of the batch when they touch none of it).
+ */
+async function executeBatch(plan: StepPlan, nodes: NodePlan[], first: number, deps: ExecutorDeps): Promise<void> {
+  const clock = deps.clock ?? systemClock;
+  const results = await Promise.allSettled(
+    nodes.map(async (n, i) => {
+      const nodeStarted = clock.now();
+      deps.events({ type: 'nodeStart', step: plan.step, node: n.node, index: first + i, total: plan.nodes.length, at: nodeStarted });
+      for (const a of n.actions) await executeAction(a, plan, n.node, deps);
+      return nodeStarted;
+    }),
+  );
+  const failed = nodes.filter((_, i) => results[i]!.status === 'rejected');
+  let failure: unknown = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')?.reason;
+  let toRollBack = failed;
+  if (failure === undefined) {
+    try {
+      throwOnMonitorFailures(plan, nodes.map((n) => n.node).join(', '), `while step ${plan.step} worked on ${nodes.map((n) => n.node).join(', ')}`, deps);
+    } catch (e) {
+      failure = e;
+      const touched = e instanceof MigrationStepError && e.cause instanceof ConnectivityLostError ? new Set(e.cause.failures.flatMap((f) => [f.fromNode, f.toNode])) : new Set<string | undefined>();
+      toRollBack = nodes.some((n) => touched.has(n.node)) ? nodes.filter((n) => touched.has(n.node)) : nodes;
+    }
+  }
+  for (const [i, n] of nodes.entries()) {
+    const r = results[i]!;
+    if (r.status === 'fulfilled' && !toRollBack.includes(n)) deps.events({ type: 'nodeDone', step: plan.step, node: n.node, at: clock.now(), ms: clock.now() - r.value });
+  }
+  if (failure === undefined) return;
+  let reported: unknown;
+  for (const n of toRollBack) {
+    const r = await rollBackNode(failure, plan, n, deps);
+    reported ??= r;
+  }
+  throw reported ?? failure;
+}
+
+/**
+ * After the canary node: watch connectivity for batches.canaryWaitSeconds, or ask the operator;
+ * the rest of the step starts only on a green canary and a yes.
+ */
+async function holdAfterCanary(plan: StepPlan, node: string, remaining: number, deps: ExecutorDeps): Promise<void> {
+  const wait = deps.config.batches.canaryWaitSeconds;
+  const clock = deps.clock ?? systemClock;
+  deps.events({ type: 'canary', step: plan.step, node, remaining, waitSeconds: wait, at: clock.now() });
+  if (wait !== undefined) {
+    deps.gate.startMonitor();
+    await clock.sleep(wait * 1000, deps.signal);
+    throwOnMonitorFailures(plan, node, `while watching the canary node ${node} for ${wait}s`, deps);
+    return;
+  }
+  const question = `step ${plan.step} (${plan.name}): the canary node ${node} is done and connectivity holds. Go on with the other ${remaining} node${remaining === 1 ? '' : 's'}?`;
+  const yes = deps.confirm ? await deps.confirm(question) : false;
+  if (!yes) {
+    throw new MigrationStepError(plan.step, plan.name, node, 'go on after the canary node', new Error(deps.confirm ? 'the operator said no' : 'no terminal to confirm on (set batches.canaryWaitSeconds or --canary-wait)'), `Stopped after the canary node ${node}, as asked; it stays migrated and the other nodes were not touched. Re-run the same command (${deps.resumeCommand}) to go on (without --canary to go on without pausing); \`cni-migration status\` shows where each node stands.`);
+  }
 }
 
 async function executeAction(action: Action, plan: StepPlan, node: string | undefined, deps: ExecutorDeps): Promise<void> {

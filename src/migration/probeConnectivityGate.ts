@@ -62,8 +62,7 @@ export function createProbeGate(client: ClusterClient, config: MigrationConfig):
       let marks: ProbeMarks | undefined;
       let last: ConnectivityVerdict | undefined;
       for (;;) {
-        const m = await monitor.collectOnce();
-        const collection = monitor.lastCollection()!;
+        const { matrix: m, collection } = await monitor.collect();
         if (!marks) marks = markProbes(collection);
         const stale = staleProbes(collection, marks);
         last = verdictOf(m);

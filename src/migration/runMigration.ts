@@ -92,7 +92,9 @@ async function verifyStepDone(client: ClusterClient, prepared: PreparedMigration
 
 /** Reads the cluster and plans the selected steps (no changes). */
 export async function planMigration(client: ClusterClient, prepared: PreparedMigration, selection: StepSelection): Promise<{ plan: MigrationPlan; snapshot: ClusterSnapshot }> {
-  const snapshot = await readClusterSnapshot(client, prepared.strategy.snapshotQuery(prepared.ctx));
+  // Budgets matter only when nodes can go together.
+  const budgets = String(prepared.ctx.config.batches.maxUnavailable) !== '1';
+  const snapshot = await readClusterSnapshot(client, { ...prepared.strategy.snapshotQuery(prepared.ctx), budgets });
   return { plan: buildMigrationPlan(prepared.strategy, snapshot, prepared.ctx, selection), snapshot };
 }
 
@@ -110,6 +112,8 @@ export interface RunMigrationOptions {
   signal?: AbortSignal | undefined;
   pollIntervalMs?: number;
   resumeCommand: string;
+  /** Asks the operator (the canary's question); absent where there is no terminal. */
+  confirm?: ((question: string) => Promise<boolean>) | undefined;
 }
 
 /**

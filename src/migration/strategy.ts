@@ -38,6 +38,15 @@ export interface StepReadiness {
   reason: string;
 }
 
+/** The order a strategy wants for a per-node step. */
+export interface NodeOrder {
+  nodes: NodeSnapshot[];
+  /** Why, for plan and progress. */
+  note?: string | undefined;
+  /** The first this many nodes go one at a time whatever --max-unavailable says (the strategy's reason is in the note). */
+  alone?: number | undefined;
+}
+
 /** A migration strategy. */
 export interface Strategy {
   readonly name: string;
@@ -53,7 +62,7 @@ export interface Strategy {
   /** The step-wide actions (for a per-node step, those before its nodes). */
   stepActions(step: number, s: ClusterSnapshot, ctx: StrategyContext): Action[];
   /** The order a per-node step takes the nodes in when the user names none (default: by name). */
-  nodeOrder?(step: number, nodes: readonly NodeSnapshot[], ctx: StrategyContext): { nodes: NodeSnapshot[]; note?: string | undefined };
+  nodeOrder?(step: number, nodes: readonly NodeSnapshot[], ctx: StrategyContext): NodeOrder;
   /** A node's actions in a per-node step; empty when the node is already past it. */
   nodeActions(step: number, node: NodeSnapshot, s: ClusterSnapshot, ctx: StrategyContext): Action[];
   /** Where a node stands, in the strategy's words. */

@@ -58,6 +58,12 @@ export function createProgressReporter(out: NodeJS.WritableStream, level: LogLev
         nodesDone++;
         write(`${stepLabel(e.step)} [${nodesDone}/${nodesTotal} nodes done] node ${e.node}: done in ${(e.ms / 1000).toFixed(1)}s`);
         break;
+      case 'batchStart':
+        write(`${stepLabel(e.step)} [${nodesDone}/${nodesTotal} nodes done] batch ${e.index + 1}/${e.total}${e.canary ? ' (canary)' : ''}${e.zone ? ` zone ${e.zone}` : ''}${e.controlPlane ? ' (control plane)' : ''}: ${e.nodes.join(', ')}`);
+        break;
+      case 'canary':
+        write(`${stepLabel(e.step)}: canary node ${e.node} done; ${e.waitSeconds !== undefined ? `watching connectivity for ${e.waitSeconds}s before the other ${nodesText(e.remaining)}` : `waiting for confirmation before the other ${nodesText(e.remaining)}`}`);
+        break;
       case 'nodeSkipped':
         write(`${stepLabel(e.step)} node ${e.node}: skipped (${e.reason})`);
         break;

@@ -12,7 +12,7 @@ export interface RunReport {
   startedAt: string;
   finishedAt?: string | undefined;
   durationMs: number;
-  steps: { step: number; name: string; alreadyDone: boolean; durationMs?: number | undefined; nodes: { node: string; durationMs?: number | undefined }[]; skippedNodes: string[] }[];
+  steps: { step: number; name: string; alreadyDone: boolean; durationMs?: number | undefined; nodes: { node: string; startedAt?: string | undefined; batch?: number | undefined; durationMs?: number | undefined }[]; skippedNodes: string[] }[];
   connectivity: { checkpoints: number; probesSeen: number; pairChecks: number; failedPairs: ConnectivityFailure[] };
   warnings: string[];
   /** The plan of each step as it ran. */
@@ -43,6 +43,8 @@ export class RunRecorder {
     extra: {},
   };
   private readonly t0 = Date.now();
+  /** The batch each step is in (1-based), while batches run. */
+  private readonly batchOfStep = new Map<number, number>();
 
   /** The event sink to give the engine. */
   readonly sink = (e: MigrationEvent): void => {
@@ -71,9 +73,14 @@ export class RunRecorder {
       case 'stepDone':
         step(e.step)!.durationMs = e.ms;
         break;
-      case 'nodeStart':
-        step(e.step)?.nodes.push({ node: e.node });
+      case 'batchStart':
+        this.batchOfStep.set(e.step, e.index + 1);
         break;
+      case 'nodeStart': {
+        const batch = this.batchOfStep.get(e.step);
+        step(e.step)?.nodes.push({ node: e.node, startedAt: new Date(e.at).toISOString(), ...(batch !== undefined ? { batch } : {}) });
+        break;
+      }
       case 'nodeDone': {
         const n = step(e.step)?.nodes.find((x) => x.node === e.node);
         if (n) n.durationMs = e.ms;

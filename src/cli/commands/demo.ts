@@ -11,7 +11,8 @@ import { prepareMigration, runMigration, strategyByName } from '../../migration/
 import { createProgressReporter } from '../../report/progressReporter.js';
 import { RunRecorder } from '../../report/runRecorder.js';
 import { SimCluster } from '../../sim/simCluster.js';
-import { withDualOverlayFlags } from '../cliContext.js';
+import { withBatchFlags, withDualOverlayFlags } from '../cliContext.js';
+import { assertCanaryAnswerable, terminalConfirm } from '../operatorPrompt.js';
 import { FailedResultError } from '../errors.js';
 import { usesPodNetwork } from '../../ops/deleteNodePods.js';
 import { podWorkload } from '../../ops/podWorkload.js';
@@ -30,6 +31,9 @@ export function addDemoCommand(program: Command): void {
     .option('--report <file>', 'write the final report (Markdown for .md, else JSON)')
     .option('--fix-calico-autodetection', "from Calico: switch calico-node's address autodetection to the node's InternalIP before Cilium runs")
     .option('--rollback <auto|off>', 'dual-overlay: roll a node back at once when its gate fails (default auto)')
+    .option('--max-unavailable <N|P%>', "per-node steps: nodes worked on at once, a count or a percentage of the cluster's nodes (default 1)")
+    .option('--canary', 'per-node steps: the first node goes alone, then the rehearsal asks before the others')
+    .option('--canary-wait <duration>', 'with the canary: watch connectivity this long after it, then go on')
     .addHelpText(
       'after',
       `
@@ -40,7 +44,9 @@ simulator saw no pod pair lose connectivity at any moment.`,
     )
     .action(async (opts) => {
       const g = program.opts() as { config?: string; logLevel?: string };
-      const loaded = withDualOverlayFlags(loadConfig(g.config, { explicit: g.config !== undefined }), opts);
+      const loaded = withBatchFlags(withDualOverlayFlags(loadConfig(g.config, { explicit: g.config !== undefined }), opts), opts);
+      const confirm = terminalConfirm();
+      assertCanaryAnswerable(loaded.config, confirm);
       if (opts.strategy !== undefined) strategyByName(opts.strategy);
       const started = Date.now();
       const cluster = await SimCluster.start({ nodes: opts.nodes, scenarioFile: opts.scenario, log: (l) => (l.startsWith('scenario: ') ? process.stderr.write(`note: ${l.slice(10)}\n`) : undefined) });
@@ -71,6 +77,7 @@ simulator saw no pod pair lose connectivity at any moment.`,
             },
             pollIntervalMs: 100,
             resumeCommand: 'cni-migration demo',
+            confirm,
           });
         } catch (e) {
           // Refused before anything was written: there is no outcome to verify.

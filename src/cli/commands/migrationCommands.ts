@@ -10,7 +10,8 @@ import { strategyNames } from '../../migration/strategies/strategies.js';
 import { planJson, renderPlanText } from '../../report/planText.js';
 import { createProgressReporter, type LogLevel } from '../../report/progressReporter.js';
 import { RunRecorder, renderReportMarkdown } from '../../report/runRecorder.js';
-import { addDualOverlayFlags, clusterFrom, configFrom, outputFormat, prepareFrom, withDualOverlayFlags, type DualOverlayFlags, type GlobalOptions } from '../cliContext.js';
+import { addBatchFlags, addDualOverlayFlags, clusterFrom, configFrom, outputFormat, prepareFrom, withBatchFlags, withDualOverlayFlags, type BatchFlags, type DualOverlayFlags, type GlobalOptions } from '../cliContext.js';
+import { assertCanaryAnswerable, terminalConfirm } from '../operatorPrompt.js';
 import { mergeStepFlags, selectSteps, type StepFlags } from '../stepSelection.js';
 
 /** The --strategy option's help. */
@@ -51,8 +52,8 @@ function sourceText(p: PreparedMigration): string {
 }
 
 /** `plan`: prints the ordered actions the selected steps would take. */
-export async function planAction(g: GlobalOptions, flags: StepFlags & DualOverlayFlags & { strategy?: string | undefined }): Promise<void> {
-  const loaded = withDualOverlayFlags(configFrom(g), flags);
+export async function planAction(g: GlobalOptions, flags: StepFlags & DualOverlayFlags & BatchFlags & { strategy?: string | undefined }): Promise<void> {
+  const loaded = withBatchFlags(withDualOverlayFlags(configFrom(g), flags), flags);
   const format = outputFormat(g);
   const warnings: string[] = [];
   const client = clusterFrom(g);
@@ -74,10 +75,12 @@ function renderPreflightText(checks: PreflightCheck[]): string {
 }
 
 /** `run`: dry run by default; --no-dry-run executes. */
-export async function runAction(g: GlobalOptions, flags: StepFlags & DualOverlayFlags & { strategy?: string | undefined; dryRun?: boolean | undefined; report?: string | undefined }, invokedAs: string): Promise<void> {
-  const loaded = withDualOverlayFlags(configFrom(g), flags);
+export async function runAction(g: GlobalOptions, flags: StepFlags & DualOverlayFlags & BatchFlags & { strategy?: string | undefined; dryRun?: boolean | undefined; report?: string | undefined }, invokedAs: string): Promise<void> {
+  const loaded = withBatchFlags(withDualOverlayFlags(configFrom(g), flags), flags);
   const format = outputFormat(g);
   const dryRun = flags.dryRun !== false;
+  const confirm = terminalConfirm();
+  if (!dryRun) assertCanaryAnswerable(loaded.config, confirm);
   const progress = createProgressReporter(process.stderr, logLevel(g));
   const client = clusterFrom(g);
   const prepared = await prepareFrom(client, loaded, flags.strategy, (w) => progress({ type: 'warning', message: w }));
@@ -104,6 +107,7 @@ export async function runAction(g: GlobalOptions, flags: StepFlags & DualOverlay
       },
       signal: controller.signal,
       resumeCommand: invokedAs,
+      confirm,
     });
     const ctx = { dryRun: true, source: sourceText(prepared), pointOfNoReturn: prepared.strategy.pointOfNoReturn };
     if (dryRun) process.stdout.write(format === 'json' ? `${JSON.stringify(planJson(plan, ctx), null, 2)}\n` : renderPlanText(plan, ctx));
@@ -161,10 +165,10 @@ export async function statusAction(g: GlobalOptions, opts: { strategy?: string |
 /** Registers plan, run and status. */
 export function addMigrationCommands(program: Command): void {
   const globals = () => program.opts() as GlobalOptions & StepFlags & { dryRun?: boolean };
-  addDualOverlayFlags(addStepFlags(program.command('plan').description('print the ordered actions the selected steps would take, changing nothing'), false)).action(async (opts) => {
-    await planAction(globals(), { ...mergeStepFlags(globals(), opts), ...(opts as DualOverlayFlags) });
+  addBatchFlags(addDualOverlayFlags(addStepFlags(program.command('plan').description('print the ordered actions the selected steps would take, changing nothing'), false))).action(async (opts) => {
+    await planAction(globals(), { ...mergeStepFlags(globals(), opts), ...(opts as DualOverlayFlags & BatchFlags) });
   });
-  addDualOverlayFlags(
+  addBatchFlags(addDualOverlayFlags(
     addStepFlags(
       program
         .command('run')
@@ -173,8 +177,8 @@ export function addMigrationCommands(program: Command): void {
         .option('--report <file>', 'write a final report (Markdown for .md, else JSON)'),
       false,
     ),
-  ).action(async (opts) => {
-    const o = opts as StepFlags & DualOverlayFlags & { strategy?: string; dryRun?: boolean; report?: string };
+  )).action(async (opts) => {
+    const o = opts as StepFlags & DualOverlayFlags & BatchFlags & { strategy?: string; dryRun?: boolean; report?: string };
     // --no-dry-run is accepted before or after `run`.
     const dryRun = o.dryRun !== false && globals().dryRun !== false;
     await runAction(globals(), { ...mergeStepFlags(globals(), o), ...o, strategy: o.strategy, report: o.report, dryRun }, `cni-migration ${process.argv.slice(2).join(' ')}`);

@@ -11,7 +11,7 @@ describe('dual-overlay node order', () => {
   it('starts migrate with the node running the fewest movable pods, the rest by name, and says why', () => {
     const o = order(2, [node('a', 2), node('b', 0), node('c', 1)]);
     expect(o.nodes.map((n) => n.name)).toEqual(['b', 'a', 'c']);
-    expect(o.note).toBe("b first: it runs the fewest pods a drain moves (0), the only pods to roll twice; later nodes' pods land on switched nodes and roll once (--nodes sets another order)");
+    expect(o.note).toBe("b first and alone: it runs the fewest pods a drain moves (0), the only pods to roll twice; later nodes' pods land on switched nodes and roll once (--nodes sets another order)");
     // Ties keep the name order.
     expect(order(2, [node('a', 1), node('b', 1)]).nodes.map((n) => n.name)).toEqual(['a', 'b']);
   });

@@ -6,7 +6,8 @@ import type { SourceDescription } from '../../../source/sourceTypes.js';
 import { daemonSetIn, objectIn, type ClusterSnapshot, type NodeSnapshot } from '../../clusterSnapshot.js';
 import { daemonSetRef, sameRef } from '../../objectRefs.js';
 import type { Action } from '../../plan.js';
-import type { StepDef, StepReadiness, Strategy, StrategyContext } from '../../strategy.js';
+import { isControlPlaneNode } from '../../nodeBatches.js';
+import type { NodeOrder, StepDef, StepReadiness, Strategy, StrategyContext } from '../../strategy.js';
 import { calicoAutodetectionFix } from '../calicoAutodetection.js';
 import { dualOverlayPreflight, plannedCilium } from './dualOverlayPreflight.js';
 
@@ -206,18 +207,22 @@ function rollbackActions(n: NodeSnapshot, _s: ClusterSnapshot, ctx: StrategyCont
  * land on nodes still to come and roll twice; after it, the pending taint sends them to migrated
  * nodes. The rest go by name.
  */
-function nodeOrder(step: number, nodes: readonly NodeSnapshot[]): { nodes: NodeSnapshot[]; note?: string } {
+function nodeOrder(step: number, nodes: readonly NodeSnapshot[]): NodeOrder {
   const ordered = [...nodes];
   if (step !== 2) return { nodes: ordered };
   const switching = ordered.filter((n) => has(n, MIGRATION_NODE_LABEL) && !has(n, DUAL_LABELS.migrated));
   if (switching.length) return { nodes: [...switching, ...ordered.filter((n) => !switching.includes(n))], note: `${switching.map((n) => n.name).join(', ')} first: caught mid-switch by an earlier run` };
   if (ordered.some((n) => has(n, DUAL_LABELS.migrated))) return { nodes: ordered };
-  const first = ordered.reduce<NodeSnapshot | undefined>((best, n) => (best === undefined || (n.movablePods ?? 0) < (best.movablePods ?? 0) ? n : best), undefined);
+  // Control-plane nodes go last (src/migration/nodeBatches.ts), so the first is a worker where there is one.
+  const workers = ordered.filter((n) => !isControlPlaneNode(n));
+  const first = (workers.length ? workers : ordered).reduce<NodeSnapshot | undefined>((best, n) => (best === undefined || (n.movablePods ?? 0) < (best.movablePods ?? 0) ? n : best), undefined);
   if (!first) return { nodes: ordered };
   const pods = first.movablePods ?? 0;
   return {
     nodes: [first, ...ordered.filter((n) => n !== first)],
-    note: `${first.name} first: it runs the fewest pods a drain moves (${pods}), the only pods to roll twice; later nodes' pods land on switched nodes and roll once (--nodes sets another order)`,
+    // Alone: every node switched with it would have its pods roll twice too.
+    alone: 1,
+    note: `${first.name} first and alone: it runs the fewest pods a drain moves (${pods}), the only pods to roll twice; later nodes' pods land on switched nodes and roll once (--nodes sets another order)`,
   };
 }
 
