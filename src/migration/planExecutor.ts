@@ -105,7 +105,8 @@ async function executeBatch(plan: StepPlan, nodes: NodePlan[], first: number, de
     const r = await rollBackNode(failure, plan, n, deps);
     reported ??= r;
   }
-  throw reported ?? failure;
+  const error = reported ?? failure;
+  throw error instanceof Error ? error : new Error(typeof error === 'string' ? error : JSON.stringify(error));
 }
 
 /**
