@@ -167,4 +167,29 @@ describe('KubeCluster against the simulated cluster', () => {
   it('offers pods/eviction in discovery', async () => {
     expect(await client.hasPodEviction()).toBe(true);
   });
+
+  it('watches from a list\'s resourceVersion, ends when the server does, and reports 410 Expired as an API error', async () => {
+    const kind = { apiVersion: 'v1', kind: 'Node' };
+    const listed = await client.listWithVersion(kind, { fieldSelector: 'metadata.name=node-3' });
+    expect(listed.items.map((n) => n.metadata.name)).toEqual(['node-3']);
+    expect(Number(listed.resourceVersion)).toBeGreaterThan(0);
+    const seen: string[] = [];
+    // The server's timeoutSeconds ends the stream: the watch resolves, as on a cut connection.
+    const watching = client.watch(kind, { fieldSelector: 'metadata.name=node-3', resourceVersion: listed.resourceVersion, timeoutSeconds: 1 }, (e) => {
+      if (e.type !== 'BOOKMARK') seen.push(`${e.type} ${e.object.metadata.name} ${e.object.metadata.labels?.['example.com/watched'] ?? '-'}`);
+    });
+    await labelNode(client, 'node-3', { 'example.com/watched': 'yes' });
+    await labelNode(client, 'node-2', { 'example.com/watched': 'yes' });
+    await watching;
+    expect(seen).toEqual(['MODIFIED node-3 yes']);
+    const expired = await client.watch(kind, { resourceVersion: 'compacted-away' }, () => {}).catch((e: unknown) => e);
+    expect(expired).toMatchObject({ code: 410 });
+    // An abort ends a watch at once.
+    const stop = new AbortController();
+    const open = client.watch(kind, { resourceVersion: listed.resourceVersion }, () => {}, stop.signal);
+    stop.abort();
+    await expect(open).resolves.toBeUndefined();
+    await labelNode(client, 'node-3', { 'example.com/watched': null });
+    await labelNode(client, 'node-2', { 'example.com/watched': null });
+  });
 });

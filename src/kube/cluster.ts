@@ -16,11 +16,13 @@ import type {
   PodQuery,
   ProxyGetOptions,
   ProxyResponse,
+  WatchEvent,
+  WatchQuery,
   WorkloadPatch,
 } from './clusterClient.js';
 import { HttpTransport, type RawRequest } from './httpTransport.js';
 import { allowPlainHttp, describeTarget, loadKubeconfig, loadKubeconfigText, type KubeconfigEnvironment, type KubeconfigFlags, type LoadedKubeconfig } from './kubeconfig.js';
-import { isNotFound, KubeApiError, NoKindMatchError } from './kubeErrors.js';
+import { isNotFound, KubeApiError, NoKindMatchError, statusFromResponse } from './kubeErrors.js';
 import type { CustomResourceDefinition, KubeObject, Node, ObjectRef, Pod, PodDisruptionBudget, WorkloadKind, WorkloadKinds } from './kubeTypes.js';
 import { ResourceResolver } from './resourceResolver.js';
 
@@ -172,6 +174,37 @@ export class KubeCluster implements ClusterClient {
     return items.map((o) => ({ ...o, apiVersion: o.apiVersion ?? kind.apiVersion, kind: o.kind ?? kind.kind }));
   }
 
+  async listWithVersion(kind: KindRef, query: ObjectQuery = {}): Promise<{ items: KubeObject[]; resourceVersion: string }> {
+    const path = await this.collectionPath(kind, query.namespace);
+    const { items, resourceVersion } = await this.listPages<KubeObject>(path, { labelSelector: query.labelSelector, fieldSelector: query.fieldSelector });
+    return { items: items.map((o) => ({ ...o, apiVersion: o.apiVersion ?? kind.apiVersion, kind: o.kind ?? kind.kind })), resourceVersion };
+  }
+
+  async watch(kind: KindRef, query: WatchQuery, onEvent: (event: WatchEvent) => void, signal?: AbortSignal): Promise<void> {
+    const path = await this.collectionPath(kind, query.namespace);
+    let failure: KubeApiError | undefined;
+    const inner = new AbortController();
+    const both = signal ? AbortSignal.any([signal, inner.signal]) : inner.signal;
+    await this.http.stream(
+      {
+        method: 'GET',
+        path,
+        query: { watch: 'true', allowWatchBookmarks: 'true', resourceVersion: query.resourceVersion, labelSelector: query.labelSelector, fieldSelector: query.fieldSelector, timeoutSeconds: query.timeoutSeconds },
+      },
+      (line) => {
+        const ev = JSON.parse(line) as { type: string; object: KubeObject };
+        if (ev.type === 'ERROR') {
+          failure = new KubeApiError(statusFromResponse(Number((ev.object as { code?: number }).code ?? 500), JSON.stringify(ev.object)), `watch ${path}`);
+          inner.abort();
+          return;
+        }
+        if (ev.type === 'ADDED' || ev.type === 'MODIFIED' || ev.type === 'DELETED' || ev.type === 'BOOKMARK') onEvent({ type: ev.type, object: { ...ev.object, apiVersion: ev.object.apiVersion ?? kind.apiVersion, kind: ev.object.kind ?? kind.kind } });
+      },
+      both,
+    );
+    if (failure) throw failure;
+  }
+
   async patchObject(ref: ObjectRef, patch: WorkloadPatch): Promise<KubeObject> {
     const { path } = await this.resolver.objectPath(ref, this.defaultNamespace);
     return this.patch<KubeObject>(path, PATCH_CONTENT_TYPES[patch.type], patch.body);
@@ -237,18 +270,31 @@ export class KubeCluster implements ClusterClient {
   }
 
   private async listAll<T>(path: string, query: Record<string, string | undefined>): Promise<T[]> {
+    return (await this.listPages<T>(path, query)).items;
+  }
+
+  /** Every page of a list, and the resourceVersion of the first (the list's, which a watch starts from). */
+  private async listPages<T>(path: string, query: Record<string, string | undefined>): Promise<{ items: T[]; resourceVersion: string }> {
     const out: T[] = [];
     let cont: string | undefined;
+    let resourceVersion = '';
     do {
-      const page = await this.http.json<{ items?: T[]; metadata?: { continue?: string } }>({
+      const page = await this.http.json<{ items?: T[]; metadata?: { continue?: string; resourceVersion?: string } }>({
         method: 'GET',
         path,
         query: { ...query, limit: this.pageSize, continue: cont },
       });
       out.push(...(page.items ?? []));
+      resourceVersion ||= page.metadata?.resourceVersion ?? '';
       cont = page.metadata?.continue || undefined;
     } while (cont);
-    return out;
+    return { items: out, resourceVersion };
+  }
+
+  private async collectionPath(kind: KindRef, namespace: string | undefined): Promise<string> {
+    const r = await this.resolver.resolve(kind.apiVersion, kind.kind);
+    const ns = r.namespaced && namespace ? `/namespaces/${enc(namespace)}` : '';
+    return `${r.groupVersionPath}${ns}/${r.plural}`;
   }
 }
 

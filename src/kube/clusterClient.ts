@@ -45,6 +45,19 @@ export interface ObjectQuery {
   fieldSelector?: string | undefined;
 }
 
+/** A watch from a list's resourceVersion. */
+export interface WatchQuery extends ObjectQuery {
+  resourceVersion: string;
+  /** The server ends the watch after this long (kube-apiserver's timeoutSeconds). */
+  timeoutSeconds?: number | undefined;
+}
+
+/** One watch event; BOOKMARKs carry only a resourceVersion. */
+export interface WatchEvent {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK';
+  object: KubeObject;
+}
+
 /** Which pods to list; all namespaces when `namespace` is omitted. */
 export interface PodQuery {
   namespace?: string | undefined;
@@ -125,6 +138,14 @@ export interface ClusterClient {
   getObject(ref: ObjectRef): Promise<KubeObject>;
   /** Lists objects of any kind (all pages); NoKindMatchError when the server does not serve the kind. */
   listObjects(kind: KindRef, query?: ObjectQuery): Promise<KubeObject[]>;
+  /** A list with the resourceVersion a watch can start from. */
+  listWithVersion(kind: KindRef, query?: ObjectQuery): Promise<{ items: KubeObject[]; resourceVersion: string }>;
+  /**
+   * Watches from `query.resourceVersion`, calling `onEvent` for each event, until the server ends
+   * the stream (resolves: a cut or its timeout) or `signal` aborts (resolves). An ERROR event
+   * rejects with its status as KubeApiError (410 Expired: the resourceVersion is too old; re-list).
+   */
+  watch(kind: KindRef, query: WatchQuery, onEvent: (event: WatchEvent) => void, signal?: AbortSignal): Promise<void>;
   /** Patches any object (kind resolved by discovery); strategic merge only for built-in kinds. */
   patchObject(ref: ObjectRef, patch: WorkloadPatch): Promise<KubeObject>;
   /** Whether the server serves the kind now (discovery, refreshed on a miss). */

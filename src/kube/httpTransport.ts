@@ -84,6 +84,72 @@ export class HttpTransport {
     return this.send(url, options, req.body, req.timeoutMs ?? this.opts.timeoutMs, what);
   }
 
+  /**
+   * Streams a response line by line (a watch): resolves when the server ends it or `signal`
+   * aborts, rejects when no answer arrives within the request timeout or the connection fails.
+   * A non-2xx answer becomes KubeApiError.
+   */
+  async stream(req: RawRequest, onLine: (line: string) => void, signal?: AbortSignal): Promise<void> {
+    const url = new URL(this.base + req.path);
+    for (const [k, v] of Object.entries(req.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+    const what = `${req.method} ${url.pathname}`;
+    const options: https.RequestOptions = { method: req.method, headers: { Accept: req.accept ?? 'application/json', 'User-Agent': this.opts.userAgent ?? 'cni-migration' } };
+    try {
+      await this.opts.applyAuth(options);
+    } catch (e) {
+      throw new KubeCredentialsError(this.base, this.opts.user, redactSecrets(e instanceof Error ? e.message : String(e)), { cause: e });
+    }
+    if (!this.opts.useAuthAgent) options.agent = url.protocol === 'http:' ? this.httpAgent : this.httpsAgent;
+    if (url.protocol === 'http:') for (const k of TLS_OPTION_KEYS) delete options[k];
+    const lib = url.protocol === 'http:' ? http : https;
+    const timeoutMs = req.timeoutMs ?? this.opts.timeoutMs;
+    return new Promise<void>((resolve, reject) => {
+      let settled = false;
+      const finish = (fn: () => void) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        fn();
+      };
+      const request = lib.request(url, options, (res) => {
+        clearTimeout(timer);
+        const status = res.statusCode ?? 0;
+        if (status < 200 || status > 299) {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => finish(() => reject(this.apiError(req, { status, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }))));
+          return;
+        }
+        let buffered = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          buffered += chunk;
+          let nl: number;
+          while ((nl = buffered.indexOf('\n')) >= 0) {
+            const line = buffered.slice(0, nl).trim();
+            buffered = buffered.slice(nl + 1);
+            if (line && !settled) onLine(line);
+          }
+        });
+        res.on('end', () => finish(() => resolve()));
+        res.on('error', (e) => finish(() => (signal?.aborted ? resolve() : reject(this.connectionError(e)))));
+      });
+      const onAbort = () => {
+        finish(() => resolve());
+        request.destroy();
+      };
+      const timer = setTimeout(() => {
+        finish(() => reject(new KubeRequestTimeoutError(this.base, what, timeoutMs)));
+        request.destroy();
+      }, timeoutMs);
+      request.on('error', (e) => finish(() => (signal?.aborted ? resolve() : reject(this.connectionError(e)))));
+      if (signal?.aborted) return onAbort();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      request.end();
+    });
+  }
+
   /** Sends a request and parses a JSON answer; non-2xx answers become KubeApiError. */
   async json<T>(req: RawRequest): Promise<T> {
     const res = await this.request(req);

@@ -1,3 +1,4 @@
+import type { OpsEvent } from './opsEvents.js';
 import { describe, expect, it } from 'vitest';
 import { Deadline } from './deadline.js';
 import { deleteNodePods, usesPodNetwork } from './deleteNodePods.js';
@@ -26,10 +27,22 @@ describe('deleteNodePods', () => {
 
   it('deletes every pod-network pod on the node with a UID precondition and waits until they are gone', async () => {
     const fake = cluster();
-    fake.podTermination = { afterGets: 2 };
+    fake.podTermination = 'manual';
     const uids = [fake.pod('demo', 'web')?.metadata.uid, fake.pod('knet-stress', 'knet-stress-x')?.metadata.uid];
+    // The kubelet finishes both terminations while the tool watches.
+    fake.before('watch', () =>
+      setImmediate(() => {
+        fake.finishTermination('demo', 'web');
+        fake.finishTermination('knet-stress', 'knet-stress-x');
+      }),
+    );
     const clock = new FakeClock();
-    const r = await deleteNodePods(fake, 'n1', { deadline: Deadline.in(60_000, clock), clock });
+    const seen: OpsEvent[] = [];
+    const r = await deleteNodePods(fake, 'n1', { deadline: Deadline.in(60_000, clock), clock, events: (e) => seen.push(e) });
+    // Seen through one watch: no pod was polled.
+    expect(fake.callsOf('getPod')).toHaveLength(0);
+    expect(fake.callsOf('watch')).toHaveLength(1);
+    expect(seen.filter((e) => e.type === 'podGone').map((e) => (e.type === 'podGone' ? e.pod : ''))).toEqual(['demo/web', 'knet-stress/knet-stress-x']);
     expect(r.deleted).toEqual(['demo/web', 'knet-stress/knet-stress-x']);
     expect(fake.callsOf('deletePod').map((a) => [a[1], (a[2] as { uid?: string }).uid])).toEqual([
       ['web', uids[0]],

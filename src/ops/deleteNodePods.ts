@@ -5,14 +5,14 @@
  */
 import type { ClusterClient } from '../kube/clusterClient.js';
 import { podWorkload } from './podWorkload.js';
-import { isConflict, isNotFound, isTransient } from '../kube/kubeErrors.js';
+import { isConflict } from '../kube/kubeErrors.js';
 import { objectKey, type Pod } from '../kube/kubeTypes.js';
 import { systemClock, throwIfAborted, type Clock } from './clock.js';
 import type { Deadline } from './deadline.js';
 import { deletionProgress } from './drain.js';
 import { ignoreEvents, type EventSink } from './opsEvents.js';
 import { listPodsOnNode } from './podsOnNode.js';
-import { waitFor } from './waitFor.js';
+import { watchUntil } from './watchUntil.js';
 
 /** Pods whose network comes from the CNI: not hostNetwork, not static (mirror) pods. */
 export function usesPodNetwork(pod: Pod): boolean {
@@ -54,28 +54,23 @@ export async function deleteNodePods(client: ClusterClient, node: string, opts: 
     }
   }
   let pending = pods;
-  await waitFor(
-    `pods on node ${node} to be deleted`,
-    async () => {
-      const still: Pod[] = [];
-      for (const pod of pending) {
-        if ((await podState(client, pod, clock)) === 'pending') still.push(pod);
-        else events({ type: 'podGone', node, pod: objectKey(pod) });
-      }
-      pending = still;
-      return still.length ? { done: false, status: `still terminating: ${still.map((p) => objectKey(p)).join(', ')}` } : { done: true, value: undefined };
-    },
-    { deadline: opts.deadline, signal: opts.signal, intervalMs: opts.pollIntervalMs ?? 1000, clock },
-  );
-  return { deleted: pods.map((p) => objectKey(p)) };
-}
-
-async function podState(client: ClusterClient, pod: Pod, clock: Clock): Promise<'gone' | 'skipped' | 'pending'> {
-  try {
-    return deletionProgress(pod, await client.getPod(pod.metadata.namespace ?? '', pod.metadata.name ?? ''), 0, clock.now());
-  } catch (e) {
-    if (isNotFound(e)) return 'gone';
-    if (isTransient(e)) return 'pending';
-    throw e;
+  if (pending.length) {
+    await watchUntil(
+      client,
+      `pods on node ${node} to be deleted`,
+      { kind: { apiVersion: 'v1', kind: 'Pod' }, fieldSelector: `spec.nodeName=${node}` },
+      (objects) => {
+        const now = new Map(objects.map((o) => [objectKey(o), o as Pod]));
+        const still: Pod[] = [];
+        for (const pod of pending) {
+          if (deletionProgress(pod, now.get(objectKey(pod)), 0, clock.now()) === 'pending') still.push(pod);
+          else events({ type: 'podGone', node, pod: objectKey(pod) });
+        }
+        pending = still;
+        return still.length ? { done: false, status: `still terminating: ${still.map((p) => objectKey(p)).join(', ')}` } : { done: true, value: undefined };
+      },
+      { deadline: opts.deadline, signal: opts.signal, intervalMs: opts.pollIntervalMs ?? 1000, clock, onRestart: (why) => events({ type: 'watchRestart', what: `pods on node ${node}`, why }) },
+    );
   }
+  return { deleted: pods.map((p) => objectKey(p)) };
 }

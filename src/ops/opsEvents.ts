@@ -17,7 +17,9 @@ export type OpsEvent =
   | { type: 'labels'; node: string; labels: Record<string, string | null>; changed: boolean }
   | { type: 'conflictRetry'; object: string; attempt: number }
   | { type: 'applied'; object: string }
-  | { type: 'waiting'; what: string; status: string };
+  | { type: 'waiting'; what: string; status: string }
+  /** A wait's watch resumed after the server closed it, or re-listed after 410 Expired. */
+  | { type: 'watchRestart'; what: string; why: 'closed' | 'expired' };
 
 /** Receives events; must not throw. */
 export type EventSink = (event: OpsEvent) => void;

@@ -86,30 +86,65 @@ describe('rolloutStatus (kubectl rollout status rules)', () => {
 });
 
 describe('waitForRollout', () => {
-  it('polls until done, reporting each new status', async () => {
+  const progress = (fake: FakeCluster, updated: number) =>
+    fake.mutate('apps/v1', 'DaemonSet', 'cilium', 'kube-system', (d: DaemonSet) => {
+      d.status = { observedGeneration: 1, desiredNumberScheduled: 2, updatedNumberScheduled: updated, numberAvailable: updated };
+    });
+
+  it('follows a watch until done, reporting each new status: one GET, one list, one watch, no polling', async () => {
     const fake = new FakeCluster();
     fake.add(makeDaemonSet('cilium', 'kube-system', { observedGeneration: 1, desiredNumberScheduled: 2, updatedNumberScheduled: 0, numberAvailable: 0 }));
-    let gets = 0;
-    fake.before(
-      'getWorkload',
-      () => {
-        gets++;
-        const updated = Math.min(2, gets - 1);
-        fake.mutate('apps/v1', 'DaemonSet', 'cilium', 'kube-system', (d: DaemonSet) => {
-          d.status = { observedGeneration: 1, desiredNumberScheduled: 2, updatedNumberScheduled: updated, numberAvailable: updated };
-        });
-      },
-      Infinity,
-    );
+    fake.before('watch', () => {
+      progress(fake, 1);
+      progress(fake, 2);
+    });
     const clock = new FakeClock();
     const seen: OpsEvent[] = [];
     const r = await waitForRollout(fake, { kind: 'DaemonSet', namespace: 'kube-system', name: 'cilium' }, { deadline: Deadline.in(60_000, clock), clock, events: (e) => seen.push(e) });
     expect(r).toEqual({ done: true, message: 'daemon set "cilium" successfully rolled out' });
-    expect(clock.sleeps).toEqual([2000, 2000]);
-    expect(seen.map((e) => (e.type === 'waiting' ? e.status : ''))).toEqual([
+    expect(seen.map((e) => (e.type === 'waiting' ? e.status : e.type))).toEqual([
       'Waiting for daemon set "cilium" rollout to finish: 0 out of 2 new pods have been updated...',
       'Waiting for daemon set "cilium" rollout to finish: 1 out of 2 new pods have been updated...',
     ]);
+    expect([fake.callsOf('getWorkload').length, fake.callsOf('listWithVersion').length, fake.callsOf('watch').length]).toEqual([1, 1, 1]);
+    // Only the deadline's timer: no poll interval was slept.
+    expect(clock.sleeps).toEqual([60_000]);
+    expect(fake.openWatches).toBe(0);
+  });
+
+  it('resumes a cut watch from the last resourceVersion it saw, and re-lists after 410 Expired', async () => {
+    const fake = new FakeCluster();
+    fake.add(makeDaemonSet('cilium', 'kube-system', { observedGeneration: 1, desiredNumberScheduled: 2, updatedNumberScheduled: 0, numberAvailable: 0 }));
+    let watches = 0;
+    let seenVersion = '';
+    fake.before(
+      'watch',
+      () => {
+        watches++;
+        if (watches === 1) {
+          progress(fake, 1);
+          seenVersion = fake.peek('apps/v1', 'DaemonSet', 'cilium', 'kube-system')!.metadata.resourceVersion!;
+          // The connection drops once the event is through.
+          setImmediate(() => fake.cutWatches());
+        }
+        // Other writes, then a compaction: the resumed watch finds its version gone.
+        if (watches === 2) {
+          fake.add(makeDaemonSet('other', 'kube-system'));
+          fake.compactWatchHistory();
+        }
+        if (watches === 3) progress(fake, 2);
+      },
+      3,
+    );
+    const clock = new FakeClock();
+    const seen: OpsEvent[] = [];
+    const r = await waitForRollout(fake, { kind: 'DaemonSet', namespace: 'kube-system', name: 'cilium' }, { deadline: Deadline.never(), clock, events: (e) => seen.push(e) });
+    expect(r.done).toBe(true);
+    expect(seen.filter((e) => e.type === 'watchRestart').map((e) => (e.type === 'watchRestart' ? e.why : ''))).toEqual(['closed', 'expired']);
+    const versions = fake.callsOf('watch').map((args) => (args[1] as { resourceVersion: string }).resourceVersion);
+    expect(versions[1]).toBe(seenVersion);
+    expect(fake.callsOf('listWithVersion')).toHaveLength(2);
+    expect(versions).toHaveLength(3);
   });
 
   it('times out with the last kubectl message', async () => {

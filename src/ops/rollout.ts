@@ -1,6 +1,6 @@
 /**
  * `kubectl rollout status` (k8s.io/kubectl/pkg/polymorphichelpers/rollout_status.go): a pure
- * "done? + message" per kind, with kubectl's messages, and a bounded loop that polls it.
+ * "done? + message" per kind, with kubectl's messages, and a bounded wait that watches it.
  */
 import type { ClusterClient } from '../kube/clusterClient.js';
 import type { DaemonSet, Deployment, StatefulSet, WorkloadKind, WorkloadKinds } from '../kube/kubeTypes.js';
@@ -8,7 +8,8 @@ import { systemClock, type Clock } from './clock.js';
 import type { Deadline } from './deadline.js';
 import { RolloutFailedError } from './opsErrors.js';
 import { ignoreEvents, type EventSink } from './opsEvents.js';
-import { waitFor } from './waitFor.js';
+import type { Probe } from './waitFor.js';
+import { watchUntil } from './watchUntil.js';
 
 /** Whether a rollout is complete; `error` means it never will be as things stand (stop waiting). */
 export interface RolloutStatus {
@@ -102,9 +103,10 @@ export interface RolloutWaitOptions {
 }
 
 /**
- * Polls the workload until rolloutStatus says done. Throws WaitTimeoutError with the last
- * message at the deadline, RolloutFailedError when the rollout cannot finish, and the API error
- * when the object does not exist (as kubectl).
+ * Watches the workload until rolloutStatus says done (one GET, then a watch from its
+ * resourceVersion: see watchUntil.ts). Throws WaitTimeoutError with the last message at the
+ * deadline, RolloutFailedError when the rollout cannot finish or the object is deleted meanwhile,
+ * and the API error when the object does not exist (as kubectl).
  */
 export async function waitForRollout<K extends WorkloadKind>(
   client: ClusterClient,
@@ -113,12 +115,22 @@ export async function waitForRollout<K extends WorkloadKind>(
 ): Promise<RolloutStatus> {
   const what = `${ref.kind} ${ref.namespace}/${ref.name}`;
   const events = opts.events ?? ignoreEvents;
-  return waitFor(
+  const judge = (obj: WorkloadKinds[K]): Probe<RolloutStatus> => {
+    const status = rolloutStatus(ref.kind, obj);
+    if (status.error) throw new RolloutFailedError(what, status.error);
+    return status.done ? { done: true, value: status } : { done: false, status: status.message };
+  };
+  // Not found is the API's error, as kubectl rollout status reports it.
+  const first = judge(await client.getWorkload(ref.kind, ref.namespace, ref.name));
+  if (first.done) return first.value;
+  return watchUntil(
+    client,
     `${what} to roll out`,
-    async () => {
-      const status = rolloutStatus(ref.kind, await client.getWorkload(ref.kind, ref.namespace, ref.name));
-      if (status.error) throw new RolloutFailedError(what, status.error);
-      return status.done ? { done: true, value: status } : { done: false, status: status.message };
+    { kind: { apiVersion: 'apps/v1', kind: ref.kind }, namespace: ref.namespace, fieldSelector: `metadata.name=${ref.name}` },
+    (objects) => {
+      const obj = objects[0];
+      if (!obj) throw new RolloutFailedError(what, 'it was deleted while its rollout was awaited');
+      return judge(obj);
     },
     {
       deadline: opts.deadline,
@@ -126,6 +138,7 @@ export async function waitForRollout<K extends WorkloadKind>(
       intervalMs: opts.intervalMs ?? 2000,
       clock: opts.clock ?? systemClock,
       onStatus: (status) => events({ type: 'waiting', what, status }),
+      onRestart: (why) => events({ type: 'watchRestart', what, why }),
     },
   );
 }

@@ -21,7 +21,10 @@ describe('cni-migration plan/run/status against the simulated cluster', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     for (const s of ['Step 0 (preflight)', 'Step 1 (prepare)', 'Step 2 (roll)', 'Step 3 (priority)', 'Step 4 (migrate)', 'Step 5 (clean-up)']) expect(r.stdout).toContain(s);
-    expect(r.stdout).toMatch(/node node-3 \(3\/3\):\n\s+- check pod-to-pod connectivity \(before node-3\)\n\s+- drain node-3/);
+    // node-1 is the control-plane node: it goes last.
+    expect(r.stdout).toMatch(/node node-2 \(1\/3\):\n\s+- check pod-to-pod connectivity \(before node-2\)\n\s+- drain node-2/);
+    expect(r.stdout).toMatch(/node node-1 \(3\/3\):\n\s+- check pod-to-pod connectivity \(before node-1\)\n\s+- drain node-1/);
+    expect(r.stdout).toContain('    batch 3/3 (control plane): node-1');
     expect(r.stdout).toContain('taint node node-2 node-role.kubernetes.io/cilium=cilium:NoExecute');
     const json = await runCliProcess(['plan', '--steps', '0-1', '-o', 'json', '--kubeconfig', sim.kubeconfig]);
     expect(JSON.parse(json.stdout).steps.map((s: { name: string }) => s.name)).toEqual(['preflight', 'prepare']);

@@ -1,4 +1,4 @@
-import type { Pod } from '../../kube/kubeTypes.js';
+import type { KubeObject, Pod } from '../../kube/kubeTypes.js';
 import { cordonNode, uncordonNode } from '../../ops/cordon.js';
 import { Deadline } from '../../ops/deadline.js';
 import { deleteNodePods } from '../../ops/deleteNodePods.js';
@@ -7,6 +7,7 @@ import { labelNode } from '../../ops/label.js';
 import { listPodsOnNode } from '../../ops/podsOnNode.js';
 import { addTaint, removeTaint } from '../../ops/taint.js';
 import { waitFor } from '../../ops/waitFor.js';
+import { watchUntil, type WatchTarget, type WatchUntilOptions } from '../../ops/watchUntil.js';
 import { runShellCommand } from './shellCommand.js';
 import { shortRef } from '../objectRefs.js';
 import type { Action } from '../plan.js';
@@ -26,6 +27,19 @@ function labelText(l: Record<string, string | null>): string {
 
 function waitOptions(rt: ActionRuntime, seconds: number) {
   return { deadline: Deadline.in(seconds * 1000, rt.clock), signal: rt.signal, clock: rt.clock, intervalMs: rt.pollIntervalMs };
+}
+
+function watchOptions(rt: ActionRuntime, seconds: number, what: string): WatchUntilOptions {
+  return { ...waitOptions(rt, seconds), onRestart: (why) => rt.ops({ type: 'watchRestart', what, why }) };
+}
+
+/** The pods of a DaemonSet's namespace on one node, as a watch target. */
+function agentPodsOn(node: string, daemonSet: { namespace?: string | undefined }): WatchTarget {
+  return { kind: { apiVersion: 'v1', kind: 'Pod' }, namespace: daemonSet.namespace, fieldSelector: `spec.nodeName=${node}` };
+}
+
+function ownedBy(objects: readonly KubeObject[], daemonSet: { namespace?: string | undefined; name: string }): Pod[] {
+  return (objects as Pod[]).filter((p) => p.metadata.namespace === daemonSet.namespace && p.metadata.ownerReferences?.some((o) => o.kind === 'DaemonSet' && o.name === daemonSet.name));
 }
 
 /** kubectl label node. */
@@ -125,14 +139,15 @@ export const waitAgentOnNodeAction: ActionKind<Of<'waitAgentOnNode'>> = {
   describe: (a) => `wait until ${shortRef(a.daemonSet)} runs Ready on ${a.node}`,
   plan: noPlannedEffect,
   async run(a, rt) {
-    await waitFor(
+    await watchUntil(
+      rt.client,
       `${shortRef(a.daemonSet)} Ready on ${a.node}`,
-      async () => {
-        const pods = await listPodsOnNode(rt.client, a.node);
-        const mine = pods.filter((p) => p.metadata.namespace === a.daemonSet.namespace && p.metadata.ownerReferences?.some((o) => o.kind === 'DaemonSet' && o.name === a.daemonSet.name));
+      agentPodsOn(a.node, a.daemonSet),
+      (objects) => {
+        const mine = ownedBy(objects, a.daemonSet);
         return mine.some(podReady) ? { done: true, value: true } : { done: false, status: mine.length ? `pod ${mine[0]!.metadata.name} not Ready yet` : 'no pod scheduled yet' };
       },
-      waitOptions(rt, rt.config.timeouts.rolloutSeconds),
+      watchOptions(rt, rt.config.timeouts.rolloutSeconds, `${shortRef(a.daemonSet)} on ${a.node}`),
     );
   },
 };
@@ -188,15 +203,17 @@ export const restartAgentAction: ActionKind<Of<'restartAgent'>> = {
     const old = (await mine()).filter((p) => !p.metadata.deletionTimestamp);
     for (const p of old) await rt.client.deletePod(p.metadata.namespace ?? '', p.metadata.name ?? '', { uid: p.metadata.uid });
     const oldUids = new Set(old.map((p) => p.metadata.uid));
-    await waitFor(
+    await watchUntil(
+      rt.client,
       `a new ${shortRef(a.daemonSet)} pod Ready on ${a.node}`,
-      async () => {
-        const pods = await mine();
+      agentPodsOn(a.node, a.daemonSet),
+      (objects) => {
+        const pods = ownedBy(objects, a.daemonSet);
         const fresh = pods.filter((p) => !oldUids.has(p.metadata.uid));
         if (fresh.some(podReady)) return { done: true, value: true };
         return { done: false, status: fresh.length ? `pod ${fresh[0]!.metadata.name} not Ready yet` : pods.some((p) => oldUids.has(p.metadata.uid)) ? 'the old pod is still terminating' : 'no new pod yet' };
       },
-      waitOptions(rt, rt.config.timeouts.rolloutSeconds),
+      watchOptions(rt, rt.config.timeouts.rolloutSeconds, `${shortRef(a.daemonSet)} on ${a.node}`),
     );
   },
 };

@@ -15,6 +15,8 @@ import type {
   PodQuery,
   ProxyGetOptions,
   ProxyResponse,
+  WatchEvent,
+  WatchQuery,
   WorkloadPatch,
 } from '../../kube/clusterClient.js';
 import { KubeApiError, NoKindMatchError, type StatusCause } from '../../kube/kubeErrors.js';
@@ -110,6 +112,11 @@ export class FakeCluster implements ClusterClient {
   private readonly getsWhileTerminating = new Map<string, number>();
   private readonly crdGets = new Map<string, number>();
   private rv = 100;
+  /** Every write as a watch event (kept so a watch from a resourceVersion replays what came after it). */
+  private readonly history: { type: 'ADDED' | 'MODIFIED' | 'DELETED'; object: KubeObject; rv: number }[] = [];
+  /** Watches from below this resourceVersion get 410 Expired (compactWatchHistory). */
+  private compactedBelow = 0;
+  private readonly watchers = new Set<{ deliver: (e: { type: 'ADDED' | 'MODIFIED' | 'DELETED'; object: KubeObject; rv: number }) => void; end: () => void }>();
   private uidSeq = 0;
 
   // ---- seeding and inspection -------------------------------------------------------------
@@ -156,7 +163,7 @@ export class FakeCluster implements ClusterClient {
   finishTermination(namespace: string, name: string, opts: { replace?: boolean } = {}): void {
     const k = keyOf('v1', 'Pod', namespace, name);
     const old = this.objects.get(k);
-    this.objects.delete(k);
+    this.remove(k);
     this.getsWhileTerminating.delete(k);
     if (opts.replace && old) {
       const fresh = structuredClone(old);
@@ -328,6 +335,57 @@ export class FakeCluster implements ClusterClient {
     );
   }
 
+  async listWithVersion(kind: KindRef, query: ObjectQuery = {}): Promise<{ items: KubeObject[]; resourceVersion: string }> {
+    await this.enter('listWithVersion', kind, query);
+    this.assertServed(kind.apiVersion, kind.kind);
+    return { items: this.list(kind.apiVersion, kind.kind).filter((o) => this.inQuery(o, query)), resourceVersion: String(this.rv) };
+  }
+
+  async watch(kind: KindRef, query: WatchQuery, onEvent: (event: WatchEvent) => void, signal?: AbortSignal): Promise<void> {
+    await this.enter('watch', kind, query);
+    this.assertServed(kind.apiVersion, kind.kind);
+    const from = Number(query.resourceVersion);
+    if (from < this.compactedBelow) throw new KubeApiError({ code: 410, reason: 'Expired', message: `too old resource version: ${query.resourceVersion} (${this.compactedBelow})`, causes: [] }, 'watch');
+    const matches = (e: { object: KubeObject }) => e.object.apiVersion === kind.apiVersion && e.object.kind === kind.kind && this.inQuery(e.object, query);
+    await new Promise<void>((resolve) => {
+      const w = {
+        deliver: (e: { type: 'ADDED' | 'MODIFIED' | 'DELETED'; object: KubeObject; rv: number }) => {
+          if (e.rv > from && matches(e)) onEvent({ type: e.type, object: structuredClone(e.object) });
+        },
+        end: () => {
+          this.watchers.delete(w);
+          signal?.removeEventListener('abort', w.end);
+          resolve();
+        },
+      };
+      for (const e of this.history) w.deliver(e);
+      if (signal?.aborted) return w.end();
+      this.watchers.add(w);
+      signal?.addEventListener('abort', w.end, { once: true });
+    });
+  }
+
+  /** Ends every open watch, as a dropped connection or the server's watch timeout does. */
+  cutWatches(): void {
+    for (const w of [...this.watchers]) w.end();
+  }
+
+  /** Forgets the watch history: a watch from a resourceVersion older than the current one now gets 410 Expired. */
+  compactWatchHistory(): void {
+    this.compactedBelow = this.rv;
+    this.history.length = 0;
+  }
+
+  /** Open watches. */
+  get openWatches(): number {
+    return this.watchers.size;
+  }
+
+  private inQuery(o: KubeObject, query: ObjectQuery): boolean {
+    const fields = o.kind === 'Pod' ? podFields(o) : { 'metadata.name': o.metadata.name ?? '', 'metadata.namespace': o.metadata.namespace ?? '' };
+    return (!query.namespace || o.metadata.namespace === query.namespace) && matchesSelector(query.labelSelector, o.metadata.labels ?? {}) && matchesSelector(query.fieldSelector, fields);
+  }
+
   async patchObject(ref: ObjectRef, patch: WorkloadPatch): Promise<KubeObject> {
     await this.enter('patchObject', ref, patch);
     this.assertServed(ref.apiVersion, ref.kind);
@@ -351,7 +409,7 @@ export class FakeCluster implements ClusterClient {
   async deleteObject(ref: ObjectRef, opts: DeleteOptions = {}): Promise<DeleteOutcome> {
     await this.enter('deleteObject', ref, opts);
     this.assertServed(ref.apiVersion, ref.kind);
-    return this.objects.delete(keyOf(ref.apiVersion, ref.kind, this.namespaceOf(ref.kind, ref.namespace), ref.name)) ? 'deleted' : 'notFound';
+    return this.remove(keyOf(ref.apiVersion, ref.kind, this.namespaceOf(ref.kind, ref.namespace), ref.name)) ? 'deleted' : 'notFound';
   }
 
   async getCustomResourceDefinition(name: string): Promise<CustomResourceDefinition> {
@@ -404,12 +462,32 @@ export class FakeCluster implements ClusterClient {
 
   private write(o: KubeObject): void {
     o.metadata.resourceVersion = String(++this.rv);
-    this.objects.set(keyOf(o.apiVersion ?? '', o.kind ?? '', o.metadata.namespace, o.metadata.name ?? ''), structuredClone(o));
+    const key = keyOf(o.apiVersion ?? '', o.kind ?? '', o.metadata.namespace, o.metadata.name ?? '');
+    const type = this.objects.has(key) ? 'MODIFIED' : 'ADDED';
+    this.objects.set(key, structuredClone(o));
+    this.record(type, o);
+  }
+
+  /** Deletes a stored object (a DELETED event for watchers); false when there was none. */
+  private remove(key: string): boolean {
+    const o = this.objects.get(key);
+    if (!o) return false;
+    this.objects.delete(key);
+    const gone = structuredClone(o);
+    gone.metadata.resourceVersion = String(++this.rv);
+    this.record('DELETED', gone);
+    return true;
+  }
+
+  private record(type: 'ADDED' | 'MODIFIED' | 'DELETED', o: KubeObject): void {
+    const event = { type, object: structuredClone(o), rv: Number(o.metadata.resourceVersion) };
+    this.history.push(event);
+    for (const w of this.watchers) w.deliver(event);
   }
 
   private terminate(pod: Pod): void {
     if (this.podTermination === 'immediate') {
-      this.objects.delete(keyOf('v1', 'Pod', pod.metadata.namespace, pod.metadata.name ?? ''));
+      this.remove(keyOf('v1', 'Pod', pod.metadata.namespace, pod.metadata.name ?? ''));
       return;
     }
     this.mutate<Pod>('v1', 'Pod', pod.metadata.name ?? '', pod.metadata.namespace, (p) => {
