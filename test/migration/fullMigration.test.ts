@@ -43,7 +43,8 @@ describe('full migrations on the simulated cluster', () => {
     const rep = JSON.parse(await import('node:fs').then((fs) => fs.readFileSync(report, 'utf8')));
     expect(rep.ok).toBe(true);
     expect(rep.steps.map((s: { name: string }) => s.name)).toEqual(['preflight', 'prepare', 'roll', 'priority', 'migrate', 'clean-up']);
-    expect(rep.steps[4].nodes.map((n: { node: string }) => n.node)).toEqual(['node-1', 'node-2', 'node-3']);
+    // node-1 is the control-plane node: it goes last.
+    expect(rep.steps[4].nodes.map((n: { node: string }) => n.node)).toEqual(['node-2', 'node-3', 'node-1']);
     expect(rep.connectivity.pairChecks).toBeGreaterThan(0);
     expect(rep.connectivity.failedPairs).toEqual([]);
   });
@@ -109,17 +110,18 @@ describe('full migrations on the simulated cluster', () => {
     const args = ['run', '--steps', '0-2', '--no-dry-run', '--kubeconfig', sim.kubeconfig, '-c', cfg];
     const blocked = await runCliProcess(args);
     expect(blocked.code).toBe(1);
-    expect(blocked.stderr).toMatch(/step 2 \(roll\) on node node-1 failed/);
+    // The first node drained is the first worker (node-1, the control-plane node, goes last).
+    expect(blocked.stderr).toMatch(/step 2 \(roll\) on node node-2 failed/);
     expect(blocked.stderr).toMatch(/demo\/web-/);
     expect(blocked.stderr).toMatch(/PodDisruptionBudget|disruption budget/);
     expect(blocked.stderr).toMatch(/re-run the same command/);
-    expect(sim.cluster.store.get('nodes', undefined, 'node-1')!.spec.unschedulable).toBe(true);
+    expect(sim.cluster.store.get('nodes', undefined, 'node-2')!.spec.unschedulable).toBe(true);
     sim.cluster.store.mutate('policy/poddisruptionbudgets', 'demo', 'web', (p) => {
       p.spec = { maxUnavailable: 1, selector: p.spec.selector };
     });
     const resumed = await runCliProcess(args);
     expect(resumed.code, resumed.stderr).toBe(0);
-    expect(sim.cluster.store.get('nodes', undefined, 'node-1')!.spec.unschedulable).toBeFalsy();
+    expect(sim.cluster.store.get('nodes', undefined, 'node-2')!.spec.unschedulable).toBeFalsy();
     expect(sim.cluster.model.groundTruth.violations()).toEqual([]);
   });
 

@@ -67,8 +67,9 @@ describe('the multus strategy from each stock install', () => {
     const r = await runCliProcess(['-c', cfg, 'demo', '--scenario', join(ROOT, 'scenarios', 'canal.yaml'), '--report', report]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('warning: cni.confDir "/etc/kubernetes/cni/net.d" overrides what the cluster says: "/etc/cni/net.d"');
-    expect(r.stderr).toMatch(/error: step 2 \(roll\) on node node-1 failed while trying to verify every pod-network pod on node-1 has an interface on both k8s-pod-network and cilium: \d+ pods? on node-1 lacks? what step 2 \(roll\) promised: cni-migration-probe\/probe-[ab]-\w+ \(no network-status annotation: Multus did not wire this pod\)/);
-    expect(r.stderr).not.toMatch(/node node-2: start/);
+    // node-2 is the first worker (node-1, the control-plane node, goes last).
+    expect(r.stderr).toMatch(/error: step 2 \(roll\) on node node-2 failed while trying to verify every pod-network pod on node-2 has an interface on both k8s-pod-network and cilium: \d+ pods? on node-2 lacks? what step 2 \(roll\) promised: cni-migration-probe\/probe-[ab]-\w+ \(no network-status annotation: Multus did not wire this pod\)/);
+    expect(r.stderr).not.toMatch(/node node-3: start/);
     const rep = JSON.parse(readFileSync(report, 'utf8')) as Report;
     // No pod pair ever lost connectivity: the run stopped while every pod still had its Canal network.
     expect(rep.extra['Ground truth (simulator)'].violations).toEqual([]);
