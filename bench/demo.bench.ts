@@ -1,6 +1,7 @@
 // Benchmark of a full migration on the simulated cluster: wall time, API requests per node (all,
 // and apart from the one eviction or delete per pod), pod-proxy and watch requests, and peak
-// memory, at 5, 50 and 200 nodes (BENCH_SIZES to change; BENCH_MAX_UNAVAILABLE=20% for batches).
+// memory, at 5, 50 and 200 nodes (BENCH_SIZES to change; BENCH_MAX_UNAVAILABLE=20% for batches,
+// BENCH_COLLECTION=full for every probe's status through the pod proxy instead of collectors).
 // Each size runs in a fresh child process so peak RSS is that run's. Prints a table; asserts
 // nothing (figures, not tests).
 import { execFileSync } from 'node:child_process';
@@ -15,7 +16,10 @@ import { prepareMigration, runMigration } from '../src/migration/runMigration.js
 import { SimCluster } from '../src/sim/simCluster.js';
 
 async function measure(nodes: number): Promise<Record<string, number | string | boolean>> {
-  const config = simulationTunedConfig(ConfigSchema.parse({ batches: { maxUnavailable: process.env.BENCH_MAX_UNAVAILABLE ?? 1 } }), nodes);
+  const config = simulationTunedConfig(
+    ConfigSchema.parse({ batches: { maxUnavailable: process.env.BENCH_MAX_UNAVAILABLE ?? 1 }, connectivity: { collection: process.env.BENCH_COLLECTION ?? 'aggregated' } }),
+    nodes,
+  );
   const t0 = performance.now();
   const cluster = await SimCluster.start({ nodes });
   await cluster.waitUntilSettled(300_000);
@@ -43,6 +47,7 @@ async function measure(nodes: number): Promise<Record<string, number | string | 
     'pod proxy': sum((k) => k.endsWith('pods/proxy')),
     watches: sum((k) => k.startsWith('watch ')),
     'max unavailable': String(config.batches.maxUnavailable),
+    collection: config.connectivity.collection,
     'peak RSS MiB': Math.round(process.resourceUsage().maxRSS / 1024),
   };
 }

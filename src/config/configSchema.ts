@@ -73,6 +73,13 @@ const Connectivity = z.strictObject({
    * long plus failureThresholdSeconds with no pair lost.
    */
   settleSeconds: z.number().min(0).default(5),
+  /**
+   * aggregated: each collection asks a few collector agents, which read their peers over the pod
+   * network (one proxied request each); full: every probe pod's status through the API server.
+   */
+  collection: z.enum(['aggregated', 'full']).default('aggregated'),
+  /** Collector agents asked per aggregated collection (on different nodes and pod networks). */
+  collectors: z.number().int().min(1).default(2),
 });
 
 const Images = z.strictObject({

@@ -18,6 +18,8 @@ export type ProbePodReport = { pod: string; namespace: string; node: string } & 
   | { state: 'proxy-error'; httpStatus?: number | undefined; detail: string }
   /** The pod answered 200 with something that is not a status document. */
   | { state: 'invalid-status'; detail: string }
+  /** Aggregated collection: no collector could reach its agent over the pod network (confirmed by a second one). */
+  | { state: 'unreachable'; detail: string }
 );
 
 /** Every probe pod's report. */
@@ -26,6 +28,8 @@ export interface ProbeCollection {
   collectedAt: number;
   namespace: string;
   pods: ProbePodReport[];
+  /** How it was collected: through which collectors, and how many pods were read directly through the proxy. */
+  via?: { mode: 'aggregated' | 'full'; collectors: string[]; direct: number; proxyRequests: number; bytes: number } | undefined;
 }
 
 /** Lists the probe pods and reads each one's /status; only a failure to list pods throws. */
@@ -38,7 +42,8 @@ export async function collectProbeStatuses(client: Pick<ClusterClient, 'listPods
   return { collectedAt, namespace: s.namespace, pods: reports };
 }
 
-async function collectOne(client: Pick<ClusterClient, 'proxyPodGet'>, pod: Pod, s: ConnectivitySettings): Promise<ProbePodReport> {
+/** Reads one probe pod's /status through the API server's proxy (the full collection's unit). */
+export async function collectOne(client: Pick<ClusterClient, 'proxyPodGet'>, pod: Pod, s: ConnectivitySettings): Promise<ProbePodReport> {
   const id = { pod: pod.metadata.name ?? '', namespace: pod.metadata.namespace ?? s.namespace, node: pod.spec?.nodeName ?? '(unscheduled)' };
   const notReady = notReadyReason(pod);
   if (notReady) return { ...id, state: 'not-ready', detail: notReady };
@@ -99,7 +104,8 @@ function snippet(text: string): string {
   return t.length > 200 ? `${t.slice(0, 200)}…` : t || '(empty)';
 }
 
-async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+/** Runs fn over items, at most `limit` at once, keeping their order. */
+export async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array<R>(items.length);
   let next = 0;
   const worker = async () => {

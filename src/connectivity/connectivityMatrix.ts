@@ -61,7 +61,7 @@ export interface SilentPod {
   pod: string;
   node: string;
   /** starting: it answered but has not completed a probe round yet. */
-  state: 'not-ready' | 'proxy-error' | 'invalid-status' | 'starting';
+  state: 'not-ready' | 'proxy-error' | 'invalid-status' | 'unreachable' | 'starting';
   detail: string;
 }
 
@@ -106,6 +106,7 @@ export function buildConnectivityMatrix(collection: ProbeCollection, opts: Matri
   const failing: FailingPair[] = [];
   const silent: SilentPod[] = [];
   const flowBreaks: FlowBreakReport[] = [];
+  let unlistedProbes = 0;
   const cellOf = (from: string, to: string) => {
     const key = `${from}\u0000${to}`;
     let c = cells.get(key);
@@ -125,6 +126,9 @@ export function buildConnectivityMatrix(collection: ProbeCollection, opts: Matri
     }
     const from = report.status.pod.node;
     nodeSet.add(from);
+    // A compact document lists only failing peers: the rest are in its counts.
+    const compact = report.status.peerSummary;
+    if (compact) unlistedProbes += compact.ok + compact.failed - report.status.peers.filter((p) => p.result !== 'pending').length;
     for (const peer of report.status.peers) {
       nodeSet.add(peer.node);
       networks.add(peer.network);
@@ -182,7 +186,7 @@ export function buildConnectivityMatrix(collection: ProbeCollection, opts: Matri
     nodePairs: withData.length,
     okNodePairs: withData.filter((c) => c.state === 'ok').length,
     failedNodePairs: withData.filter((c) => c.state === 'failed').length,
-    probes: grid.reduce((n, c) => n + c.ok + c.failed, 0),
+    probes: grid.reduce((n, c) => n + c.ok + c.failed, 0) + unlistedProbes,
     failedProbes: failing.length,
     recentNetworkFlowBreaks,
   };

@@ -8,6 +8,7 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import type { ClusterClient } from '../kube/clusterClient.js';
+import { collectAggregated } from './collectAggregated.js';
 import { collectProbeStatuses, type ProbeCollection } from './collectProbeStatuses.js';
 import { buildConnectivityMatrix, type ConnectivityMatrix } from './connectivityMatrix.js';
 import { connectivitySettings, type ConnectivitySettings } from './connectivitySettings.js';
@@ -118,7 +119,7 @@ export class ConnectivityMonitor {
   }
 
   private async collectNow(): Promise<{ matrix: ConnectivityMatrix; collection: ProbeCollection }> {
-    const collection = await collectProbeStatuses(this.client, this.settings);
+    const collection = this.settings.collection === 'aggregated' ? await collectAggregated(this.client, this.settings) : await collectProbeStatuses(this.client, this.settings);
     const matrix = buildConnectivityMatrix(collection, { flowBreakWindowMs: this.settings.flowBreakWindowMs });
     this.record(collection);
     this.latest = matrix;

@@ -30,6 +30,13 @@ const SettingsSchema = z.strictObject({
   flowBreakWindowMs: z.number().int().min(0).default(120_000),
   /** Pods whose /status is fetched at once. */
   concurrency: z.number().int().min(1).default(16),
+  /**
+   * aggregated: a few collector agents read their peers over the pod network and answer for all
+   * (one proxied request each); full: every probe pod's /status through the API server's proxy.
+   */
+  collection: z.enum(['aggregated', 'full']).default('full'),
+  /** Collectors asked per aggregated collection (on different nodes and pod networks). */
+  collectors: z.number().int().min(1).default(2),
 });
 
 /** Connectivity settings in force. */

@@ -30,7 +30,11 @@ export function staleProbes(collection: ProbeCollection, marks: ProbeMarks): Sta
     if (r.state !== 'ok') continue;
     const mark = marks.get(r.pod);
     if (mark === undefined) continue;
-    const stale = r.status.peers.filter((p) => p.lastProbeAt === undefined || Date.parse(p.lastProbeAt) < mark).length;
+    const compact = r.status.peerSummary;
+    // A compact document has the oldest probe and the never-probed count instead of every peer.
+    const stale = compact
+      ? compact.pending + (compact.oldestProbeAt !== undefined && Date.parse(compact.oldestProbeAt) < mark ? 1 : 0)
+      : r.status.peers.filter((p) => p.lastProbeAt === undefined || Date.parse(p.lastProbeAt) < mark).length;
     if (stale) out.push({ pod: r.pod, node: r.node, stalePeers: stale });
   }
   return out;

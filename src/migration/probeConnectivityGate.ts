@@ -50,6 +50,8 @@ export function createProbeGate(client: ClusterClient, config: MigrationConfig):
     intervalMs: Math.max(1, Math.round(c.collectIntervalSeconds * 1000)),
     timeoutMs: Math.max(1000, Math.round(c.timeoutSeconds * 1000) * 5),
     failureThresholdMs: Math.round(c.failureThresholdSeconds * 1000),
+    collection: c.collection,
+    collectors: c.collectors,
   });
   let since = Date.now();
   let checkpoints = 0;

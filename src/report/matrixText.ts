@@ -3,15 +3,20 @@
  * grid (rows probe from, columns probe to), then what failed, who did not report, and which
  * long-lived flows were cut. Plain text, no colours, fine in CI logs.
  */
+import type { ProbeCollection } from '../connectivity/collectProbeStatuses.js';
 import type { ConnectivityMatrix, MatrixCell } from '../connectivity/connectivityMatrix.js';
 
-/** Renders the matrix as text (ends with a newline). */
-export function renderMatrixText(m: ConnectivityMatrix): string {
+/** Renders the matrix as text (ends with a newline); an aggregated collection has no grid, only what failed. */
+export function renderMatrixText(m: ConnectivityMatrix, via?: ProbeCollection['via']): string {
   const out: string[] = [];
+  const aggregated = via?.mode === 'aggregated';
   out.push(`Connectivity in namespace ${m.namespace} at ${m.collectedAt}: ${m.ok ? 'OK' : 'FAILED'}`);
   for (const p of m.problems) out.push(`  - ${p}`);
   out.push('');
-  if (m.nodes.length) {
+  if (aggregated) {
+    out.push(`Collected through ${via.collectors.length ? via.collectors.join(', ') : 'no collector'}${via.direct ? ` and ${via.direct} pods read directly` : ''}: ${via.proxyRequests} proxied requests, ${(via.bytes / 1024).toFixed(1)} KiB (--full for the node x node matrix).`, '');
+  }
+  if (m.nodes.length && !aggregated) {
     out.push(...renderGrid(m));
     out.push('  (rows: from, columns: to; "ok 1.2ms": every probe answered, slowest answer; "FAIL f/n": f of n probes failed; "-": no probe yet)');
     out.push('');
@@ -39,7 +44,8 @@ export function renderMatrixText(m: ConnectivityMatrix): string {
     out.push('');
   }
   const s = m.summary;
-  out.push(`${s.okNodePairs} of ${s.nodePairs} node pairs ok, ${s.failedProbes} of ${s.probes} probes failing, ${s.reportingPods} of ${s.pods} probe pods reporting${m.networks.length ? `, networks: ${m.networks.join(', ')}` : ''}.`);
+  const pairs = aggregated ? '' : `${s.okNodePairs} of ${s.nodePairs} node pairs ok, `;
+  out.push(`${pairs}${s.failedProbes} of ${s.probes} probes failing, ${s.reportingPods} of ${s.pods} probe pods reporting${m.networks.length && !aggregated ? `, networks: ${m.networks.join(', ')}` : ''}.`);
   return `${out.join('\n')}\n`;
 }
 

@@ -15,24 +15,41 @@ describe('cni-migration check', () => {
     await p?.stop();
   });
 
-  it('exits 0 with the matrix when every pair is ok, and 1 naming the pairs once a node loses its CNI agent', async () => {
-    const healthy = await runCliProcess(['check', '--kubeconfig', p.kubeconfigPath]);
+  it('exits 0 with the matrix when every pair is ok, and 1 naming the pairs once a node loses its CNI agent — through collectors, and with --full', async () => {
+    const healthy = await runCliProcess(['check', '--full', '--kubeconfig', p.kubeconfigPath]);
     expect(healthy.stderr).toBe('');
     expect(healthy.code).toBe(0);
     expect(healthy.stdout).toMatch(/^Connectivity in namespace cni-migration-probe at \S+: OK$/m);
     expect(healthy.stdout).toMatch(/node-1 +ok \S+ +ok \S+ +ok \S+/);
-    const json = await runCliProcess(['--kubeconfig', p.kubeconfigPath, 'check', '-o', 'json']);
+    const json = await runCliProcess(['--kubeconfig', p.kubeconfigPath, 'check', '--full', '-o', 'json']);
     expect(json.code).toBe(0);
     expect(JSON.parse(json.stdout)).toMatchObject({ ok: true, nodes: ['node-1', 'node-2', 'node-3'], failing: [] });
+    // Through two collector agents: two proxied requests for all six probe pods, the same verdict.
+    const aggregated = await runCliProcess(['check', '--kubeconfig', p.kubeconfigPath, '-o', 'json']);
+    expect(aggregated.code, aggregated.stderr).toBe(0);
+    const agg = JSON.parse(aggregated.stdout) as { ok: boolean; summary: { pods: number; reportingPods: number; probes: number }; via: { mode: string; collectors: string[]; direct: number; proxyRequests: number } };
+    expect(agg.ok).toBe(true);
+    expect(agg.via).toMatchObject({ mode: 'aggregated', direct: 0, proxyRequests: 2 });
+    expect(agg.via.collectors).toHaveLength(2);
+    expect(agg.summary.reportingPods).toBe(agg.summary.pods);
+    expect(agg.summary.probes).toBe((JSON.parse(json.stdout) as { summary: { probes: number } }).summary.probes);
 
     for (const n of ['node-1', 'node-2']) await p.client.patchNode(n, { metadata: { labels: { 'test.cni-migration.dev/canal': 'true' } } });
     await p.client.patchWorkload('DaemonSet', 'kube-system', 'canal', { type: 'strategic', body: { spec: { template: { spec: { nodeSelector: { 'test.cni-migration.dev/canal': 'true' } } } } } });
     await waitForMatrix(p.client, 'pairs to node-3 failing', (m) => m.failing.some((f) => f.fromNode === 'node-1' && f.toNode === 'node-3'));
-    const broken = await runCliProcess(['check', '--kubeconfig', p.kubeconfigPath]);
+    const broken = await runCliProcess(['check', '--full', '--kubeconfig', p.kubeconfigPath]);
     expect(broken.code).toBe(1);
     expect(broken.stdout).toMatch(/: FAILED$/m);
     expect(broken.stdout).toMatch(/^ {2}node-1 -> node-3 {2}\S+ -> \S+ 10\.244\.\d+\.\d+ \(default, primary\): timeout/m);
     expect(broken.stdout).toMatch(/node-1 +ok \S+ +ok \S+ +FAIL \d+\/\d+ default/);
+    // The collectors see the same failing pairs; node-3's agents cannot be reached from node-1 or
+    // node-2, and a collector there is reached through the API server: never a silent pass.
+    const brokenAgg = await runCliProcess(['check', '--kubeconfig', p.kubeconfigPath]);
+    expect(brokenAgg.code).toBe(1);
+    expect(brokenAgg.stdout).toMatch(/: FAILED$/m);
+    expect(brokenAgg.stdout).toMatch(/^ {2}node-1 -> node-3 {2}\S+ -> \S+ 10\.244\.\d+\.\d+ \(default, primary\): timeout/m);
+    expect(brokenAgg.stdout).toMatch(/^Collected through probe-\S+, probe-\S+/m);
+    expect(brokenAgg.stdout).not.toMatch(/from \\ to/);
   });
 
   it('exits 2 on bad usage and bad configuration', async () => {

@@ -3,12 +3,16 @@
  * simulator's pod handler (through pods/proxy) serve exactly the same thing:
  *   GET /healthz  200 "ok" while the agent runs (the readiness probe), 503 once it stops
  *   GET /status   the status document (JSON)
+ *   GET /status/compact  the same with only failing peers, and counts of all (what collectors read)
  *   GET /metrics  Prometheus text format
  *   GET /hello    what peers probe: who answered, and when
- * Long-lived flows (GET /flow) stream and are served by the node server itself (agentServer.ts).
+ * Long-lived flows (GET /flow) stream and are served by the node server itself (agentServer.ts);
+ * GET /collect (a collector reading every peer, asynchronously) by collectHandler below.
  */
 import { METRICS_CONTENT_TYPE } from './metricsText.js';
+import { COLLECT_PATH, COMPACT_STATUS_PATH } from './peerCollection.js';
 import { HELLO_PATH, type ProbeAgent } from './probeAgent.js';
+import { compactStatus } from './statusDocument.js';
 
 /** A request as the handler sees it. */
 export interface AgentHttpRequest {
@@ -40,13 +44,25 @@ export function agentHttpHandler(agent: AgentView): (req: AgentHttpRequest) => A
         return agent.stopped ? text(503, 'stopping\n') : text(200, 'ok\n');
       case '/status':
         return { status: 200, headers: { 'content-type': JSON_TYPE }, body: `${JSON.stringify(agent.status(), null, 2)}\n` };
+      case COMPACT_STATUS_PATH:
+        return { status: 200, headers: { 'content-type': JSON_TYPE }, body: JSON.stringify(compactStatus(agent.status())) };
       case '/metrics':
         return { status: 200, headers: { 'content-type': METRICS_CONTENT_TYPE }, body: agent.metrics() };
       case HELLO_PATH:
         return agent.stopped ? text(503, 'stopping\n') : { status: 200, headers: { 'content-type': JSON_TYPE }, body: JSON.stringify(agent.hello()) };
       default:
-        return text(404, `no such endpoint ${path}: try /healthz, /status, /metrics or ${HELLO_PATH}\n`);
+        return text(404, `no such endpoint ${path}: try /healthz, /status, ${COMPACT_STATUS_PATH}, ${COLLECT_PATH}, /metrics or ${HELLO_PATH}\n`);
     }
+  };
+}
+
+/** GET /collect, asynchronous (the collector reads its peers); undefined for every other request. */
+export function collectHandler(agent: Pick<ProbeAgent, 'collect' | 'stopped'>): (req: AgentHttpRequest) => Promise<AgentHttpResponse> | undefined {
+  return (req) => {
+    const path = req.path.replace(/\/+$/, '') || '/';
+    if (path !== COLLECT_PATH || req.method !== 'GET') return undefined;
+    if (agent.stopped) return Promise.resolve(text(503, 'stopping\n'));
+    return agent.collect().then((doc) => ({ status: 200, headers: { 'content-type': JSON_TYPE }, body: JSON.stringify(doc) }));
   };
 }
 

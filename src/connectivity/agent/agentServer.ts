@@ -6,7 +6,8 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { agentHttpHandler, type AgentView } from './agentHttpHandler.js';
+import { agentHttpHandler, collectHandler, type AgentView } from './agentHttpHandler.js';
+import type { ProbeAgent } from './probeAgent.js';
 import { FLOW_GOODBYE, FLOW_PATH } from './nodeTransport.js';
 
 /** Where and how the server listens. */
@@ -25,13 +26,22 @@ export class AgentServer {
   private readonly timers = new Set<NodeJS.Timeout>();
 
   constructor(
-    agent: AgentView & { self: { pod: string } },
+    agent: AgentView & { self: { pod: string } } & Partial<Pick<ProbeAgent, 'collect'>>,
     private readonly opts: AgentServerOptions,
   ) {
     const handle = agentHttpHandler(agent);
+    const collect = agent.collect ? collectHandler({ collect: () => agent.collect!(), get stopped() { return agent.stopped; } }) : undefined;
     this.server = http.createServer((req, res) => {
       const path = (req.url ?? '/').split('?')[0] ?? '/';
       if (path === FLOW_PATH && req.method === 'GET' && !agent.stopped) return this.serveFlow(agent.self.pod, res);
+      const collecting = collect?.({ method: req.method ?? 'GET', path });
+      if (collecting) {
+        void collecting.then((answer) => {
+          res.writeHead(answer.status, answer.headers);
+          res.end(answer.body);
+        });
+        return;
+      }
       const answer = handle({ method: req.method ?? 'GET', path });
       res.writeHead(answer.status, answer.headers);
       res.end(req.method === 'HEAD' ? undefined : answer.body);

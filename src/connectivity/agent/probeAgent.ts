@@ -5,6 +5,7 @@
  * nodes, recording when one is cut and why. The same class runs in a pod (node transport, API
  * peer source) and in the simulator (model transport, store peer source).
  */
+import { collectPeerStatuses, type CollectDocument } from './peerCollection.js';
 import { setTimeout as delay } from 'node:timers/promises';
 import { LatencyHistograms } from './latencyHistogram.js';
 import { renderMetrics } from './metricsText.js';
@@ -176,6 +177,11 @@ export class ProbeAgent {
   }
 
   /** GET /metrics. */
+  /** The aggregated collection this agent answers as a collector (see peerCollection.ts). */
+  collect(): Promise<CollectDocument> {
+    return collectPeerStatuses(this, this.opts.transport, this.opts.port, this.timeoutMs * 2, this.now);
+  }
+
   metrics(): string {
     return renderMetrics({
       node: this.self.node,

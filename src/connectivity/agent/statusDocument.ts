@@ -69,6 +69,20 @@ export const ProbeStatusSchema = z.object({
   flows: z.object({ open: z.array(OpenFlowSchema), breaks: z.array(FlowBreakSchema), breaksTotal: z.number() }),
   /** Why the last peer lookup failed, if it did (the previous peers are kept meanwhile). */
   peerSourceError: z.string().optional(),
+  /**
+   * Set on a compact document (GET /status/compact): `peers` then lists only the peers whose last
+   * probe failed or that had a failure episode; these counts cover every peer.
+   */
+  peerSummary: z
+    .object({
+      peers: z.number(),
+      ok: z.number(),
+      failed: z.number(),
+      pending: z.number(),
+      /** The oldest last probe among the peers probed at least once. */
+      oldestProbeAt: z.string().optional(),
+    })
+    .optional(),
 });
 
 /** GET /status. */
@@ -169,4 +183,25 @@ function peerStatusOf(rec: PeerRecord): PeerStatus {
 
 function iso(ms: number): string {
   return new Date(ms).toISOString();
+}
+
+/**
+ * The compact document collectors exchange: the same document, with only the peers that failed
+ * (now or in a kept episode) and counts of all of them, so its size grows with failures, not with
+ * the cluster.
+ */
+export function compactStatus(doc: ProbeStatusDocument): ProbeStatusDocument {
+  const probed = doc.peers.filter((p) => p.lastProbeAt !== undefined).map((p) => Date.parse(p.lastProbeAt!));
+  const oldest = probed.length ? Math.min(...probed) : undefined;
+  return {
+    ...doc,
+    peers: doc.peers.filter((p) => (p.result !== 'ok' && p.result !== 'pending') || p.episodes.length > 0),
+    peerSummary: {
+      peers: doc.peers.length,
+      ok: doc.peers.filter((p) => p.result === 'ok').length,
+      failed: doc.peers.filter((p) => p.result !== 'ok' && p.result !== 'pending').length,
+      pending: doc.peers.filter((p) => p.result === 'pending').length,
+      ...(oldest !== undefined ? { oldestProbeAt: iso(oldest) } : {}),
+    },
+  };
 }

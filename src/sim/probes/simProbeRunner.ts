@@ -6,7 +6,7 @@
  * terminating (its SIGTERM), saying goodbye on the flows peers hold to it. Intervals are the
  * simulator's own (hundreds of milliseconds), so scenario tests see results quickly.
  */
-import { agentHttpHandler, type AgentHttpResponse } from '../../connectivity/agent/agentHttpHandler.js';
+import { agentHttpHandler, collectHandler, type AgentHttpResponse } from '../../connectivity/agent/agentHttpHandler.js';
 import { ProbeAgent } from '../../connectivity/agent/probeAgent.js';
 import { PROBE_PORT, PROBE_SERVICE } from '../../connectivity/connectivitySettings.js';
 import type { NetworkModel } from '../model/networkModel.js';
@@ -66,7 +66,13 @@ export class SimProbeRunner implements SimProbeNetwork {
 
   /** Watches pods and serves the agents' HTTP through the model. */
   start(): this {
-    this.stops.push(this.model.registerPodHandler(isProbeAgentPod, (pod, req) => Promise.resolve(this.serve(pod, req.port, req.method, req.path))));
+    this.stops.push(
+      this.model.registerPodHandler(isProbeAgentPod, async (pod, req) => {
+        const a = this.agents.get(pod.metadata.uid ?? '');
+        const collecting = a && a.port === req.port && !a.agent.stopped ? collectHandler(a.agent)({ method: req.method, path: req.path.split('?')[0] ?? req.path }) : undefined;
+        return collecting ? await collecting : this.serve(pod, req.port, req.method, req.path);
+      }),
+    );
     this.stops.push(this.view.watchPods((ev) => this.onPodEvent(ev)));
     this.tick = setInterval(() => this.checkFlows(), this.opts.flowCheckMs ?? 50);
     return this;
