@@ -25,4 +25,13 @@ describe('dual-overlay node order', () => {
     expect(later.note).toBeUndefined();
     expect(order(3, [node('a', 5), node('b', 0)]).nodes.map((n) => n.name)).toEqual(['a', 'b']);
   });
+
+  it('never starts with a control-plane node while a worker is left, and sends the first node alone', () => {
+    const cp = node('cp', 0, { 'node-role.kubernetes.io/control-plane': '' });
+    const o = order(2, [cp, node('w1', 3), node('w2', 2)]);
+    expect(o.nodes.map((n) => n.name)).toEqual(['w2', 'cp', 'w1']);
+    expect(o.alone).toBe(1);
+    // Only control-plane nodes: the fewest pods still goes first.
+    expect(order(2, [node('m1', 2, { 'node-role.kubernetes.io/master': '' }), node('m2', 1, { 'node-role.kubernetes.io/master': '' })]).nodes[0]!.name).toBe('m2');
+  });
 });
