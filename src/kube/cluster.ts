@@ -174,6 +174,13 @@ export class KubeCluster implements ClusterClient {
     return items.map((o) => ({ ...o, apiVersion: o.apiVersion ?? kind.apiVersion, kind: o.kind ?? kind.kind }));
   }
 
+  async createObject(obj: KubeObject): Promise<KubeObject> {
+    const ref = refOf(obj);
+    const r = await this.resolver.resolve(ref.apiVersion, ref.kind);
+    const ns = r.namespaced ? `/namespaces/${enc(ref.namespace || this.defaultNamespace)}` : '';
+    return this.http.json<KubeObject>({ method: 'POST', path: `${r.groupVersionPath}${ns}/${r.plural}`, query: { fieldManager: this.fieldManager }, body: JSON.stringify(obj) });
+  }
+
   async listWithVersion(kind: KindRef, query: ObjectQuery = {}): Promise<{ items: KubeObject[]; resourceVersion: string }> {
     const path = await this.collectionPath(kind, query.namespace);
     const { items, resourceVersion } = await this.listPages<KubeObject>(path, { labelSelector: query.labelSelector, fieldSelector: query.fieldSelector });

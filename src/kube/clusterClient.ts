@@ -146,6 +146,8 @@ export interface ClusterClient {
    * rejects with its status as KubeApiError (410 Expired: the resourceVersion is too old; re-list).
    */
   watch(kind: KindRef, query: WatchQuery, onEvent: (event: WatchEvent) => void, signal?: AbortSignal): Promise<void>;
+  /** Creates an object (POST); 409 AlreadyExists when it exists — unlike applyObject, never takes it over. */
+  createObject(obj: KubeObject): Promise<KubeObject>;
   /** Patches any object (kind resolved by discovery); strategic merge only for built-in kinds. */
   patchObject(ref: ObjectRef, patch: WorkloadPatch): Promise<KubeObject>;
   /** Whether the server serves the kind now (discovery, refreshed on a miss). */

@@ -15,6 +15,7 @@ import { refOfObject } from './objectRefs.js';
 import type { MigrationPlan } from './plan.js';
 import { buildMigrationPlan, type StepSelection } from './planBuilder.js';
 import { executePlan } from './planExecutor.js';
+import { acquireRunLock, runIdentity, type RunLock } from './runLock.js';
 import { DEFAULT_STRATEGY, findStrategy, strategyNames } from './strategies/strategies.js';
 import type { Strategy, StrategyContext } from './strategy.js';
 
@@ -114,6 +115,8 @@ export interface RunMigrationOptions {
   resumeCommand: string;
   /** Asks the operator (the canary's question); absent where there is no terminal. */
   confirm?: ((question: string) => Promise<boolean>) | undefined;
+  /** Take the run lock even from a live holder (--force-unlock). */
+  forceUnlock?: boolean | undefined;
 }
 
 /**
@@ -140,13 +143,24 @@ export async function runMigration(opts: RunMigrationOptions): Promise<{ plan: M
     opts.events({ type: 'runDone', ok: true, at: Date.now() });
     return { plan };
   }
+  // One run at a time: before anything is written, take the lock (or stop naming its holder).
+  let lock: RunLock;
+  try {
+    lock = await acquireRunLock(opts.client, { identity: runIdentity(opts.client.target.user), force: opts.forceUnlock });
+  } catch (e) {
+    opts.events({ type: 'runDone', ok: false, at: Date.now(), error: e instanceof Error ? e.message : String(e) });
+    throw e;
+  }
+  if (lock.tookOverFrom) opts.events({ type: 'warning', message: `took the migration lock over from ${lock.tookOverFrom} (${lock.tookOverBecause ?? '?'})` });
+  const signal = opts.signal ? AbortSignal.any([opts.signal, lock.lost]) : lock.lost;
   const gate = opts.gate();
   try {
     await ensureMigrationRecord(opts.client, prepared.strategy.name, prepared.source);
     for (const step of opts.selection.steps) {
+      if (lock.lost.aborted) throw lock.lost.reason as Error;
       const fresh = await planMigration(opts.client, prepared, { ...opts.selection, steps: [step] });
       for (const s of fresh.plan.steps) opts.events({ type: 'plan', step: s, at: Date.now() });
-      await executePlan(fresh.plan, { ...opts, manifests: prepared.manifests, gate, resumeCommand: opts.resumeCommand });
+      await executePlan(fresh.plan, { ...opts, signal, manifests: prepared.manifests, gate, resumeCommand: opts.resumeCommand });
       if (!opts.selection.nodes?.[step]) await verifyStepDone(opts.client, prepared, step, opts.resumeCommand);
     }
     opts.events({ type: 'runDone', ok: true, at: Date.now() });
@@ -155,6 +169,7 @@ export async function runMigration(opts: RunMigrationOptions): Promise<{ plan: M
     throw e;
   } finally {
     await gate.stop();
+    await lock.release();
   }
   return { plan };
 }

@@ -75,7 +75,7 @@ function renderPreflightText(checks: PreflightCheck[]): string {
 }
 
 /** `run`: dry run by default; --no-dry-run executes. */
-export async function runAction(g: GlobalOptions, flags: StepFlags & DualOverlayFlags & BatchFlags & { strategy?: string | undefined; dryRun?: boolean | undefined; report?: string | undefined }, invokedAs: string): Promise<void> {
+export async function runAction(g: GlobalOptions, flags: StepFlags & DualOverlayFlags & BatchFlags & { strategy?: string | undefined; dryRun?: boolean | undefined; report?: string | undefined; forceUnlock?: boolean | undefined }, invokedAs: string): Promise<void> {
   const loaded = withBatchFlags(withDualOverlayFlags(configFrom(g), flags), flags);
   const format = outputFormat(g);
   const dryRun = flags.dryRun !== false;
@@ -108,6 +108,7 @@ export async function runAction(g: GlobalOptions, flags: StepFlags & DualOverlay
       signal: controller.signal,
       resumeCommand: invokedAs,
       confirm,
+      forceUnlock: flags.forceUnlock === true,
     });
     const ctx = { dryRun: true, source: sourceText(prepared), pointOfNoReturn: prepared.strategy.pointOfNoReturn };
     if (dryRun) process.stdout.write(format === 'json' ? `${JSON.stringify(planJson(plan, ctx), null, 2)}\n` : renderPlanText(plan, ctx));
@@ -174,11 +175,12 @@ export function addMigrationCommands(program: Command): void {
         .command('run')
         .description('run the selected steps; a dry run (plan only) unless --no-dry-run')
         .option('--no-dry-run', 'act on the cluster (the default is a dry run)')
-        .option('--report <file>', 'write a final report (Markdown for .md, else JSON)'),
+        .option('--report <file>', 'write a final report (Markdown for .md, else JSON)')
+        .option('--force-unlock', 'take the migration lock (Lease kube-system/cni-migration) even from a run that still holds it; only when that run is known dead'),
       false,
     ),
   )).action(async (opts) => {
-    const o = opts as StepFlags & DualOverlayFlags & BatchFlags & { strategy?: string; dryRun?: boolean; report?: string };
+    const o = opts as StepFlags & DualOverlayFlags & BatchFlags & { strategy?: string; dryRun?: boolean; report?: string; forceUnlock?: boolean };
     // --no-dry-run is accepted before or after `run`.
     const dryRun = o.dryRun !== false && globals().dryRun !== false;
     await runAction(globals(), { ...mergeStepFlags(globals(), o), ...o, strategy: o.strategy, report: o.report, dryRun }, `cni-migration ${process.argv.slice(2).join(' ')}`);

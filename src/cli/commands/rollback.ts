@@ -4,6 +4,7 @@ import { executePlan } from '../../migration/planExecutor.js';
 import type { MigrationPlan } from '../../migration/plan.js';
 import { UnknownNodesError } from '../../migration/planBuilder.js';
 import { createProbeGate } from '../../migration/probeConnectivityGate.js';
+import { acquireRunLock, runIdentity } from '../../migration/runLock.js';
 import { planJson, renderPlanText } from '../../report/planText.js';
 import { createProgressReporter } from '../../report/progressReporter.js';
 import { clusterFrom, configFrom, outputFormat, prepareFrom, type GlobalOptions } from '../cliContext.js';
@@ -58,11 +59,14 @@ export function addRollbackCommand(program: Command): void {
         process.stdout.write(format === 'json' ? `${JSON.stringify(planJson(plan, text), null, 2)}\n` : renderPlanText(plan, text));
         return;
       }
+      // A rollback is a run too: never alongside another one.
+      const lock = await acquireRunLock(client, { identity: runIdentity(client.target.user) });
       const gate = createProbeGate(client, loaded.config);
       try {
-        await executePlan(plan, { client, config: loaded.config, manifests: prepared.manifests, gate, events: progress, resumeCommand: `cni-migration ${process.argv.slice(2).join(' ')}` });
+        await executePlan(plan, { client, config: loaded.config, manifests: prepared.manifests, gate, events: progress, signal: lock.lost, resumeCommand: `cni-migration ${process.argv.slice(2).join(' ')}` });
       } finally {
         await gate.stop();
+        await lock.release();
       }
       process.stdout.write(`rolled back: ${plan.steps[0]!.nodes.map((n) => n.node).join(', ') || '(none)'}${onSource.length ? `; already on ${ctx.source.kind}: ${onSource.join(', ')}` : ''}\n`);
     });

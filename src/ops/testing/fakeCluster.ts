@@ -321,6 +321,17 @@ export class FakeCluster implements ClusterClient {
     return structuredClone(next);
   }
 
+  async createObject(obj: KubeObject): Promise<KubeObject> {
+    await this.enter('createObject', obj);
+    const ref = this.refOf(obj);
+    this.assertServed(ref.apiVersion, ref.kind);
+    if (this.objects.has(keyOf(ref.apiVersion, ref.kind, ref.namespace, ref.name))) throw apiError(409, 'AlreadyExists', `${ref.kind.toLowerCase()}s "${ref.name}" already exists`);
+    const next = structuredClone(obj);
+    next.metadata = { ...next.metadata, uid: this.newUid(), ...(ref.namespace ? { namespace: ref.namespace } : {}) };
+    this.write(next);
+    return structuredClone(next);
+  }
+
   async getObject(ref: ObjectRef): Promise<KubeObject> {
     await this.enter('getObject', ref);
     this.assertServed(ref.apiVersion, ref.kind);
@@ -390,6 +401,9 @@ export class FakeCluster implements ClusterClient {
     await this.enter('patchObject', ref, patch);
     this.assertServed(ref.apiVersion, ref.kind);
     const current = this.get(ref.apiVersion, ref.kind, this.namespaceOf(ref.kind, ref.namespace), ref.name, ref.kind.toLowerCase());
+    // A resourceVersion in a merge patch is a precondition, as on the API server.
+    const wanted = patch.type !== 'json' ? (patch.body as { metadata?: { resourceVersion?: string } }).metadata?.resourceVersion : undefined;
+    if (wanted !== undefined && wanted !== current.metadata.resourceVersion) throw conflictError(`${ref.kind.toLowerCase()}s`, ref.name);
     const next = (patch.type === 'json' ? applyJsonPatch(current, patch.body) : applyMergePatch(current, patch.body)) as KubeObject;
     if (JSON.stringify(next.spec) !== JSON.stringify(current.spec)) next.metadata.generation = (current.metadata.generation ?? 1) + 1;
     this.write(next);
