@@ -2,6 +2,9 @@ import type { Command } from '@commander-js/extra-typings';
 import { loadConfig, type LoadedConfig } from '../config/loadConfig.js';
 import type { ClusterClient } from '../kube/clusterClient.js';
 import { openCluster } from '../kube/cluster.js';
+import { DEFAULT_RETRY_POLICY, type RetryNotice, type RetryPolicy } from '../kube/requestRetry.js';
+import type { MigrationConfig } from '../config/configSchema.js';
+import { retryLine } from '../report/progressReporter.js';
 import { loadManifestBundles } from '../migration/manifestBundles.js';
 import { prepareMigration, type PreparedMigration } from '../migration/runMigration.js';
 import { parseDuration } from '../connectivity/duration.js';
@@ -90,10 +93,20 @@ export function addBatchFlags<C extends Command<unknown[], Record<string, unknow
   return cmd;
 }
 
-/** Opens the cluster named by --kubeconfig/--context/KUBECONFIG (exit 2 when none is configured). */
-export function clusterFrom(g: GlobalOptions): ClusterClient {
-  return openCluster({ kubeconfig: g.kubeconfig, context: g.context }).client;
+/**
+ * Opens the cluster named by --kubeconfig/--context/KUBECONFIG (exit 2 when none is configured).
+ * Transient API failures are retried; each retry goes to `onRetry`, else a line on stderr.
+ */
+export function clusterFrom(g: GlobalOptions, api?: MigrationConfig['api'], onRetry: (n: RetryNotice) => void = (n) => process.stderr.write(`${retryLine(n)}\n`)): ClusterClient {
+  return openCluster({ kubeconfig: g.kubeconfig, context: g.context }, { onRetry, ...clientTuning(api) }).client;
 }
+
+/** The client's retry and timeout settings from the config's api section. */
+export function clientTuning(api: MigrationConfig['api'] | undefined): { retry?: RetryPolicy; requestTimeoutMs?: number } {
+  if (!api) return {};
+  return { retry: { ...DEFAULT_RETRY_POLICY, attempts: api.retryAttempts }, requestTimeoutMs: api.requestTimeoutSeconds * 1000 };
+}
+
 
 /** Discovers the source, picks the strategy and renders its manifests. */
 export function prepareFrom(client: ClusterClient, loaded: LoadedConfig, strategy: string | undefined, warn: (m: string) => void): Promise<PreparedMigration> {

@@ -117,6 +117,14 @@ const DualOverlay = z.strictObject({
   sweepLeftovers: z.boolean().default(true),
 });
 
+// How the tool talks to the API server (src/kube/requestRetry.ts).
+const Api = z.strictObject({
+  /** Attempts per request when the API server answers 429/5xx or a connection breaks (1: no retries). */
+  retryAttempts: z.number().int().min(1).max(20).default(8),
+  /** How long one request may go unanswered. */
+  requestTimeoutSeconds: z.number().positive().max(600).default(30),
+});
+
 // How many nodes of a per-node step go at once, and in what groups (src/migration/nodeBatches.ts).
 const Batches = z.strictObject({
   /** Nodes out of service at once: a count, or a percentage of the cluster's nodes (rounded down, at least 1). */
@@ -189,6 +197,7 @@ export const ConfigSchema = z.strictObject({
   cni: Cni.prefault({}),
   dualOverlay: DualOverlay.prefault({}),
   batches: Batches.prefault({}),
+  api: Api.prefault({}),
 });
 
 /** A validated configuration with every default filled in. */

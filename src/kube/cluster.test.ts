@@ -2,6 +2,7 @@ import net from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { KubeCluster, openClusterFromText } from './cluster.js';
 import { ClusterUnreachableError, KubeApiError, KubeRequestTimeoutError, NoKindMatchError } from './kubeErrors.js';
+import { DEFAULT_RETRY_POLICY, type RetryNotice } from './requestRetry.js';
 import { statusBody, TestApiServer, tokenKubeconfig, type RecordedRequest, type ScriptedResponse } from './testing/testApiServer.js';
 
 const TOKEN = 'sekret-token-0123456789';
@@ -235,7 +236,7 @@ describe('KubeCluster over HTTP', () => {
 
   it('times out a request that gets no answer', async () => {
     server.respond(() => 'hang');
-    const slow = openClusterFromText(tokenKubeconfig(server.url, TOKEN), { requestTimeoutMs: 100 }).client;
+    const slow = openClusterFromText(tokenKubeconfig(server.url, TOKEN), { requestTimeoutMs: 100, retry: { ...DEFAULT_RETRY_POLICY, attempts: 1 } }).client;
     const e = await slow.getNode('n1').catch((x: unknown) => x);
     expect(e).toBeInstanceOf(KubeRequestTimeoutError);
     expect((e as Error).message).toBe(`GET /api/v1/nodes/n1 to ${server.url} got no answer within 100 ms`);
@@ -247,6 +248,97 @@ describe('KubeCluster over HTTP', () => {
     const prefixed = openClusterFromText(tokenKubeconfig(`${server.url}/k8s/clusters/c-1`, TOKEN)).client;
     expect((await prefixed.getNode('n1')).metadata.name).toBe('n1');
     prefixed.close();
+  });
+});
+
+describe('transient failures', () => {
+  const fast = { attempts: 4, baseDelayMs: 1, maxDelayMs: 4, maxRetryAfterMs: 50 };
+  function retrying(extra: { requestTimeoutMs?: number } = {}): { c: KubeCluster; notices: RetryNotice[] } {
+    const notices: RetryNotice[] = [];
+    const c = openClusterFromText(tokenKubeconfig(server.url, TOKEN), { retry: fast, onRetry: (n) => notices.push(n), ...extra }).client;
+    return { c, notices };
+  }
+  /** Answers from a script, one per request, the last one repeated. */
+  function script(...answers: ScriptedResponse[]): void {
+    let i = 0;
+    server.respond(() => answers[Math.min(i++, answers.length - 1)]!);
+  }
+
+  it('a write answered 500, then dropped, then 200 is sent again and succeeds, each retry told', async () => {
+    script({ status: 500, json: statusBody(500, 'InternalError', 'etcdserver: leader changed') }, 'reset', { status: 200, json: { metadata: { name: 'n1', labels: { a: 'b' } } } });
+    const { c, notices } = retrying();
+    const node = await c.patchNode('n1', { metadata: { labels: { a: 'b' } } });
+    expect(node.metadata.labels).toEqual({ a: 'b' });
+    expect(server.requests.map((r) => `${r.method} ${r.path} ${r.body}`)).toEqual(Array(3).fill('PATCH /api/v1/nodes/n1 {"metadata":{"labels":{"a":"b"}}}'));
+    expect(notices.map((n) => [n.request, n.attempt, n.why, n.message])).toEqual([
+      ['PATCH /api/v1/nodes/n1', 1, 'the API server failed the request (500)', 'etcdserver: leader changed'],
+      ['PATCH /api/v1/nodes/n1', 2, 'the connection broke (ECONNRESET)', `cannot reach the Kubernetes API server at ${server.url} (ECONNRESET): socket hang up`],
+    ]);
+    c.close();
+  });
+
+  it("waits as long as a 429's Retry-After asks (capped)", async () => {
+    script({ status: 429, json: statusBody(429, 'TooManyRequests', 'slow down'), headers: { 'Retry-After': '1' } }, { status: 200, json: { items: [] } });
+    const { c, notices } = retrying();
+    expect(await c.listNodes()).toEqual([]);
+    expect(notices.map((n) => n.delayMs)).toEqual([50]);
+    c.close();
+  });
+
+  it('a persistent failure stops after the last attempt with its own error, type kept, and how long it was tried', async () => {
+    script({ status: 503, json: statusBody(503, 'ServiceUnavailable', 'the server is currently unable to handle the request') });
+    const { c, notices } = retrying();
+    const e = (await c.getNode('n1').catch((x: unknown) => x)) as KubeApiError;
+    expect(e).toBeInstanceOf(KubeApiError);
+    expect(e.code).toBe(503);
+    expect(e.message).toMatch(/^the server is currently unable to handle the request \(tried 4 times over \d+\.\d s\)$/);
+    expect(server.requests).toHaveLength(4);
+    expect(notices.map((n) => n.attempt)).toEqual([1, 2, 3]);
+    c.close();
+  });
+
+  it('a timeout is retried; an answer that would repeat (404, 409) is not', async () => {
+    script('hang', { status: 200, json: { metadata: { name: 'n1' } } });
+    const { c } = retrying({ requestTimeoutMs: 100 });
+    expect((await c.getNode('n1')).metadata.name).toBe('n1');
+    expect(server.requests).toHaveLength(2);
+    script({ status: 409, json: statusBody(409, 'Conflict', 'the object has been modified') });
+    const e = (await c.patchNode('n1', {}, { resourceVersion: '7' }).catch((x: unknown) => x)) as KubeApiError;
+    expect([e.code, e.message]).toEqual([409, 'the object has been modified']);
+    expect(server.requests).toHaveLength(3);
+    c.close();
+  });
+
+  it("evictions are not retried here: a 500 comes back as data for the drain's own pacing", async () => {
+    script({ status: 500, json: statusBody(500, 'InternalError', 'boom') });
+    const { c, notices } = retrying();
+    expect(await c.evictPod('demo', 'web-a')).toEqual({ outcome: 'failed', code: 500, reason: 'InternalError', message: 'boom' });
+    expect(server.requests).toHaveLength(1);
+    expect(notices).toEqual([]);
+    c.close();
+  });
+
+  it('a server that answered before and now refuses (restarting) is waited for; refused on first contact fails at once', async () => {
+    const port = await freePort();
+    const first = openClusterFromText(tokenKubeconfig(`http://127.0.0.1:${port}`, TOKEN), { retry: fast }).client;
+    const started = Date.now();
+    expect(await first.listNodes().catch((x: unknown) => (x as ClusterUnreachableError).code)).toBe('ECONNREFUSED');
+    first.close();
+    script({ status: 200, json: { metadata: { name: 'n1' } } });
+    const notices: RetryNotice[] = [];
+    const c = openClusterFromText(tokenKubeconfig(server.url, TOKEN), { retry: { ...fast, attempts: 50, baseDelayMs: 20, maxDelayMs: 20 }, onRetry: (n) => notices.push(n) }).client;
+    await c.getNode('n1');
+    const url = server.url;
+    await server.stop();
+    const restarted = c.getNode('n1');
+    // Back on the same port once the client has been refused at least once (a kept-alive
+    // connection may first break with ECONNRESET).
+    const refused = 'the API server refused the connection (restarting?)';
+    await waitUntil(() => notices.some((n) => n.why === refused));
+    server = await TestApiServer.start(() => ({ status: 200, json: { metadata: { name: 'n1' } } }), Number(new URL(url).port));
+    expect((await restarted).metadata.name).toBe('n1');
+    expect(Date.now() - started).toBeLessThan(10_000);
+    c.close();
   });
 });
 
@@ -278,6 +370,14 @@ describe('unreachable servers', () => {
     expect(['ENOTFOUND', 'EAI_AGAIN']).toContain((e as ClusterUnreachableError).code);
   });
 });
+
+async function waitUntil(cond: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
 
 function freePort(): Promise<number> {
   return new Promise((resolve) => {

@@ -25,6 +25,7 @@ import { allowPlainHttp, describeTarget, loadKubeconfig, loadKubeconfigText, typ
 import { isNotFound, KubeApiError, NoKindMatchError, statusFromResponse } from './kubeErrors.js';
 import type { CustomResourceDefinition, KubeObject, Node, ObjectRef, Pod, PodDisruptionBudget, WorkloadKind, WorkloadKinds } from './kubeTypes.js';
 import { ResourceResolver } from './resourceResolver.js';
+import type { RetryNotice, RetryPolicy } from './requestRetry.js';
 
 /** Tunables of the HTTP client. */
 export interface KubeClusterOptions {
@@ -36,6 +37,10 @@ export interface KubeClusterOptions {
   defaultNamespace?: string;
   /** Page size for lists (kubectl drain's chunk size is 500). */
   pageSize?: number;
+  /** Retries of transient failures (see requestRetry.ts; default DEFAULT_RETRY_POLICY). */
+  retry?: RetryPolicy | undefined;
+  /** Told before each retry. */
+  onRetry?: ((notice: RetryNotice) => void) | undefined;
 }
 
 const WORKLOAD_PLURALS: Record<WorkloadKind, string> = { DaemonSet: 'daemonsets', Deployment: 'deployments', StatefulSet: 'statefulsets' };
@@ -82,6 +87,8 @@ export class KubeCluster implements ClusterClient {
       timeoutMs: opts.requestTimeoutMs ?? 30_000,
       useAuthAgent: Boolean(cluster.proxyUrl),
       user: t.user,
+      retry: opts.retry,
+      onRetry: opts.onRetry,
     });
     this.resolver = new ResourceResolver(this.http);
     this.fieldManager = opts.fieldManager ?? 'cni-migration';

@@ -8,6 +8,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { ClusterUnreachableError, KubeApiError, KubeCredentialsError, KubeRequestTimeoutError, statusFromResponse } from './kubeErrors.js';
+import { DEFAULT_RETRY_POLICY, retryVerdict, withAttemptsNoted, type RetryNotice, type RetryPolicy } from './requestRetry.js';
 
 /** Fills request options with the kubeconfig's auth headers and TLS material. */
 export type ApplyAuth = (opts: https.RequestOptions) => Promise<void>;
@@ -24,6 +25,14 @@ export interface HttpTransportOptions {
   /** User name, for credential error messages. */
   user?: string | undefined;
   userAgent?: string;
+  /** Retries of transient failures in `json` (default DEFAULT_RETRY_POLICY; attempts 1 turns them off). */
+  retry?: RetryPolicy | undefined;
+  /** Told before each retry. */
+  onRetry?: ((notice: RetryNotice) => void) | undefined;
+  /** Waits between attempts (tests pass a virtual clock). */
+  sleep?: ((ms: number) => Promise<void>) | undefined;
+  now?: (() => number) | undefined;
+  random?: (() => number) | undefined;
 }
 
 /** One request. `path` starts with "/" and is appended to the server URL. */
@@ -51,6 +60,8 @@ export class HttpTransport {
   private readonly httpAgent = new http.Agent({ keepAlive: true, maxSockets: 64 });
   private readonly httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 64 });
   private readonly base: string;
+  /** Whether the server has answered anything yet (a refused connection then means a restart). */
+  private answered = false;
 
   constructor(private readonly opts: HttpTransportOptions) {
     this.base = opts.server.replace(/\/+$/, '');
@@ -63,25 +74,11 @@ export class HttpTransport {
 
   /** Sends one request and reads the whole body; throws only when no HTTP answer arrives. */
   async request(req: RawRequest): Promise<RawResponse> {
-    const url = new URL(this.base + req.path);
-    for (const [k, v] of Object.entries(req.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
-    const what = `${req.method} ${url.pathname}`;
-    const options: https.RequestOptions = {
-      method: req.method,
-      headers: {
-        Accept: req.accept ?? 'application/json',
-        'User-Agent': this.opts.userAgent ?? 'cni-migration',
-        ...(req.body !== undefined ? { 'Content-Type': req.contentType ?? 'application/json', 'Content-Length': Buffer.byteLength(req.body) } : {}),
-      },
-    };
-    try {
-      await this.opts.applyAuth(options);
-    } catch (e) {
-      throw new KubeCredentialsError(this.base, this.opts.user, redactSecrets(e instanceof Error ? e.message : String(e)), { cause: e });
-    }
-    if (!this.opts.useAuthAgent) options.agent = url.protocol === 'http:' ? this.httpAgent : this.httpsAgent;
-    if (url.protocol === 'http:') for (const k of TLS_OPTION_KEYS) delete options[k];
-    return this.send(url, options, req.body, req.timeoutMs ?? this.opts.timeoutMs, what);
+    const { url, options, what } = await this.prepare(req);
+    options.headers = { ...options.headers, ...(req.body !== undefined ? { 'Content-Type': req.contentType ?? 'application/json', 'Content-Length': Buffer.byteLength(req.body) } : {}) };
+    const res = await this.send(url, options, req.body, req.timeoutMs ?? this.opts.timeoutMs, what);
+    this.answered = true;
+    return res;
   }
 
   /**
@@ -90,17 +87,7 @@ export class HttpTransport {
    * A non-2xx answer becomes KubeApiError.
    */
   async stream(req: RawRequest, onLine: (line: string) => void, signal?: AbortSignal): Promise<void> {
-    const url = new URL(this.base + req.path);
-    for (const [k, v] of Object.entries(req.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
-    const what = `${req.method} ${url.pathname}`;
-    const options: https.RequestOptions = { method: req.method, headers: { Accept: req.accept ?? 'application/json', 'User-Agent': this.opts.userAgent ?? 'cni-migration' } };
-    try {
-      await this.opts.applyAuth(options);
-    } catch (e) {
-      throw new KubeCredentialsError(this.base, this.opts.user, redactSecrets(e instanceof Error ? e.message : String(e)), { cause: e });
-    }
-    if (!this.opts.useAuthAgent) options.agent = url.protocol === 'http:' ? this.httpAgent : this.httpsAgent;
-    if (url.protocol === 'http:') for (const k of TLS_OPTION_KEYS) delete options[k];
+    const { url, options, what } = await this.prepare(req);
     const lib = url.protocol === 'http:' ? http : https;
     const timeoutMs = req.timeoutMs ?? this.opts.timeoutMs;
     return new Promise<void>((resolve, reject) => {
@@ -134,6 +121,8 @@ export class HttpTransport {
         });
         res.on('end', () => finish(() => resolve()));
         res.on('error', (e) => finish(() => (signal?.aborted ? resolve() : reject(this.connectionError(e)))));
+        // A connection dropped mid-stream may end with neither: the stream is over all the same.
+        res.on('close', () => finish(() => resolve()));
       });
       const onAbort = () => {
         finish(() => resolve());
@@ -152,9 +141,21 @@ export class HttpTransport {
 
   /** Sends a request and parses a JSON answer; non-2xx answers become KubeApiError. */
   async json<T>(req: RawRequest): Promise<T> {
-    const res = await this.request(req);
-    if (res.status < 200 || res.status > 299) throw this.apiError(req, res);
-    return (res.text ? JSON.parse(res.text) : {}) as T;
+    const policy = this.opts.retry ?? DEFAULT_RETRY_POLICY;
+    const now = this.opts.now ?? Date.now;
+    const started = now();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const res = await this.request(req);
+        if (res.status < 200 || res.status > 299) throw this.apiError(req, res);
+        return (res.text ? JSON.parse(res.text) : {}) as T;
+      } catch (e) {
+        const v = retryVerdict({ error: e, attempt, answeredBefore: this.answered }, policy, this.opts.random);
+        if (!v.retry) throw withAttemptsNoted(e, attempt, now() - started);
+        this.opts.onRetry?.({ request: `${req.method} ${req.path}`, attempt, attempts: policy.attempts, delayMs: v.delayMs, why: v.why, message: e instanceof Error ? e.message : String(e) });
+        await (this.opts.sleep ?? defaultSleep)(v.delayMs);
+      }
+    }
   }
 
   /** The typed error for a non-2xx answer. */
@@ -167,6 +168,21 @@ export class HttpTransport {
   close(): void {
     this.httpAgent.destroy();
     this.httpsAgent.destroy();
+  }
+
+  /** URL, headers and credentials of a request, without its body. */
+  private async prepare(req: RawRequest): Promise<{ url: URL; options: https.RequestOptions; what: string }> {
+    const url = new URL(this.base + req.path);
+    for (const [k, v] of Object.entries(req.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+    const options: https.RequestOptions = { method: req.method, headers: { Accept: req.accept ?? 'application/json', 'User-Agent': this.opts.userAgent ?? 'cni-migration' } };
+    try {
+      await this.opts.applyAuth(options);
+    } catch (e) {
+      throw new KubeCredentialsError(this.base, this.opts.user, redactSecrets(e instanceof Error ? e.message : String(e)), { cause: e });
+    }
+    if (!this.opts.useAuthAgent) options.agent = url.protocol === 'http:' ? this.httpAgent : this.httpsAgent;
+    if (url.protocol === 'http:') for (const k of TLS_OPTION_KEYS) delete options[k];
+    return { url, options, what: `${req.method} ${url.pathname}` };
   }
 
   private send(url: URL, options: https.RequestOptions, body: string | undefined, timeoutMs: number, what: string): Promise<RawResponse> {
@@ -199,6 +215,10 @@ export class HttpTransport {
     const code = (e as NodeJS.ErrnoException).code;
     return new ClusterUnreachableError(this.base, code, redactSecrets(e.message), { cause: e });
   }
+}
+
+function defaultSleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** Removes bearer tokens, token fields and PEM blocks from text that may end up in a message. */

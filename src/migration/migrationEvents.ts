@@ -2,6 +2,7 @@ import type { OpsEvent } from '../ops/opsEvents.js';
 import type { Action, StepPlan } from './plan.js';
 import type { ConnectivityVerdict } from './connectivityGate.js';
 import type { PreflightCheck } from './preflightChecks.js';
+import type { RetryNotice } from '../kube/requestRetry.js';
 
 /** Everything the engine reports while it runs; reporters (terminal, JSON, report file) consume these. */
 export type MigrationEvent =
@@ -28,6 +29,8 @@ export type MigrationEvent =
   | { type: 'connectivity'; step: number; node?: string | undefined; when: string; verdict: ConnectivityVerdict; at: number }
   | { type: 'warning'; step?: number | undefined; node?: string | undefined; message: string }
   | { type: 'ops'; step: number; event: OpsEvent }
+  /** A transient API failure, about to be retried. */
+  | { type: 'apiRetry'; notice: RetryNotice; at: number }
   | { type: 'runDone'; ok: boolean; at: number; error?: string | undefined };
 
 /** Receives migration events; must not throw. */

@@ -73,4 +73,21 @@ describe('acquireRunLock', () => {
     // Released after losing: the other run's lease is left alone.
     expect(lease(fake)!.spec.holderIdentity).toBe('mallory@elsewhere pid 1');
   });
+
+  it('keeps the lock when a renewal conflicts only with itself (its first try applied, its answer lost)', async () => {
+    const fake = new FakeCluster();
+    const mine = await acquireRunLock(fake, { identity: 'alice@ops pid 7', durationSeconds: 3 });
+    const before = lease(fake)!.metadata.resourceVersion;
+    // Our own holder written again with a new version, as a retried renewal leaves it.
+    fake.mutate('coordination.k8s.io/v1', 'Lease', 'cni-migration', 'kube-system', (l) => {
+      (l as unknown as { spec: Record<string, unknown> }).spec.renewTime = '2026-12-02T03:00:01.000000Z';
+    });
+    expect(lease(fake)!.metadata.resourceVersion).not.toBe(before);
+    // Two renewals later (one conflicts and re-reads, the next succeeds on the version read back).
+    const renewed = (): number => fake.calls.filter((c) => c.method === 'patchObject').length;
+    await waitFor('two renewals', () => renewed() >= 2, 5000);
+    expect(mine.lost.aborted).toBe(false);
+    expect(lease(fake)!.spec.holderIdentity).toBe('alice@ops pid 7');
+    await mine.release();
+  });
 });

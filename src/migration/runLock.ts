@@ -124,19 +124,33 @@ export async function acquireRunLock(client: Pick<ClusterClient, 'getObject' | '
   let version = held.metadata.resourceVersion;
   let lastRenewed = now();
   let stopped = false;
+  let renewing = false;
   const renew = async () => {
-    if (stopped) return;
+    // A renewal still retrying a busy API server is not doubled by the next tick.
+    if (stopped || renewing) return;
+    renewing = true;
     try {
       const r = await client.patchObject(leaseRef, { type: 'merge', body: { metadata: { resourceVersion: version }, spec: { holderIdentity: opts.identity, renewTime: micro(now()) } } });
       version = r.metadata.resourceVersion;
       lastRenewed = now();
     } catch (e) {
+      // A retried renewal whose first try was applied (its answer lost) conflicts with itself: still ours.
+      if (isConflict(e)) {
+        const mine = await client.getObject(leaseRef).catch(() => undefined);
+        if (mine && (mine as { spec?: LeaseSpec }).spec?.holderIdentity === opts.identity) {
+          version = mine.metadata.resourceVersion;
+          lastRenewed = now();
+          return;
+        }
+      }
       // Taken by another run (conflict), or not renewed within the lease's duration: this run must stop.
       if (isConflict(e) || isNotFound(e) || now() - lastRenewed >= duration * 1000) {
         stopped = true;
         clearInterval(timer);
         lostController.abort(new Error(`lost the migration lock (Lease ${RUN_LOCK.namespace}/${RUN_LOCK.name}): ${e instanceof Error ? e.message : String(e)}`));
       }
+    } finally {
+      renewing = false;
     }
   };
   const timer = setInterval(() => void renew(), Math.max(1000, (duration * 1000) / 3));

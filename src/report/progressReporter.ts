@@ -1,5 +1,6 @@
 import type { MigrationEvent, MigrationEventSink } from '../migration/migrationEvents.js';
 import type { OpsEvent } from '../ops/opsEvents.js';
+import type { RetryNotice } from '../kube/requestRetry.js';
 import { describeAction } from '../migration/actions/actionKinds.js';
 
 /** How much to print. */
@@ -82,6 +83,9 @@ export function createProgressReporter(out: NodeJS.WritableStream, level: LogLev
       case 'ops':
         if (debug || e.event.type === 'evictionRetry' || e.event.type === 'drainWarning') write(`${stepLabel(e.step)}: ${describeOps(e.event)}`);
         break;
+      case 'apiRetry':
+        write(retryLine(e.notice));
+        break;
       case 'runDone':
         write(e.ok ? 'migration run finished' : `migration run stopped: ${e.error ?? 'failed'}`);
         break;
@@ -89,6 +93,11 @@ export function createProgressReporter(out: NodeJS.WritableStream, level: LogLev
         break;
     }
   };
+}
+
+/** One retry of a transient API failure as a progress line. */
+export function retryLine(n: RetryNotice): string {
+  return `api: ${n.request}: ${n.why}; retry ${n.attempt}/${n.attempts - 1} in ${(n.delayMs / 1000).toFixed(1)}s`;
 }
 
 function describeOps(e: OpsEvent): string {

@@ -15,6 +15,8 @@ export interface RunReport {
   steps: { step: number; name: string; alreadyDone: boolean; durationMs?: number | undefined; nodes: { node: string; startedAt?: string | undefined; batch?: number | undefined; durationMs?: number | undefined }[]; skippedNodes: string[] }[];
   connectivity: { checkpoints: number; probesSeen: number; pairChecks: number; failedPairs: ConnectivityFailure[] };
   warnings: string[];
+  /** Transient API failures retried, by why (e.g. "the API server failed the request (500)"). */
+  apiRetries: Record<string, number>;
   /** The plan of each step as it ran. */
   plans: StepPlan[];
   /** The strategy's preflight checks. */
@@ -36,6 +38,7 @@ export class RunRecorder {
     steps: [],
     connectivity: { checkpoints: 0, probesSeen: 0, pairChecks: 0, failedPairs: [] },
     warnings: [],
+    apiRetries: {},
     plans: [],
     preflight: [],
     podRecreations: {},
@@ -98,6 +101,9 @@ export class RunRecorder {
       case 'warning':
         r.warnings.push(e.message);
         break;
+      case 'apiRetry':
+        r.apiRetries[e.notice.why] = (r.apiRetries[e.notice.why] ?? 0) + 1;
+        break;
       case 'runDone':
         r.ok = e.ok;
         r.error = e.error;
@@ -124,6 +130,8 @@ export function renderReportMarkdown(r: RunReport): string {
   if (recreated.length) out.push('', '## Pods re-created', '', '| Workload | Pods evicted or deleted |', '|---|---|', ...recreated.map(([w, n]) => `| ${w} | ${n} |`));
   if (r.preflight.length) out.push('', '## Preflight', '', ...r.preflight.map((c) => `- ${c.verdict.toUpperCase()} ${c.name}: ${c.detail}${c.fix && c.verdict !== 'pass' ? ` — fix: ${c.fix}` : ''}`));
   if (r.rollbacks.length) out.push('', '## Rollbacks', '', ...r.rollbacks.map((b) => `- ${b.node} (step ${b.step}): ${b.ok ? 'rolled back' : `rollback failed: ${b.error ?? '?'}`} after: ${b.reason}`));
+  const retries = Object.entries(r.apiRetries);
+  if (retries.length) out.push('', '## API requests retried', '', ...retries.map(([why, n]) => `- ${n} × ${why}`));
   if (r.warnings.length) out.push('', '## Warnings', '', ...r.warnings.map((w) => `- ${w}`));
   for (const [k, v] of Object.entries(r.extra)) out.push('', `## ${k}`, '', '```json', JSON.stringify(v, null, 2), '```');
   return `${out.join('\n')}\n`;

@@ -139,6 +139,8 @@ export class SimCluster {
     return cluster;
   }
 
+  private stopped = false;
+
   /** A kubeconfig (YAML) for this cluster. */
   kubeconfig(): string {
     return kubeconfigYaml(this.url, this.token, this.caCert);
@@ -150,7 +152,16 @@ export class SimCluster {
     this.stopControllers?.();
     this.stopProbes?.();
     this.model.stop();
+    this.stopped = true;
     await this.server.close();
+  }
+
+  /** Restarts the API server (state kept, connections cut, refused for `downMs`); not once stopped. */
+  async restartApiServer(downMs: number): Promise<void> {
+    if (this.stopped) return;
+    await this.server.restart(downMs);
+    // Stopped meanwhile: the restart must not leave a listener behind.
+    if (this.stopped) await this.server.close();
   }
 
   /** Waits until every pod is Running and Ready and every DaemonSet/Deployment has rolled out. */
@@ -222,6 +233,12 @@ export class SimCluster {
       }
       if (path === '/sim/v1/settings') return { status: 200, body: { settings: this.settings.get(), liveSettingsError: this.liveSettingsError ?? null } };
       if (path === '/sim/v1/requests') return { status: 200, body: Object.fromEntries(this.server.requestCounts) };
+      if (path === '/sim/v1/restart-api' && req.method === 'POST') {
+        const downMs = Math.min(60_000, Math.max(0, Number(req.query.get('downMs') ?? '1000') || 0));
+        // After this answer is on its way: the restart cuts every connection, this one included.
+        setTimeout(() => void this.restartApiServer(downMs), 20);
+        return { status: 202, body: { restarting: true, downMs } };
+      }
       const m = /^\/sim\/v1\/nodes\/([^/]+)$/.exec(path);
       if (m) return { status: 200, body: this.model.nodeState(decodeURIComponent(m[1]!)) ?? null };
       if (path === '/sim/v1/reach') {

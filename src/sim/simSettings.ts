@@ -29,6 +29,10 @@ const ApiFault = z.strictObject({
   code: z.number().int().min(400).max(599).optional(),
   /** Extra latency before answering, in milliseconds. */
   delayMs: z.number().int().min(0).max(600_000).optional(),
+  /** Drop the connection without an answer (a load balancer or API server going away mid-request). */
+  reset: z.boolean().optional(),
+  /** Watches only: end the stream this long after it starts (a cut connection), events so far delivered. */
+  cutAfterMs: z.number().int().min(1).max(600_000).optional(),
 });
 
 const Timings = z.strictObject({

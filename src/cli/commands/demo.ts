@@ -10,8 +10,9 @@ import { createProbeGate } from '../../migration/probeConnectivityGate.js';
 import { prepareMigration, runMigration, strategyByName } from '../../migration/runMigration.js';
 import { createProgressReporter } from '../../report/progressReporter.js';
 import { RunRecorder } from '../../report/runRecorder.js';
+import type { MigrationEvent } from '../../migration/migrationEvents.js';
 import { SimCluster } from '../../sim/simCluster.js';
-import { withBatchFlags, withDualOverlayFlags } from '../cliContext.js';
+import { clientTuning, withBatchFlags, withDualOverlayFlags } from '../cliContext.js';
 import { assertCanaryAnswerable, terminalConfirm } from '../operatorPrompt.js';
 import { FailedResultError } from '../errors.js';
 import { usesPodNetwork } from '../../ops/deleteNodePods.js';
@@ -57,7 +58,11 @@ simulator saw no pod pair lose connectivity at any moment.`,
         const nodeCount = cluster.store.count('nodes');
         process.stderr.write(`simulated cluster: ${nodeCount} nodes, ${cluster.store.count('pods')} pods, API ${cluster.url} (ready in ${Date.now() - started} ms)\n`);
         const config = simulationTunedConfig(loaded.config, nodeCount);
-        const { client } = openClusterFromText(cluster.kubeconfig());
+        const events = (e: MigrationEvent) => {
+          recorder.sink(e);
+          progress(e);
+        };
+        const { client } = openClusterFromText(cluster.kubeconfig(), { ...clientTuning(config.api), onRetry: (notice) => events({ type: 'apiRetry', notice, at: Date.now() }) });
         const warn = (w: string) => progress({ type: 'warning', message: w });
         const prepared = await prepareMigration(client, config, { strategy: opts.strategy, render: (source, strategy) => loadManifestBundles(config, loaded.file, source, warn, strategy.name) });
         // The application's pods before the run: re-creations are counted against these.
@@ -71,10 +76,7 @@ simulator saw no pod pair lose connectivity at any moment.`,
             selection: { steps: prepared.strategy.steps.map((s) => s.id) },
             dryRun: false,
             gate: () => createProbeGate(client, config),
-            events: (e) => {
-              recorder.sink(e);
-              progress(e);
-            },
+            events,
             pollIntervalMs: 100,
             resumeCommand: 'cni-migration demo',
             confirm,
@@ -97,6 +99,8 @@ simulator saw no pod pair lose connectivity at any moment.`,
         if (opts.report) writeReport(opts.report, recorder.report);
         process.stdout.write(`${outcome.summary}\n  ${probeFailures === 0 ? 'ok  ' : 'FAIL'} no probe failed (${recorder.report.connectivity.pairChecks} pair checks at ${recorder.report.connectivity.checkpoints} checkpoints)\n`);
         if (recreations.length) process.stdout.write(`Pods re-created (${prepared.strategy.name}, ${(recorder.report.durationMs / 1000).toFixed(1)} s): ${recreations.map((r) => `${r.workload} ${r.recreated} for ${r.pods} pods (×${r.perPod})`).join(', ')}\n`);
+        const retried = Object.entries(recorder.report.apiRetries);
+        if (retried.length) process.stdout.write(`API requests retried: ${retried.reduce((a, [, n]) => a + n, 0)} (${retried.map(([why, n]) => `${n} × ${why}`).join(', ')})\n`);
         if (opts.report) process.stdout.write(`Report written to ${opts.report}\n`);
         if (failure !== undefined) throw failure;
         if (!ok) throw new FailedResultError('the rehearsed migration was not verified (see the checks above)');

@@ -21,7 +21,7 @@ Exit codes: 0 one source found, 1 none or more than one (the message lists what 
       const g = program.opts() as GlobalOptions;
       const loaded = configFrom(g);
       const format = outputFormat(g);
-      const source = await discoverSource(clusterFrom(g), loaded.config.cni);
+      const source = await discoverSource(clusterFrom(g, loaded.config.api), loaded.config.cni);
       process.stdout.write(format === 'json' ? `${JSON.stringify(source, null, 2)}\n` : renderSourceText(source));
     });
 }

@@ -10,6 +10,7 @@ import { strategyNames } from '../../migration/strategies/strategies.js';
 import { planJson, renderPlanText } from '../../report/planText.js';
 import { createProgressReporter, type LogLevel } from '../../report/progressReporter.js';
 import { RunRecorder, renderReportMarkdown } from '../../report/runRecorder.js';
+import type { MigrationEvent } from '../../migration/migrationEvents.js';
 import { addBatchFlags, addDualOverlayFlags, clusterFrom, configFrom, outputFormat, prepareFrom, withBatchFlags, withDualOverlayFlags, type BatchFlags, type DualOverlayFlags, type GlobalOptions } from '../cliContext.js';
 import { assertCanaryAnswerable, terminalConfirm } from '../operatorPrompt.js';
 import { mergeStepFlags, selectSteps, type StepFlags } from '../stepSelection.js';
@@ -56,7 +57,7 @@ export async function planAction(g: GlobalOptions, flags: StepFlags & DualOverla
   const loaded = withBatchFlags(withDualOverlayFlags(configFrom(g), flags), flags);
   const format = outputFormat(g);
   const warnings: string[] = [];
-  const client = clusterFrom(g);
+  const client = clusterFrom(g, loaded.config.api);
   const prepared = await prepareFrom(client, loaded, flags.strategy, (w) => warnings.push(w));
   const selection = selectSteps(flags, prepared.strategy);
   const { plan } = await planMigration(client, prepared, selection);
@@ -82,10 +83,14 @@ export async function runAction(g: GlobalOptions, flags: StepFlags & DualOverlay
   const confirm = terminalConfirm();
   if (!dryRun) assertCanaryAnswerable(loaded.config, confirm);
   const progress = createProgressReporter(process.stderr, logLevel(g));
-  const client = clusterFrom(g);
+  const recorder = new RunRecorder();
+  const events = (e: MigrationEvent) => {
+    recorder.sink(e);
+    progress(e);
+  };
+  const client = clusterFrom(g, loaded.config.api, (notice) => events({ type: 'apiRetry', notice, at: Date.now() }));
   const prepared = await prepareFrom(client, loaded, flags.strategy, (w) => progress({ type: 'warning', message: w }));
   const selection = selectSteps(flags, prepared.strategy);
-  const recorder = new RunRecorder();
   const controller = new AbortController();
   const onSignal = () => {
     process.stderr.write('\ninterrupted: stopping after the current action; re-run the same command to resume\n');
@@ -101,10 +106,7 @@ export async function runAction(g: GlobalOptions, flags: StepFlags & DualOverlay
       selection,
       dryRun,
       gate: () => createProbeGate(client, loaded.config),
-      events: (e) => {
-        recorder.sink(e);
-        progress(e);
-      },
+      events,
       signal: controller.signal,
       resumeCommand: invokedAs,
       confirm,
@@ -129,7 +131,7 @@ export function writeReport(path: string, report: RunRecorder['report']): void {
 export async function statusAction(g: GlobalOptions, opts: { strategy?: string | undefined }): Promise<void> {
   const loaded = configFrom(g);
   const format = outputFormat(g);
-  const client = clusterFrom(g);
+  const client = clusterFrom(g, loaded.config.api);
   const prepared = await prepareFrom(client, loaded, opts.strategy, () => {});
   const { strategy, ctx } = prepared;
   const [snapshot, pods] = await Promise.all([readClusterSnapshot(client, strategy.snapshotQuery(ctx)), client.listPods()]);

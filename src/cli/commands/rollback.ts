@@ -23,7 +23,7 @@ export function addRollbackCommand(program: Command): void {
       const g = program.opts() as GlobalOptions & { dryRun?: boolean };
       const loaded = configFrom(g);
       const format = outputFormat(g);
-      const client = clusterFrom(g);
+      const client = clusterFrom(g, loaded.config.api);
       const progress = createProgressReporter(process.stderr, logLevel(g));
       const prepared = await prepareFrom(client, loaded, opts.strategy, (w) => progress({ type: 'warning', message: w }));
       const { strategy, ctx } = prepared;

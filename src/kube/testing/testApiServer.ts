@@ -14,8 +14,8 @@ export interface RecordedRequest {
   body: string;
 }
 
-/** How to answer one request; `hang` never answers (timeouts). */
-export type ScriptedResponse = { status: number; json?: unknown; text?: string; headers?: Record<string, string> } | 'hang';
+/** How to answer one request; `hang` never answers (timeouts), `reset` drops the connection. */
+export type ScriptedResponse = { status: number; json?: unknown; text?: string; headers?: Record<string, string> } | 'hang' | 'reset';
 
 /** A local API server stand-in at `url`. */
 export class TestApiServer {
@@ -25,8 +25,8 @@ export class TestApiServer {
 
   private constructor(private handler: (r: RecordedRequest) => ScriptedResponse) {}
 
-  /** Starts on a free port of 127.0.0.1. */
-  static async start(handler: (r: RecordedRequest) => ScriptedResponse = () => ({ status: 404, text: '404 page not found\n' })): Promise<TestApiServer> {
+  /** Starts on a free port of 127.0.0.1 (or on `port`, to come back where a stopped one was). */
+  static async start(handler: (r: RecordedRequest) => ScriptedResponse = () => ({ status: 404, text: '404 page not found\n' }), port = 0): Promise<TestApiServer> {
     const s = new TestApiServer(handler);
     s.server = http.createServer((req, res) => {
       const chunks: Buffer[] = [];
@@ -43,12 +43,13 @@ export class TestApiServer {
         s.requests.push(rec);
         const out = s.handler(rec);
         if (out === 'hang') return;
+        if (out === 'reset') return void req.socket.destroy();
         const body = out.json !== undefined ? JSON.stringify(out.json) : (out.text ?? '');
         res.writeHead(out.status, { 'Content-Type': out.json !== undefined ? 'application/json' : 'text/plain', ...(out.headers ?? {}) });
         res.end(body);
       });
     });
-    await new Promise<void>((resolve) => s.server.listen(0, '127.0.0.1', () => resolve()));
+    await new Promise<void>((resolve) => s.server.listen(port, '127.0.0.1', () => resolve()));
     s.url = `http://127.0.0.1:${(s.server.address() as AddressInfo).port}`;
     return s;
   }

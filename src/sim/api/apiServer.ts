@@ -64,6 +64,7 @@ export class SimApiServer {
   private readonly handlers: ResourceHandlers;
   readonly requestCounts: RequestCounts = new Map();
   private readonly openResponses = new Set<http.ServerResponse>();
+  private listening: { port: number; host: string } | undefined;
 
   constructor(private readonly opts: ApiServerOptions) {
     this.handlers = new ResourceHandlers(opts.store, opts.registry, opts.hooks ?? {});
@@ -88,7 +89,20 @@ export class SimApiServer {
       server.listen(port, host, () => resolve());
     });
     const addr = server.address() as AddressInfo;
+    this.listening = { port: addr.port, host };
     return `${tls ? 'https' : 'http'}://${host}:${addr.port}`;
+  }
+
+  /**
+   * Goes away and comes back on the same address, as kube-apiserver does when it restarts: open
+   * requests and watches are cut, connections refused for `downMs`, the stored state kept.
+   */
+  async restart(downMs: number): Promise<void> {
+    const at = this.listening;
+    if (!at) throw new Error('the simulated API server is not listening');
+    await this.close();
+    await new Promise((resolve) => setTimeout(resolve, downMs));
+    await this.listen(at.port, at.host);
   }
 
   /** Stops accepting requests and ends open watches. */
@@ -165,9 +179,18 @@ export class SimApiServer {
     if (info.subresource && !type.subresources.includes(info.subresource)) return { status: 404, text: '404 page not found\n' };
     const fault = pickFault(this.opts.settings.get().faults, info.resource, info.subresource, verbOf(r));
     if (fault?.delayMs) await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
+    if (fault?.reset) {
+      r.req.socket.destroy();
+      return undefined;
+    }
     if (fault?.code) {
       const reason = fault.code === 429 ? 'TooManyRequests' : fault.code === 503 ? 'ServiceUnavailable' : 'InternalError';
-      throw new ApiError(fault.code, reason, fault.code === 429 ? 'the server has received too many requests and has asked us to try again later' : 'simulated fault: the server is currently unable to handle the request', { retryAfterSeconds: 1 });
+      // kube-apiserver asks throttled (429) and unavailable (503) clients to come back in a second; a 500 says nothing.
+      throw new ApiError(fault.code, reason, fault.code === 429 ? 'the server has received too many requests and has asked us to try again later' : 'simulated fault: the server is currently unable to handle the request', fault.code === 429 || fault.code === 503 ? { retryAfterSeconds: 1 } : undefined);
+    }
+    if (fault?.cutAfterMs && r.query.get('watch') === 'true') {
+      const timer = setTimeout(() => r.res.destroy(), fault.cutAfterMs);
+      r.res.on('close', () => clearTimeout(timer));
     }
     return this.handlers.handle(r, type);
   }
