@@ -16,6 +16,7 @@ import type {
   PodQuery,
   ProxyGetOptions,
   ProxyResponse,
+  ServerVersion,
   WatchEvent,
   WatchQuery,
   WorkloadPatch,
@@ -182,9 +183,10 @@ export class KubeCluster implements ClusterClient {
   }
 
   async createObject(obj: KubeObject): Promise<KubeObject> {
-    const ref = refOf(obj);
-    const r = await this.resolver.resolve(ref.apiVersion, ref.kind);
-    const ns = r.namespaced ? `/namespaces/${enc(ref.namespace || this.defaultNamespace)}` : '';
+    // No name needed: reviews (SelfSubjectAccessReview) have none, generateName makes one.
+    if (!obj.apiVersion || !obj.kind) throw new Error(`cannot create an object without apiVersion and kind (got ${obj.kind ?? '?'} ${obj.metadata?.name ?? '?'})`);
+    const r = await this.resolver.resolve(obj.apiVersion, obj.kind);
+    const ns = r.namespaced ? `/namespaces/${enc(obj.metadata?.namespace || this.defaultNamespace)}` : '';
     return this.http.json<KubeObject>({ method: 'POST', path: `${r.groupVersionPath}${ns}/${r.plural}`, query: { fieldManager: this.fieldManager }, body: JSON.stringify(obj) });
   }
 
@@ -260,6 +262,15 @@ export class KubeCluster implements ClusterClient {
     // kubectl's CheckEvictionSupport: v1 lists "pods/eviction" of kind Eviction with a group and version.
     const list = await this.resolver.resources('v1');
     return list.some((r) => r.name === 'pods/eviction' && r.kind === 'Eviction' && Boolean(r.group) && Boolean(r.version));
+  }
+
+  serverVersion(): Promise<ServerVersion> {
+    return this.http.json<ServerVersion>({ method: 'GET', path: '/version' });
+  }
+
+  async resourceOf(kind: KindRef): Promise<{ group: string; resource: string; namespaced: boolean }> {
+    const r = await this.resolver.resolve(kind.apiVersion, kind.kind);
+    return { group: kind.apiVersion.includes('/') ? kind.apiVersion.split('/')[0]! : '', resource: r.plural, namespaced: r.namespaced };
   }
 
   private patch<T>(path: string, contentType: string, body: unknown): Promise<T> {

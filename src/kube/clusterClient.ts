@@ -100,6 +100,13 @@ export interface ProxyResponse {
   contentType: string | undefined;
 }
 
+/** The API server's /version. */
+export interface ServerVersion {
+  major: string;
+  minor: string;
+  gitVersion: string;
+}
+
 /** Options for one proxied GET. */
 export interface ProxyGetOptions {
   query?: Record<string, string> | undefined;
@@ -160,4 +167,9 @@ export interface ClusterClient {
 
   /** Whether the server offers policy/v1 pods/eviction (kubectl falls back to DELETE otherwise). */
   hasPodEviction(): Promise<boolean>;
+
+  /** GET /version. */
+  serverVersion(): Promise<ServerVersion>;
+  /** The API group and resource plural of a kind (discovery); NoKindMatchError when not served. */
+  resourceOf(kind: KindRef): Promise<{ group: string; resource: string; namespaced: boolean }>;
 }

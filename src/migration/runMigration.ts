@@ -15,6 +15,7 @@ import { refOfObject } from './objectRefs.js';
 import type { MigrationPlan } from './plan.js';
 import { buildMigrationPlan, type StepSelection } from './planBuilder.js';
 import { executePlan } from './planExecutor.js';
+import { clusterPreflight } from '../preflight/clusterPreflight.js';
 import { acquireRunLock, runIdentity, type RunLock } from './runLock.js';
 import { DEFAULT_STRATEGY, findStrategy, strategyNames } from './strategies/strategies.js';
 import type { Strategy, StrategyContext } from './strategy.js';
@@ -131,7 +132,7 @@ export async function runMigration(opts: RunMigrationOptions): Promise<{ plan: M
   opts.events({ type: 'runStart', dryRun: opts.dryRun, strategy: prepared.strategy.name, source: sourceText, steps: opts.selection.steps, nodes: snapshot.nodes.map((n) => n.name), at: Date.now() });
   for (const w of prepared.source.warnings) opts.events({ type: 'warning', message: w });
   // Before any write, dry run included: a refused migration shows why instead of a plan.
-  const checks = preflightChecks(prepared);
+  const checks = await clusterPreflight(opts.client, prepared, plan);
   opts.events({ type: 'preflight', checks, at: Date.now() });
   try {
     assertPreflight(checks);

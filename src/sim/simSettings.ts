@@ -49,6 +49,13 @@ const Timings = z.strictObject({
   calicoAutodetectMs: z.number().int().min(0).default(1000),
 });
 
+/** A verb on a resource the simulated user is not granted (RBAC): the request is answered 403. */
+const ForbiddenRule = z.strictObject({
+  /** Resource plural as in URLs ("nodes", "pods/eviction"), or "*". */
+  resource: z.string().min(1),
+  verb: z.string().min(1).default('*'),
+});
+
 export const SimulationSettingsSchema = z.strictObject({
   apiVersion: z.literal(SIM_API_VERSION).optional(),
   kind: z.literal(SIM_KIND).optional(),
@@ -70,6 +77,8 @@ export const SimulationSettingsSchema = z.strictObject({
   timings: Timings.prefault({}),
   firewall: z.strictObject({ blocked: z.array(FirewallRule).default([]) }).prefault({}),
   faults: z.array(ApiFault).default([]),
+  /** What the kubeconfig's user may not do; SelfSubjectAccessReviews answer accordingly. */
+  forbidden: z.array(ForbiddenRule).default([]),
   /** Include the built-in Canal cluster objects (canal DaemonSet, sample workload, PDB) before the scenario's own. */
   defaultCluster: z.boolean().default(true),
   /**
@@ -82,6 +91,7 @@ export const SimulationSettingsSchema = z.strictObject({
 export type SimulationSettings = z.infer<typeof SimulationSettingsSchema>;
 export type FirewallRuleSettings = z.infer<typeof FirewallRule>;
 export type ApiFaultSettings = z.infer<typeof ApiFault>;
+export type ForbiddenRuleSettings = z.infer<typeof ForbiddenRule>;
 export type TimingSettings = z.infer<typeof Timings>;
 
 /** Settings that can change while the simulator runs (through the live ConfigMap). */
@@ -89,6 +99,7 @@ export const LiveSettingsSchema = z.strictObject({
   timings: Timings.optional(),
   firewall: z.strictObject({ blocked: z.array(FirewallRule).default([]) }).optional(),
   faults: z.array(ApiFault).optional(),
+  forbidden: z.array(ForbiddenRule).optional(),
 });
 export type LiveSettings = z.infer<typeof LiveSettingsSchema>;
 
@@ -114,6 +125,7 @@ export class SettingsHolder {
       timings: live.timings ?? base.timings,
       firewall: live.firewall ?? base.firewall,
       faults: live.faults ?? base.faults,
+      forbidden: live.forbidden ?? base.forbidden,
     };
     for (const l of this.listeners) l(this.current);
   }

@@ -5,6 +5,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ROOT, runCliProcess } from '../support/cliProcess.js';
 import { kubectl } from '../support/kubectl.js';
 import { FAST_CONFIG, startSimWithKubeconfig } from '../support/simWithKubeconfig.js';
+import { writeCount } from '../support/writeCount.js';
 
 // Nodes in batches (--max-unavailable), as a user runs it on the shipped zoned scenario: ten
 // nodes in three zones with a control-plane node and the shop application behind budgets.
@@ -139,7 +140,7 @@ describe('nodes in batches (--max-unavailable)', () => {
     const badConfig = await runCliProcess(['plan', '-c', config, '--kubeconfig', sim.kubeconfig]);
     expect(badConfig.code).toBe(2);
     expect(badConfig.stderr).toMatch(/batches\.maxUnavailable.*at most 100%/);
-    const writes = () => [...sim!.cluster.server.requestCounts].filter(([k]) => /^(create|update|patch|delete|deletecollection) /.test(k)).reduce((n, [, c]) => n + c, 0);
+    const writes = () => writeCount(sim!.cluster.server.requestCounts);
     const before = writes();
     const canary = await runCliProcess(['run', '--strategy', 'dual-overlay', '--steps', 'all', '--no-dry-run', '--canary', '--kubeconfig', sim.kubeconfig]);
     expect(canary.code).toBe(2);

@@ -6,6 +6,7 @@ import { parse } from 'yaml';
 import { ROOT, runCliProcess } from '../support/cliProcess.js';
 import { kubectl } from '../support/kubectl.js';
 import { FAST_CONFIG, startSimWithKubeconfig } from '../support/simWithKubeconfig.js';
+import { writeCount } from '../support/writeCount.js';
 
 // The dual-overlay strategy (Cilium's per-node procedure) as a new user runs it: `demo
 // --strategy dual-overlay` on the shipped stock-install scenarios at 8 nodes, and `run` against
@@ -131,9 +132,7 @@ describe('dual-overlay negative controls', () => {
 
   /** Mutating API requests the CLI made (the simulator's controllers do not go through HTTP). */
   function writes(): number {
-    let n = 0;
-    for (const [key, count] of sim!.cluster.server.requestCounts) if (/^(create|update|patch|delete|deletecollection) /.test(key)) n += count;
-    return n;
+    return writeCount(sim!.cluster.server.requestCounts);
   }
 
   async function refusedRun(scenarioFile: string, config: string, flags: string[] = []) {

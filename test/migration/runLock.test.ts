@@ -5,6 +5,7 @@ import { runCliProcess, startCli } from '../support/cliProcess.js';
 import { kubectl } from '../support/kubectl.js';
 import { FAST_CONFIG, startSimWithKubeconfig } from '../support/simWithKubeconfig.js';
 import { waitFor } from '../support/waitFor.js';
+import { writeCount } from '../support/writeCount.js';
 
 // One run at a time, as operators meet it: a second `run --no-dry-run` while one is going stops
 // before writing anything and names the first; a dead run's lease is taken over once expired.
@@ -16,7 +17,7 @@ describe('the migration lock (Lease kube-system/cni-migration)', () => {
   });
 
   const holder = () => (sim!.cluster.store.get('coordination.k8s.io/leases', 'kube-system', 'cni-migration')?.spec as { holderIdentity?: string } | undefined)?.holderIdentity;
-  const writes = () => [...sim!.cluster.server.requestCounts].filter(([k]) => /^(create|update|patch|delete|deletecollection) /.test(k)).reduce((n, [, c]) => n + c, 0);
+  const writes = () => writeCount(sim!.cluster.server.requestCounts);
 
   it('a second run started while one runs exits 1 naming the holder and changes nothing; the first finishes and releases the lock', { timeout: 180_000 }, async () => {
     sim = await startSimWithKubeconfig({ nodes: 3 });

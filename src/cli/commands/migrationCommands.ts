@@ -4,7 +4,8 @@ import { readClusterSnapshot } from '../../migration/clusterSnapshot.js';
 import { CILIUM_NETWORK } from '../../migration/strategies/multus/multusStrategy.js';
 import { describeNodePodFacts, nodePodFacts } from '../../migration/nodePodFacts.js';
 import { assertPreflight, type PreflightCheck } from '../../migration/preflightChecks.js';
-import { planMigration, preflightChecks, runMigration, type PreparedMigration } from '../../migration/runMigration.js';
+import { planMigration, runMigration, type PreparedMigration } from '../../migration/runMigration.js';
+import { clusterPreflight, clusterPreflightWithInventory } from '../../preflight/clusterPreflight.js';
 import { createProbeGate } from '../../migration/probeConnectivityGate.js';
 import { strategyNames } from '../../migration/strategies/strategies.js';
 import { planJson, renderPlanText } from '../../report/planText.js';
@@ -13,6 +14,7 @@ import { RunRecorder, renderReportMarkdown } from '../../report/runRecorder.js';
 import type { MigrationEvent } from '../../migration/migrationEvents.js';
 import { addBatchFlags, addDualOverlayFlags, clusterFrom, configFrom, outputFormat, prepareFrom, withBatchFlags, withDualOverlayFlags, type BatchFlags, type DualOverlayFlags, type GlobalOptions } from '../cliContext.js';
 import { assertCanaryAnswerable, terminalConfirm } from '../operatorPrompt.js';
+import { FailedResultError } from '../errors.js';
 import { mergeStepFlags, selectSteps, type StepFlags } from '../stepSelection.js';
 
 /** The --strategy option's help. */
@@ -63,9 +65,27 @@ export async function planAction(g: GlobalOptions, flags: StepFlags & DualOverla
   const { plan } = await planMigration(client, prepared, selection);
   for (const w of [...prepared.source.warnings, ...warnings]) process.stderr.write(`warning: ${w}\n`);
   const ctx = { dryRun: false, source: sourceText(prepared), pointOfNoReturn: prepared.strategy.pointOfNoReturn };
-  const checks = preflightChecks(prepared);
+  const checks = await clusterPreflight(client, prepared, plan);
   process.stdout.write(format === 'json' ? `${JSON.stringify({ ...planJson(plan, { ...ctx, dryRun: true }), preflight: checks }, null, 2)}\n` : `${renderPlanText(plan, ctx)}${renderPreflightText(checks)}`);
   assertPreflight(checks);
+}
+
+/** \`preflight\`: the cluster's and the strategy's checks for a whole migration, read-only. */
+export async function preflightAction(g: GlobalOptions, flags: DualOverlayFlags & BatchFlags & { strategy?: string | undefined }): Promise<void> {
+  const loaded = withBatchFlags(withDualOverlayFlags(configFrom(g), flags), flags);
+  const format = outputFormat(g);
+  const client = clusterFrom(g, loaded.config.api);
+  const warnings: string[] = [];
+  const prepared = await prepareFrom(client, loaded, flags.strategy, (w) => warnings.push(w));
+  const { plan } = await planMigration(client, prepared, { steps: prepared.strategy.steps.map((s) => s.id) });
+  const { checks, inventory } = await clusterPreflightWithInventory(client, prepared, plan);
+  for (const w of [...prepared.source.warnings, ...warnings]) process.stderr.write(`warning: ${w}\n`);
+  const access = inventory.access.map((a) => ({ verb: a.need.verb, resource: a.resource, subresource: a.need.subresource, namespace: a.need.namespace, allowed: a.allowed, why: a.need.why }));
+  const counts = { pass: 0, warn: 0, fail: 0 };
+  for (const c of checks) counts[c.verdict]++;
+  if (format === 'json') process.stdout.write(`${JSON.stringify({ strategy: prepared.strategy.name, source: sourceText(prepared), ok: counts.fail === 0, counts, checks, access }, null, 2)}\n`);
+  else process.stdout.write(`${renderPreflightText(checks)}${counts.fail ? `${counts.fail} check${counts.fail === 1 ? '' : 's'} failed: a run would be refused before writing anything.` : `No check failed${counts.warn ? ` (${counts.warn} warning${counts.warn === 1 ? '' : 's'})` : ''}: the ${prepared.strategy.name} strategy can start.`}\n`);
+  if (counts.fail) throw new FailedResultError(`preflight: ${checks.filter((c) => c.verdict === 'fail').map((c) => c.name).join('; ')}`);
 }
 
 function renderPreflightText(checks: PreflightCheck[]): string {
@@ -186,6 +206,26 @@ export function addMigrationCommands(program: Command): void {
     // --no-dry-run is accepted before or after `run`.
     const dryRun = o.dryRun !== false && globals().dryRun !== false;
     await runAction(globals(), { ...mergeStepFlags(globals(), o), ...o, strategy: o.strategy, report: o.report, dryRun }, `cni-migration ${process.argv.slice(2).join(' ')}`);
+  });
+  addBatchFlags(addDualOverlayFlags(
+    program
+      .command('preflight')
+      .description('judge the cluster before a migration: every check with its verdict, the objects it concerns and the fix; writes nothing')
+      .option('--strategy <name>', STRATEGY_HELP)
+      .addHelpText(
+        'after',
+        `
+The same checks run first in every \`run\` (dry runs included); a failing one refuses the run
+before anything is written. Checks: nodes Ready, the API server's version, every permission the
+plan needs (SelfSubjectAccessReview), what the drains would refuse or lose (pods without a
+controller, emptyDir data), PodDisruptionBudgets that block evictions now or always, single-replica
+workloads, admission webhooks served from the cluster that fail closed, the configuration's
+preflightResources, and the strategy's own (pod CIDR overlaps, tunnel ports, a latent Cilium).
+
+Exit code 0 when nothing fails (warnings included), 1 when a check fails.`,
+      ),
+  )).action(async (opts) => {
+    await preflightAction(globals(), opts);
   });
   program
     .command('status')

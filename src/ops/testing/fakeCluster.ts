@@ -6,6 +6,7 @@
  */
 import type {
   ClusterClient,
+  ServerVersion,
   DeleteOptions,
   DeleteOutcome,
   EvictionResult,
@@ -321,8 +322,16 @@ export class FakeCluster implements ClusterClient {
     return structuredClone(next);
   }
 
+  /** SelfSubjectAccessReviews answer allowed: false for these "verb resource" pairs (e.g. "patch nodes"). */
+  readonly deniedAccess = new Set<string>();
+
   async createObject(obj: KubeObject): Promise<KubeObject> {
     await this.enter('createObject', obj);
+    if (obj.kind === 'SelfSubjectAccessReview') {
+      const a = (obj as { spec?: { resourceAttributes?: { verb?: string; resource?: string; subresource?: string } } }).spec?.resourceAttributes ?? {};
+      const what = `${a.verb} ${a.resource}${a.subresource ? `/${a.subresource}` : ''}`;
+      return { ...structuredClone(obj), status: { allowed: !this.deniedAccess.has(what) } };
+    }
     const ref = this.refOf(obj);
     this.assertServed(ref.apiVersion, ref.kind);
     if (this.objects.has(keyOf(ref.apiVersion, ref.kind, ref.namespace, ref.name))) throw apiError(409, 'AlreadyExists', `${ref.kind.toLowerCase()}s "${ref.name}" already exists`);
@@ -448,6 +457,22 @@ export class FakeCluster implements ClusterClient {
   async hasPodEviction(): Promise<boolean> {
     await this.enter('hasPodEviction');
     return this.podEvictionSupported;
+  }
+
+  /** What /version answers. */
+  version: ServerVersion = { major: '1', minor: '35', gitVersion: 'v1.35.0-fake' };
+
+  async serverVersion(): Promise<ServerVersion> {
+    await this.enter('serverVersion');
+    return { ...this.version };
+  }
+
+  async resourceOf(kind: KindRef): Promise<{ group: string; resource: string; namespaced: boolean }> {
+    await this.enter('resourceOf', kind);
+    this.assertServed(kind.apiVersion, kind.kind);
+    const k = kind.kind.toLowerCase();
+    const resource = k.endsWith('y') ? `${k.slice(0, -1)}ies` : k.endsWith('s') ? `${k}es` : `${k}s`;
+    return { group: kind.apiVersion.includes('/') ? kind.apiVersion.split('/')[0]! : '', resource, namespaced: !CLUSTER_SCOPED.has(kind.kind) };
   }
 
   // ---- internals --------------------------------------------------------------------------

@@ -9,9 +9,9 @@ import { decodeKubeProtobuf, isKubeProtobuf } from './protobufBody.js';
 import { parseRequestPath, type RequestInfo } from './requestInfo.js';
 import type { ResourceRegistry } from './resourceRegistry.js';
 import { ResourceHandlers, type ApiServerHooks } from './resourceHandlers.js';
-import { pickFault } from './faults.js';
+import { isForbidden, pickFault } from './faults.js';
 import type { ObjectStore } from '../store/objectStore.js';
-import type { SettingsHolder } from '../simSettings.js';
+import type { ForbiddenRuleSettings, SettingsHolder } from '../simSettings.js';
 import type { ServingCert } from './servingCert.js';
 
 /** A response from a handler: JSON (default), text, or a streaming watch that the handler writes itself. */
@@ -177,7 +177,15 @@ export class SimApiServer {
     const type = this.opts.registry.lookup(info.group, info.version, info.resource);
     if (!type) return { status: 404, text: '404 page not found\n' };
     if (info.subresource && !type.subresources.includes(info.subresource)) return { status: 404, text: '404 page not found\n' };
-    const fault = pickFault(this.opts.settings.get().faults, info.resource, info.subresource, verbOf(r));
+    const settings = this.opts.settings.get();
+    const verb = verbOf(r);
+    if (type.plural === 'selfsubjectaccessreviews' && type.group === 'authorization.k8s.io' && r.method === 'POST') return accessReview(r, settings.forbidden);
+    if (isForbidden(settings.forbidden, info.resource, info.subresource, verb)) {
+      const scope = info.namespace ? `in the namespace "${info.namespace}"` : 'at the cluster scope';
+      const what = `${info.resource}${info.subresource ? `/${info.subresource}` : ''}`;
+      throw new ApiError(403, 'Forbidden', `${what}${info.name ? ` "${info.name}"` : ''} is forbidden: User "${SIM_USER}" cannot ${verb} resource "${what}" in API group "${info.group}" ${scope}`);
+    }
+    const fault = pickFault(settings.faults, info.resource, info.subresource, verb);
     if (fault?.delayMs) await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
     if (fault?.reset) {
       r.req.socket.destroy();
@@ -288,4 +296,28 @@ function send(res: http.ServerResponse, body: unknown, status: number, headers: 
   const data = JSON.stringify(body);
   res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data), ...headers });
   res.end(data);
+}
+
+/** The identity the simulated API server gives the kubeconfig's token (in RBAC messages). */
+const SIM_USER = 'sim-admin';
+
+/**
+ * A SelfSubjectAccessReview answered as kube-apiserver's authorizer would for the simulated user:
+ * allowed unless a `forbidden` rule denies the verb on the resource.
+ */
+function accessReview(r: ApiRequest, forbidden: ForbiddenRuleSettings[]): ApiResponse {
+  const review = r.body() as { spec?: { resourceAttributes?: { verb?: string; resource?: string; subresource?: string; group?: string; namespace?: string }; nonResourceAttributes?: unknown } } | undefined;
+  const attrs = review?.spec?.resourceAttributes;
+  if (!attrs && !review?.spec?.nonResourceAttributes) throw new ApiError(422, 'Invalid', 'SelfSubjectAccessReview.authorization.k8s.io "" is invalid: spec.resourceAttributes: Invalid value: "null": exactly one of nonResourceAttributes or resourceAttributes must be specified');
+  const denied = attrs ? isForbidden(forbidden, attrs.resource ?? '', attrs.subresource || undefined, attrs.verb ?? '') : false;
+  return {
+    status: 201,
+    body: {
+      apiVersion: 'authorization.k8s.io/v1',
+      kind: 'SelfSubjectAccessReview',
+      metadata: { creationTimestamp: null },
+      spec: review?.spec,
+      status: denied ? { allowed: false, reason: `the simulated cluster's settings forbid ${attrs?.verb} on ${attrs?.resource}` } : { allowed: true, reason: `RBAC: allowed by ClusterRoleBinding "cluster-admin" of ClusterRole "cluster-admin" to User "${SIM_USER}"` },
+    },
+  };
 }

@@ -1,4 +1,13 @@
-import type { ApiFaultSettings } from '../simSettings.js';
+import type { ApiFaultSettings, ForbiddenRuleSettings } from '../simSettings.js';
+
+/** Whether a rule naming a resource ("pods", "pods/eviction", "*") and a verb ("patch", "*") covers a request. */
+export function ruleMatches(rule: { resource: string; verb: string }, resource: string, subresource: string | undefined, verb: string): boolean {
+  const full = subresource ? `${resource}/${subresource}` : resource;
+  if (rule.resource !== '*' && rule.resource !== full && rule.resource !== resource) return false;
+  // "pods" covers the pods themselves, not their subresources (a fault on pods/eviction names it).
+  if (rule.resource === resource && subresource && rule.resource !== full) return false;
+  return rule.verb === '*' || rule.verb === verb;
+}
 
 /** The first fault rule matching this request that fires, honouring each rule's share (probability). */
 export function pickFault(
@@ -8,12 +17,14 @@ export function pickFault(
   verb: string,
   random: () => number = Math.random,
 ): ApiFaultSettings | undefined {
-  const full = subresource ? `${resource}/${subresource}` : resource;
   for (const f of faults) {
-    if (f.resource !== '*' && f.resource !== full && f.resource !== resource) continue;
-    if (f.resource === resource && subresource && f.resource !== full) continue;
-    if (f.verb !== '*' && f.verb !== verb) continue;
+    if (!ruleMatches(f, resource, subresource, verb)) continue;
     if (random() < f.share) return f;
   }
   return undefined;
+}
+
+/** Whether the simulated user may not do this (RBAC denies it). */
+export function isForbidden(rules: ForbiddenRuleSettings[], resource: string, subresource: string | undefined, verb: string): boolean {
+  return rules.some((r) => ruleMatches(r, resource, subresource, verb));
 }

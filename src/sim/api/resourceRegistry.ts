@@ -102,6 +102,10 @@ export const BUILTIN_RESOURCES: ResourceType[] = [
     tracksGeneration: true,
   }),
   builtin('coordination.k8s.io', 'v1', 'leases', 'Lease'),
+  // Answered by the API server itself (apiServer.ts), never stored.
+  builtin('authorization.k8s.io', 'v1', 'selfsubjectaccessreviews', 'SelfSubjectAccessReview', { namespaced: false, verbs: ['create'] }),
+  builtin('admissionregistration.k8s.io', 'v1', 'validatingwebhookconfigurations', 'ValidatingWebhookConfiguration', { namespaced: false }),
+  builtin('admissionregistration.k8s.io', 'v1', 'mutatingwebhookconfigurations', 'MutatingWebhookConfiguration', { namespaced: false }),
   builtin('discovery.k8s.io', 'v1', 'endpointslices', 'EndpointSlice'),
 ];
 

@@ -1,0 +1,106 @@
+/**
+ * The API permissions a plan needs, read off its actions: the preflight asks the API server about
+ * each (SelfSubjectAccessReview) so a missing verb stops the run before its first write instead
+ * of half-way. Pure: kinds are named here, resolved to resources by the caller.
+ */
+import type { KindRef } from '../kube/clusterClient.js';
+import type { ObjectRef } from '../kube/kubeTypes.js';
+import type { MigrationConfig } from '../config/configSchema.js';
+import type { Action, MigrationPlan } from '../migration/plan.js';
+import { MIGRATION_RECORD } from '../migration/migrationRecord.js';
+import { RUN_LOCK } from '../migration/runLock.js';
+
+/** One permission: a verb on a kind (or a subresource of it), in a namespace or cluster-wide. */
+export interface AccessNeed {
+  verb: string;
+  kind: KindRef;
+  subresource?: string | undefined;
+  /** Undefined: every namespace (or a cluster-scoped kind). */
+  namespace?: string | undefined;
+  /** Why the tool needs it, for the report. */
+  why: string;
+}
+
+const NODE: KindRef = { apiVersion: 'v1', kind: 'Node' };
+const POD: KindRef = { apiVersion: 'v1', kind: 'Pod' };
+const PDB: KindRef = { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget' };
+const CONFIGMAP: KindRef = { apiVersion: 'v1', kind: 'ConfigMap' };
+const LEASE: KindRef = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease' };
+const DAEMONSET: KindRef = { apiVersion: 'apps/v1', kind: 'DaemonSet' };
+
+const kindOf = (r: ObjectRef): KindRef => ({ apiVersion: r.apiVersion, kind: r.kind });
+
+/** What every run needs whatever its plan: reading nodes and pods, its record, its lock. */
+export function baseNeeds(): AccessNeed[] {
+  const rec = MIGRATION_RECORD.namespace;
+  return [
+    ...['get', 'list', 'watch'].map((verb) => ({ verb, kind: NODE, why: 'read nodes and their labels' })),
+    ...['get', 'list', 'watch'].map((verb) => ({ verb, kind: POD, why: "read pods and the probes' status" })),
+    ...['get', 'list'].map((verb) => ({ verb, kind: DAEMONSET, why: "read the CNIs' agents" })),
+    ...['get', 'create', 'patch'].map((verb) => ({ verb, kind: CONFIGMAP, namespace: rec, why: `keep the migration record (ConfigMap ${rec}/${MIGRATION_RECORD.name})` })),
+    ...['get', 'create', 'patch'].map((verb) => ({ verb, kind: LEASE, namespace: RUN_LOCK.namespace, why: `hold the run lock (Lease ${RUN_LOCK.namespace}/${RUN_LOCK.name})` })),
+  ];
+}
+
+/** The permissions one action needs. */
+export function actionNeeds(a: Action, config: MigrationConfig): AccessNeed[] {
+  const probeNs = config.connectivity.namespace;
+  switch (a.kind) {
+    case 'applyManifests':
+      // Server-side apply is a PATCH whether it creates or updates.
+      return a.objects.flatMap((o) => ['get', 'patch'].map((verb) => ({ verb, kind: kindOf(o), namespace: o.namespace, why: `apply ${a.bundle}: ${o.kind} ${o.namespace ? `${o.namespace}/` : ''}${o.name}` })));
+    case 'labelNode':
+    case 'taint':
+    case 'untaint':
+    case 'uncordon':
+      return [{ verb: 'patch', kind: NODE, why: `${a.kind} nodes` }];
+    case 'drain':
+      return [
+        { verb: 'patch', kind: NODE, why: 'cordon nodes' },
+        { verb: 'create', kind: POD, subresource: 'eviction', why: 'evict pods (drain)' },
+        { verb: 'delete', kind: POD, why: 'delete pods the eviction API cannot move' },
+        { verb: 'list', kind: PDB, why: 'name the PodDisruptionBudget that blocks a drain' },
+      ];
+    case 'deletePods':
+    case 'restartAgent':
+      return [{ verb: 'delete', kind: POD, why: a.kind === 'deletePods' ? 're-create pods on their CNI' : 'restart CNI agents' }];
+    case 'setNodeSelector':
+      return [{ verb: 'patch', kind: kindOf(a.via ?? a.daemonSet), namespace: (a.via ?? a.daemonSet).namespace, why: `pin ${a.daemonSet.name} to nodes` }];
+    case 'waitRollouts':
+      return a.resources.flatMap((r) => ['get', 'list', 'watch'].map((verb) => ({ verb, kind: kindOf(r), namespace: r.namespace, why: `wait for ${r.kind} ${r.namespace}/${r.name} to roll out` })));
+    case 'waitAgentOnNode':
+    case 'verifyCilium':
+      return [{ verb: 'get', kind: kindOf(a.daemonSet), namespace: a.daemonSet.namespace, why: `read ${a.daemonSet.name}` }];
+    case 'checkConnectivity':
+      return [{ verb: 'get', kind: POD, subresource: 'proxy', namespace: probeNs, why: 'read the probe agents through the pod proxy' }];
+    case 'deleteObjects':
+      return a.objects.map((o) => ({ verb: 'delete', kind: kindOf(o), namespace: o.namespace, why: `clean up ${o.kind} ${o.namespace ? `${o.namespace}/` : ''}${o.name}` }));
+    case 'patchObject':
+      return [{ verb: 'patch', kind: kindOf(a.target), namespace: a.target.namespace, why: a.what }];
+    case 'runNodeScript':
+      return ['create', 'delete'].map((verb) => ({ verb, kind: POD, namespace: probeNs, why: `run a node script (${a.purpose})` }));
+    case 'createNodeConfig':
+    case 'deleteNodeConfig':
+      // Which CiliumNodeConfig version is served is read when the action runs; cilium.io/v2 here.
+      return [{ verb: a.kind === 'createNodeConfig' ? 'create' : 'delete', kind: { apiVersion: 'cilium.io/v2', kind: 'CiliumNodeConfig' }, namespace: a.namespace, why: 'switch nodes with a CiliumNodeConfig' }];
+    case 'verifyNodePods':
+    case 'runHook':
+    case 'verifyCalicoAddresses':
+      return [];
+  }
+}
+
+/** Every permission a plan needs, each verb/kind/namespace once (the first reason kept). */
+export function planNeeds(plan: MigrationPlan, config: MigrationConfig): AccessNeed[] {
+  const out = new Map<string, AccessNeed>();
+  const add = (n: AccessNeed) => {
+    const key = `${n.verb} ${n.kind.apiVersion}/${n.kind.kind}/${n.subresource ?? ''} ${n.namespace ?? '*'}`;
+    if (!out.has(key)) out.set(key, n);
+  };
+  baseNeeds().forEach(add);
+  for (const step of plan.steps) {
+    for (const a of step.actions) actionNeeds(a, config).forEach(add);
+    for (const n of step.nodes) for (const a of [...n.actions, ...(n.rollback ?? [])]) actionNeeds(a, config).forEach(add);
+  }
+  return [...out.values()];
+}
