@@ -47,8 +47,8 @@ export function actionNeeds(a: Action, config: MigrationConfig): AccessNeed[] {
   const probeNs = config.connectivity.namespace;
   switch (a.kind) {
     case 'applyManifests':
-      // Server-side apply is a PATCH whether it creates or updates.
-      return a.objects.flatMap((o) => ['get', 'patch'].map((verb) => ({ verb, kind: kindOf(o), namespace: o.namespace, why: `apply ${a.bundle}: ${o.kind} ${o.namespace ? `${o.namespace}/` : ''}${o.name}` })));
+      // Server-side apply is a PATCH, and kube-apiserver also authorizes `create` when the object does not exist yet.
+      return a.objects.flatMap((o) => ['get', 'create', 'patch'].map((verb) => ({ verb, kind: kindOf(o), namespace: o.namespace, why: `apply ${a.bundle}: ${o.kind} ${o.namespace ? `${o.namespace}/` : ''}${o.name}` })));
     case 'labelNode':
     case 'taint':
     case 'untaint':
@@ -69,8 +69,13 @@ export function actionNeeds(a: Action, config: MigrationConfig): AccessNeed[] {
     case 'waitRollouts':
       return a.resources.flatMap((r) => ['get', 'list', 'watch'].map((verb) => ({ verb, kind: kindOf(r), namespace: r.namespace, why: `wait for ${r.kind} ${r.namespace}/${r.name} to roll out` })));
     case 'waitAgentOnNode':
-    case 'verifyCilium':
       return [{ verb: 'get', kind: kindOf(a.daemonSet), namespace: a.daemonSet.namespace, why: `read ${a.daemonSet.name}` }];
+    case 'verifyCilium':
+      return [
+        { verb: 'get', kind: kindOf(a.daemonSet), namespace: a.daemonSet.namespace, why: `read ${a.daemonSet.name}` },
+        { verb: 'get', kind: CONFIGMAP, namespace: a.daemonSet.namespace, why: 'read cilium-config' },
+        { verb: 'list', kind: { apiVersion: 'cilium.io/v2', kind: 'CiliumNode' }, why: "check every CiliumNode's pod range" },
+      ];
     case 'checkConnectivity':
       return [{ verb: 'get', kind: POD, subresource: 'proxy', namespace: probeNs, why: 'read the probe agents through the pod proxy' }];
     case 'deleteObjects':
@@ -78,11 +83,12 @@ export function actionNeeds(a: Action, config: MigrationConfig): AccessNeed[] {
     case 'patchObject':
       return [{ verb: 'patch', kind: kindOf(a.target), namespace: a.target.namespace, why: a.what }];
     case 'runNodeScript':
-      return ['create', 'delete'].map((verb) => ({ verb, kind: POD, namespace: probeNs, why: `run a node script (${a.purpose})` }));
+      // The script's pod is server-side applied.
+      return ['create', 'patch', 'delete'].map((verb) => ({ verb, kind: POD, namespace: probeNs, why: `run a node script (${a.purpose})` }));
     case 'createNodeConfig':
     case 'deleteNodeConfig':
-      // Which CiliumNodeConfig version is served is read when the action runs; cilium.io/v2 here.
-      return [{ verb: a.kind === 'createNodeConfig' ? 'create' : 'delete', kind: { apiVersion: 'cilium.io/v2', kind: 'CiliumNodeConfig' }, namespace: a.namespace, why: 'switch nodes with a CiliumNodeConfig' }];
+      // Which CiliumNodeConfig version is served is read when the action runs; cilium.io/v2 here. It is server-side applied.
+      return (a.kind === 'createNodeConfig' ? ['create', 'patch'] : ['delete']).map((verb) => ({ verb, kind: { apiVersion: 'cilium.io/v2', kind: 'CiliumNodeConfig' }, namespace: a.namespace, why: 'switch nodes with a CiliumNodeConfig' }));
     case 'verifyNodePods':
     case 'runHook':
     case 'verifyCalicoAddresses':

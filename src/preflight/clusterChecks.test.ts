@@ -72,7 +72,7 @@ describe('cluster preflight rules', () => {
 
   it('single-replica workloads warn; webhooks served in-cluster that fail closed warn; URL or Ignore ones pass', () => {
     expect(singleReplicaCheck(inventory({ statefulSets: [{ apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 'db', namespace: 'shop' }, spec: { replicas: 1 } }] }))[0]).toMatchObject({ verdict: 'warn', detail: expect.stringContaining('StatefulSet shop/db') });
-    const hooks = (webhooks: unknown[]) => inventory({ webhookConfigurations: [{ apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingWebhookConfiguration', metadata: { name: 'gate' }, webhooks } as never] });
+    const hooks = (webhooks: unknown[]) => inventory({ webhookConfigurations: [{ apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingWebhookConfiguration', metadata: { name: 'gate' }, webhooks }] });
     expect(webhooksCheck(hooks([{ name: 'pods.gate.io', clientConfig: { service: { namespace: 'gate', name: 'svc' } } }]))[0]).toMatchObject({ verdict: 'warn', detail: expect.stringContaining('ValidatingWebhookConfiguration gate/pods.gate.io (Service gate/svc)') });
     expect(webhooksCheck(hooks([{ name: 'a', failurePolicy: 'Ignore', clientConfig: { service: { namespace: 'gate', name: 'svc' } } }, { name: 'b', clientConfig: { url: 'https://hooks.example.com' } }]))[0]!.verdict).toBe('pass');
   });

@@ -49,6 +49,25 @@ afterAll(async () => {
 });
 
 describe('simulated API server', () => {
+  it('forbidden rules answer 403 as RBAC does, an apply that creates needs create too, and SelfSubjectAccessReviews tell the same', async () => {
+    const base0 = defaultSimulationSettings();
+    settings.applyLive(base0, { forbidden: [{ resource: 'configmaps', verb: 'create' }, { resource: 'pods/eviction', verb: 'create' }] });
+    try {
+      const cm = (name: string) => JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'default' }, data: { a: '1' } });
+      const created = await call('PATCH', '/api/v1/namespaces/default/configmaps/rbac-new?fieldManager=t&force=true', cm('rbac-new'), 'application/apply-patch+yaml');
+      expect([created.status, created.json.message]).toEqual([403, 'configmaps "rbac-new" is forbidden: User "sim-admin" cannot create resource "configmaps" in API group "" in the namespace "default"']);
+      store.create('configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'rbac-old', namespace: 'default' }, data: {} });
+      expect((await call('PATCH', '/api/v1/namespaces/default/configmaps/rbac-old?fieldManager=t&force=true', cm('rbac-old'), 'application/apply-patch+yaml')).status).toBe(200);
+      const review = (verb: string, resource: string, subresource?: string) => call('POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: { verb, resource, subresource, namespace: 'default' } } });
+      expect((await review('create', 'pods', 'eviction')).json.status.allowed).toBe(false);
+      expect((await review('create', 'pods')).json.status.allowed).toBe(true);
+      expect((await review('patch', 'configmaps')).json.status.allowed).toBe(true);
+      expect(store.count('authorization.k8s.io/selfsubjectaccessreviews')).toBe(0);
+    } finally {
+      settings.applyLive(base0, {});
+    }
+  });
+
   it('requires the bearer token', async () => {
     const res = await fetch(`${base}/api/v1/pods`);
     expect(res.status).toBe(401);

@@ -7,7 +7,7 @@ import { apiGroup, apiGroupList, apiResourceList, apiVersions, versionInfo } fro
 import { openApiV3GroupVersion, openApiV3Root } from './openapi.js';
 import { decodeKubeProtobuf, isKubeProtobuf } from './protobufBody.js';
 import { parseRequestPath, type RequestInfo } from './requestInfo.js';
-import type { ResourceRegistry } from './resourceRegistry.js';
+import { resourceKey, type ResourceRegistry } from './resourceRegistry.js';
 import { ResourceHandlers, type ApiServerHooks } from './resourceHandlers.js';
 import { isForbidden, pickFault } from './faults.js';
 import type { ObjectStore } from '../store/objectStore.js';
@@ -180,10 +180,13 @@ export class SimApiServer {
     const settings = this.opts.settings.get();
     const verb = verbOf(r);
     if (type.plural === 'selfsubjectaccessreviews' && type.group === 'authorization.k8s.io' && r.method === 'POST') return accessReview(r, settings.forbidden);
-    if (isForbidden(settings.forbidden, info.resource, info.subresource, verb)) {
+    // As kube-apiserver: a server-side apply that would create the object is authorized as a create too.
+    const applyCreates = verb === 'patch' && String(r.headers['content-type'] ?? '').startsWith('application/apply-patch') && info.name !== undefined && !this.opts.store.get(resourceKey(type.group, type.plural), type.namespaced ? info.namespace : undefined, info.name);
+    if (isForbidden(settings.forbidden, info.resource, info.subresource, verb) || (applyCreates && isForbidden(settings.forbidden, info.resource, info.subresource, 'create'))) {
+      const denied = isForbidden(settings.forbidden, info.resource, info.subresource, verb) ? verb : 'create';
       const scope = info.namespace ? `in the namespace "${info.namespace}"` : 'at the cluster scope';
       const what = `${info.resource}${info.subresource ? `/${info.subresource}` : ''}`;
-      throw new ApiError(403, 'Forbidden', `${what}${info.name ? ` "${info.name}"` : ''} is forbidden: User "${SIM_USER}" cannot ${verb} resource "${what}" in API group "${info.group}" ${scope}`);
+      throw new ApiError(403, 'Forbidden', `${what}${info.name ? ` "${info.name}"` : ''} is forbidden: User "${SIM_USER}" cannot ${denied} resource "${what}" in API group "${info.group}" ${scope}`);
     }
     const fault = pickFault(settings.faults, info.resource, info.subresource, verb);
     if (fault?.delayMs) await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
