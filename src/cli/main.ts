@@ -78,11 +78,13 @@ Exit codes: 0 done, 1 migration failed or unsafe, 2 bad usage or bad config.`,
 
 /** Runs the CLI and returns the exit code; the only place errors become exit codes and messages. */
 export async function runCli(argv: string[]): Promise<number> {
-  // `cni-migration plan | head`: a reader that closed its end is not an error of ours.
-  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE') process.exit(process.exitCode === undefined ? 0 : Number(process.exitCode));
-    throw e;
-  });
+  // `cni-migration run … | head`: a reader that closed its end must not kill a migration half-way;
+  // output is dropped and the work goes on (the ledger and the report still record it).
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE') throw e;
+    });
+  }
   const program = buildProgram();
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -28,6 +28,8 @@ export type MigrationEvent =
   | { type: 'settle'; step: number; seconds: number; at: number }
   | { type: 'connectivity'; step: number; node?: string | undefined; when: string; verdict: ConnectivityVerdict; at: number }
   | { type: 'warning'; step?: number | undefined; node?: string | undefined; message: string }
+  /** Something the operator should know that is not a problem (e.g. where the last run stopped). */
+  | { type: 'note'; message: string }
   | { type: 'ops'; step: number; event: OpsEvent }
   /** A transient API failure, about to be retried. */
   | { type: 'apiRetry'; notice: RetryNotice; at: number }

@@ -7,7 +7,7 @@ import type { ManifestBundles } from './actions/actionKind.js';
 import { readClusterFacts } from './clusterFacts.js';
 import { readClusterSnapshot, type ClusterSnapshot } from './clusterSnapshot.js';
 import type { ConnectivityGate } from './connectivityGate.js';
-import type { MigrationEventSink } from './migrationEvents.js';
+import type { MigrationEvent, MigrationEventSink } from './migrationEvents.js';
 import { MigrationStepError } from './migrationErrors.js';
 import { assertPreflight, type PreflightCheck } from './preflightChecks.js';
 import { chooseStrategyName, ensureMigrationRecord, readMigrationRecord, type MigrationRecord } from './migrationRecord.js';
@@ -16,6 +16,7 @@ import type { MigrationPlan } from './plan.js';
 import { buildMigrationPlan, type StepSelection } from './planBuilder.js';
 import { executePlan } from './planExecutor.js';
 import { clusterPreflight } from '../preflight/clusterPreflight.js';
+import { LedgerRecorder, LedgerWriter, lastRunEnding, readLedger } from './runLedger.js';
 import { acquireRunLock, runIdentity, type RunLock } from './runLock.js';
 import { DEFAULT_STRATEGY, findStrategy, strategyNames } from './strategies/strategies.js';
 import type { Strategy, StrategyContext } from './strategy.js';
@@ -129,7 +130,8 @@ export async function runMigration(opts: RunMigrationOptions): Promise<{ plan: M
   const { prepared } = opts;
   const { plan, snapshot } = await planMigration(opts.client, prepared, opts.selection);
   const sourceText = `${prepared.source.kind} (DaemonSet ${prepared.source.daemonSet.namespace}/${prepared.source.daemonSet.name})`;
-  opts.events({ type: 'runStart', dryRun: opts.dryRun, strategy: prepared.strategy.name, source: sourceText, steps: opts.selection.steps, nodes: snapshot.nodes.map((n) => n.name), at: Date.now() });
+  const runStart: MigrationEvent = { type: 'runStart', dryRun: opts.dryRun, strategy: prepared.strategy.name, source: sourceText, steps: opts.selection.steps, nodes: snapshot.nodes.map((n) => n.name), at: Date.now() };
+  opts.events(runStart);
   for (const w of prepared.source.warnings) opts.events({ type: 'warning', message: w });
   // Before any write, dry run included: a refused migration shows why instead of a plan.
   const checks = await clusterPreflight(opts.client, prepared, plan);
@@ -154,22 +156,42 @@ export async function runMigration(opts: RunMigrationOptions): Promise<{ plan: M
   }
   if (lock.tookOverFrom) opts.events({ type: 'warning', message: `took the migration lock over from ${lock.tookOverFrom} (${lock.tookOverBecause ?? '?'})` });
   const signal = opts.signal ? AbortSignal.any([opts.signal, lock.lost]) : lock.lost;
+  // Every action goes to the ledger too, flushed at each node's and step's end.
+  const ledger = new LedgerWriter(opts.client, runStart.at, 5000, (message) => opts.events({ type: 'warning', message }));
+  const recorder = new LedgerRecorder(lock.identity);
+  try {
+    await ledger.open();
+    const ending = lastRunEnding(await readLedger(opts.client));
+    if (ending) opts.events({ type: 'note', message: `resuming: ${ending}` });
+  } catch (e) {
+    opts.events({ type: 'warning', message: `could not read the ledger: ${e instanceof Error ? e.message : String(e)}` });
+  }
+  ledger.add(recorder.entriesOf(runStart));
+  // At once: a run killed in its first seconds is on record too.
+  void ledger.flush();
+  const outer = opts.events;
+  const events = (e: MigrationEvent) => {
+    outer(e);
+    ledger.add(recorder.entriesOf(e));
+    if (e.type === 'nodeDone' || e.type === 'stepDone' || e.type === 'rollback') void ledger.flush();
+  };
   const gate = opts.gate();
   try {
     await ensureMigrationRecord(opts.client, prepared.strategy.name, prepared.source);
     for (const step of opts.selection.steps) {
       if (lock.lost.aborted) throw lock.lost.reason as Error;
       const fresh = await planMigration(opts.client, prepared, { ...opts.selection, steps: [step] });
-      for (const s of fresh.plan.steps) opts.events({ type: 'plan', step: s, at: Date.now() });
-      await executePlan(fresh.plan, { ...opts, signal, manifests: prepared.manifests, gate, resumeCommand: opts.resumeCommand });
+      for (const s of fresh.plan.steps) events({ type: 'plan', step: s, at: Date.now() });
+      await executePlan(fresh.plan, { ...opts, events, signal, manifests: prepared.manifests, gate, resumeCommand: opts.resumeCommand });
       if (!opts.selection.nodes?.[step]) await verifyStepDone(opts.client, prepared, step, opts.resumeCommand);
     }
-    opts.events({ type: 'runDone', ok: true, at: Date.now() });
+    events({ type: 'runDone', ok: true, at: Date.now() });
   } catch (e) {
-    opts.events({ type: 'runDone', ok: false, at: Date.now(), error: e instanceof Error ? e.message : String(e) });
+    events({ type: 'runDone', ok: false, at: Date.now(), error: e instanceof Error ? e.message : String(e) });
     throw e;
   } finally {
     await gate.stop();
+    await ledger.close();
     await lock.release();
   }
   return { plan };

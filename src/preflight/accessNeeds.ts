@@ -9,6 +9,7 @@ import type { MigrationConfig } from '../config/configSchema.js';
 import type { Action, MigrationPlan } from '../migration/plan.js';
 import { MIGRATION_RECORD } from '../migration/migrationRecord.js';
 import { RUN_LOCK } from '../migration/runLock.js';
+import { LEDGER } from '../migration/runLedger.js';
 
 /** One permission: a verb on a kind (or a subresource of it), in a namespace or cluster-wide. */
 export interface AccessNeed {
@@ -38,6 +39,7 @@ export function baseNeeds(): AccessNeed[] {
     ...['get', 'list', 'watch'].map((verb) => ({ verb, kind: POD, why: "read pods and the probes' status" })),
     ...['get', 'list'].map((verb) => ({ verb, kind: DAEMONSET, why: "read the CNIs' agents" })),
     ...['get', 'create', 'patch'].map((verb) => ({ verb, kind: CONFIGMAP, namespace: rec, why: `keep the migration record (ConfigMap ${rec}/${MIGRATION_RECORD.name})` })),
+    { verb: 'list', kind: CONFIGMAP, namespace: LEDGER.namespace, why: `read the ledger (ConfigMaps ${LEDGER.namespace}/${LEDGER.name}*)` },
     ...['get', 'create', 'patch'].map((verb) => ({ verb, kind: LEASE, namespace: RUN_LOCK.namespace, why: `hold the run lock (Lease ${RUN_LOCK.namespace}/${RUN_LOCK.name})` })),
   ];
 }

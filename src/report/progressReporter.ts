@@ -80,6 +80,9 @@ export function createProgressReporter(out: NodeJS.WritableStream, level: LogLev
       case 'warning':
         write(`warning: ${e.message}`);
         break;
+      case 'note':
+        write(e.message);
+        break;
       case 'ops':
         if (debug || e.event.type === 'evictionRetry' || e.event.type === 'drainWarning') write(`${stepLabel(e.step)}: ${describeOps(e.event)}`);
         break;

@@ -83,6 +83,10 @@ describe('a migration under API faults', () => {
     expect(stopped.stderr).toMatch(/error: step \d \(\w+\) (on node node-\d )?failed while trying to label node node-\d .*: simulated fault: the server is currently unable to handle the request \(tried 3 times over \d+\.\d s\)/);
     expect(stopped.stderr).toContain('re-run the same command');
     expect(stopped.stderr.match(/^.*api: PATCH \/api\/v1\/nodes\/.*$/gm)?.length).toBeGreaterThanOrEqual(2);
+    // The ledger in the cluster says where it stopped: status shows it, the resumed run starts with it.
+    const status = await runCliProcess(['status', '--kubeconfig', sim.kubeconfig, '-c', cfg]);
+    expect(status.stdout).toMatch(/Ledger \(ConfigMap kube-system\/cni-migration-ledger: \d+ entries; the last 5\):/);
+    expect(status.stdout).toMatch(/ {2}Note: the last run \(.+ pid \d+\) stopped at \S+ in labelNode of step \d: step \d \(\w+\) (on node node-\d )?failed while trying to label node/);
     // The API server heals: the live settings cleared with kubectl, the second client.
     const live = join(sim.dir, 'live.yaml');
     writeFileSync(live, 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cni-migration-sim\n  namespace: kube-system\ndata:\n  settings.yaml: |\n    faults: []\n');
@@ -91,6 +95,7 @@ describe('a migration under API faults', () => {
     const resumed = await runCliProcess(['run', '--steps', 'all', '--no-dry-run', '--kubeconfig', sim.kubeconfig, '-c', cfg]);
     expect(resumed.code, resumed.stderr.slice(-3000)).toBe(0);
     expect(resumed.stderr).not.toContain('api: ');
+    expect(resumed.stderr).toMatch(/resuming: the last run \(.+\) stopped at \S+ in labelNode of step \d/);
     expect(sim.cluster.model.groundTruth.violations()).toEqual([]);
     const unmigrated = sim.cluster.store.list('nodes').items.filter((n) => n.metadata.labels?.['node-role.kubernetes.io/migrated'] !== 'true');
     expect(unmigrated.map((n) => n.metadata.name)).toEqual([]);

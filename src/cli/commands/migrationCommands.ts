@@ -6,6 +6,8 @@ import { describeNodePodFacts, nodePodFacts } from '../../migration/nodePodFacts
 import { assertPreflight, type PreflightCheck } from '../../migration/preflightChecks.js';
 import { planMigration, runMigration, type PreparedMigration } from '../../migration/runMigration.js';
 import { clusterPreflight, clusterPreflightWithInventory } from '../../preflight/clusterPreflight.js';
+import { describeLedgerEntry, lastRunEnding, LEDGER, readLedger } from '../../migration/runLedger.js';
+import { judgeLease, RUN_LOCK, type LeaseSpec } from '../../migration/runLock.js';
 import { createProbeGate } from '../../migration/probeConnectivityGate.js';
 import { strategyNames } from '../../migration/strategies/strategies.js';
 import { planJson, renderPlanText } from '../../report/planText.js';
@@ -154,7 +156,15 @@ export async function statusAction(g: GlobalOptions, opts: { strategy?: string |
   const client = clusterFrom(g, loaded.config.api);
   const prepared = await prepareFrom(client, loaded, opts.strategy, () => {});
   const { strategy, ctx } = prepared;
-  const [snapshot, pods] = await Promise.all([readClusterSnapshot(client, strategy.snapshotQuery(ctx)), client.listPods()]);
+  const [snapshot, pods, ledger, lease] = await Promise.all([
+    readClusterSnapshot(client, strategy.snapshotQuery(ctx)),
+    client.listPods(),
+    readLedger(client).catch(() => []),
+    client.getObject({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', ...RUN_LOCK }).catch(() => undefined),
+  ]);
+  const lockVerdict = judgeLease((lease as { spec?: LeaseSpec } | undefined)?.spec, '', Date.now());
+  const lock = lockVerdict.verdict === 'held' ? { holder: lockVerdict.holder, since: lockVerdict.since, renewedAgoSeconds: lockVerdict.renewedAgoSeconds } : null;
+  const ending = lastRunEnding(ledger);
   const facts = nodePodFacts(pods, loaded.config.cilium.podCIDR, CILIUM_NETWORK);
   const taintKeys = strategy.taintKeys(ctx);
   const nodes = snapshot.nodes.map((n) => ({
@@ -167,7 +177,7 @@ export async function statusAction(g: GlobalOptions, opts: { strategy?: string |
   const steps = strategy.steps.map((s) => ({ ...strategy.readiness(s.id, snapshot, ctx), name: s.name }));
   const recorded = prepared.record ? `recorded ${prepared.record.startedAt} by ${prepared.record.startedBy}` : 'not started';
   if (format === 'json') {
-    process.stdout.write(`${JSON.stringify({ strategy: strategy.name, migration: prepared.record ?? null, source: prepared.source, pointOfNoReturn: strategy.pointOfNoReturn ?? null, nodes, steps }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ strategy: strategy.name, migration: prepared.record ?? null, source: prepared.source, pointOfNoReturn: strategy.pointOfNoReturn ?? null, nodes, steps, lock, lastRun: ending ?? null, ledger }, null, 2)}\n`);
     return;
   }
   const w = Math.max(4, ...nodes.map((n) => n.node.length));
@@ -179,6 +189,12 @@ export async function statusAction(g: GlobalOptions, opts: { strategy?: string |
   }
   lines.push('', 'STEP  NAME        READY  DETAIL');
   for (const s of steps) lines.push(`${String(s.step).padEnd(4)}  ${s.name.padEnd(10)}  ${(s.ready ? 'yes' : 'no').padEnd(5)}  ${s.ready ? '' : s.reason}`);
+  if (lock) lines.push('', `A run is in progress: ${lock.holder}, since ${lock.since} (lock renewed ${lock.renewedAgoSeconds}s ago).`);
+  if (ledger.length) {
+    lines.push('', `Ledger (ConfigMap ${LEDGER.namespace}/${LEDGER.name}: ${ledger.length} entries; the last ${Math.min(5, ledger.length)}):`);
+    for (const e of ledger.slice(-5)) lines.push(`  ${describeLedgerEntry(e)}`);
+    if (ending && !lock) lines.push(`  Note: ${ending}`);
+  }
   if (strategy.pointOfNoReturn) lines.push('', `Point of no return: step ${strategy.pointOfNoReturn.step} (${strategy.steps[strategy.pointOfNoReturn.step]?.name}): ${strategy.pointOfNoReturn.why}`);
   const next = steps.find((s) => !s.ready);
   lines.push('', next ? `Next: cni-migration run --strategy ${strategy.name} --steps ${next.step} (dry run; add --no-dry-run to act)` : 'The migration is complete.');
