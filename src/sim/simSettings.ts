@@ -25,7 +25,11 @@ const ApiFault = z.strictObject({
   verb: z.string().min(1).default('*'),
   /** Share of matching requests affected, 0..1. */
   share: z.number().min(0).max(1).default(1),
-  /** Status code to answer with (500 or 429 typically); omit with delayMs for a slow answer. */
+  /**
+   * Status code to answer with (500, 503, 429 with Retry-After; 409 a conflict, which only hits
+   * writes with a precondition — a resourceVersion or UID — as on a real API server); omit with
+   * delayMs for a slow answer.
+   */
   code: z.number().int().min(400).max(599).optional(),
   /** Extra latency before answering, in milliseconds. */
   delayMs: z.number().int().min(0).max(600_000).optional(),

@@ -24,8 +24,8 @@ function scenario(dir: string, faults: string): string {
   return file;
 }
 
-// The shipped scenario: watches cut every 2 s, 3% of requests dropped, 5% slow, 10% of patches and
-// deletes answered 500, 10% of creates 429, 5% of reads 503.
+// The shipped scenario: watches cut every 2 s, 3% of requests dropped, 5% slow, 30% of patches
+// with a resourceVersion answered 409, 10% of patches and deletes 500, 10% of creates 429, 5% of reads 503.
 const WEATHER = join(ROOT, 'scenarios', 'canal-api-faults.yaml');
 
 describe('a migration under API faults', () => {
@@ -61,6 +61,11 @@ describe('a migration under API faults', () => {
     expect(why).toContain('the connection broke (ECONNRESET)');
     expect(why).toContain('the API server refused the connection (restarting?)');
     expect(r.stderr).toMatch(/api: PATCH \/api\/v1\/nodes\/node-\d: the API server failed the request \(500\); retry 1\/7 in \d+\.\ds/);
+    // Conflicts hit the writes that carry a resourceVersion (taints, the run lock) and were re-read and redone.
+    const injected = [...cluster.server.faultCounts.keys()];
+    expect(injected.filter((k) => k.startsWith('409 patch '))).not.toEqual([]);
+    expect(injected.filter((k) => k.startsWith('reset '))).not.toEqual([]);
+    expect(injected.filter((k) => k.startsWith('cut watch '))).not.toEqual([]);
     expect(cluster.model.groundTruth.violations()).toEqual([]);
     // The end state, read with kubectl: every node migrated, none cordoned or tainted by the run.
     const nodes = JSON.parse((await kubectl(sim.kubeconfig, ['get', 'nodes', '-o', 'json'])).stdout) as { items: { metadata: { name: string; labels: Record<string, string> }; spec: { unschedulable?: boolean; taints?: { key: string }[] } }[] };

@@ -63,6 +63,8 @@ export class SimApiServer {
   private server: http.Server | https.Server | undefined;
   private readonly handlers: ResourceHandlers;
   readonly requestCounts: RequestCounts = new Map();
+  /** Faults injected, by "<code|reset|cut> <verb> <resource>": what a test under faults was really put through. */
+  readonly faultCounts: RequestCounts = new Map();
   private readonly openResponses = new Set<http.ServerResponse>();
   private listening: { port: number; host: string } | undefined;
 
@@ -188,13 +190,18 @@ export class SimApiServer {
       const what = `${info.resource}${info.subresource ? `/${info.subresource}` : ''}`;
       throw new ApiError(403, 'Forbidden', `${what}${info.name ? ` "${info.name}"` : ''} is forbidden: User "${SIM_USER}" cannot ${denied} resource "${what}" in API group "${info.group}" ${scope}`);
     }
-    const fault = pickFault(settings.faults, info.resource, info.subresource, verb);
+    const fault = pickFault(settings.faults, info.resource, info.subresource, verb, Math.random, hasPrecondition(r));
+    if (fault) {
+      const what = `${fault.reset ? 'reset' : fault.code ?? (fault.cutAfterMs ? 'cut' : 'delay')} ${verb} ${info.resource}${info.subresource ? `/${info.subresource}` : ''}`;
+      this.faultCounts.set(what, (this.faultCounts.get(what) ?? 0) + 1);
+    }
     if (fault?.delayMs) await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
     if (fault?.reset) {
       r.req.socket.destroy();
       return undefined;
     }
     if (fault?.code) {
+      if (fault.code === 409) throw new ApiError(409, 'Conflict', `Operation cannot be fulfilled on ${info.resource} "${info.name ?? ''}": the object has been modified; please apply your changes to the latest version and try again`);
       const reason = fault.code === 429 ? 'TooManyRequests' : fault.code === 503 ? 'ServiceUnavailable' : 'InternalError';
       // kube-apiserver asks throttled (429) and unavailable (503) clients to come back in a second; a 500 says nothing.
       throw new ApiError(fault.code, reason, fault.code === 429 ? 'the server has received too many requests and has asked us to try again later' : 'simulated fault: the server is currently unable to handle the request', fault.code === 429 || fault.code === 503 ? { retryAfterSeconds: 1 } : undefined);
@@ -299,6 +306,18 @@ function send(res: http.ServerResponse, body: unknown, status: number, headers: 
   const data = JSON.stringify(body);
   res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data), ...headers });
   res.end(data);
+}
+
+/** Whether a write names the version (or UID) it expects: only such a write can conflict. */
+function hasPrecondition(r: ApiRequest): boolean {
+  if (r.method === 'PUT') return true;
+  if (r.method !== 'PATCH' && r.method !== 'DELETE') return false;
+  try {
+    const body = r.body() as { metadata?: { resourceVersion?: string }; preconditions?: unknown } | undefined;
+    return Boolean(body?.metadata?.resourceVersion || body?.preconditions);
+  } catch {
+    return false;
+  }
 }
 
 /** The identity the simulated API server gives the kubeconfig's token (in RBAC messages). */

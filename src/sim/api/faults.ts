@@ -9,16 +9,22 @@ export function ruleMatches(rule: { resource: string; verb: string }, resource: 
   return rule.verb === '*' || rule.verb === verb;
 }
 
-/** The first fault rule matching this request that fires, honouring each rule's share (probability). */
+/**
+ * The first fault rule matching this request that fires, honouring each rule's share (probability).
+ * A 409 only hits a request with a precondition (a resourceVersion or UID to match), as on a real
+ * API server, where an unconditional patch never conflicts.
+ */
 export function pickFault(
   faults: ApiFaultSettings[],
   resource: string,
   subresource: string | undefined,
   verb: string,
   random: () => number = Math.random,
+  hasPrecondition = false,
 ): ApiFaultSettings | undefined {
   for (const f of faults) {
     if (!ruleMatches(f, resource, subresource, verb)) continue;
+    if (f.code === 409 && !hasPrecondition) continue;
     if (random() < f.share) return f;
   }
   return undefined;
