@@ -94,6 +94,12 @@ describe('dual-overlay: interrupted and resumed, rolled back by hand', () => {
     expect(pods.length).toBeGreaterThan(0);
     expect(pods.filter((p) => !SOURCE_POOL.test(p.ip))).toEqual([]);
     expect(sim!.cluster.model.groundTruth.violations()).toEqual([]);
+    // The rollback is on the ledger, as a run of its own that finished.
+    const status = await runCliProcess(['status', '-o', 'json', ...base]);
+    const ledger = (JSON.parse(status.stdout) as { ledger: { what: string; result: string; node?: string; detail?: string }[] }).ledger;
+    expect(ledger.filter((e) => e.what === 'run').map((e) => `${e.result} ${e.detail ?? ''}`).slice(-2)).toEqual(['started rollback of node-2 to canal', 'finished ']);
+    const from = ledger.findIndex((e) => e.what === 'run' && e.detail === 'rollback of node-2 to canal');
+    expect(ledger.slice(from).filter((e) => e.node === 'node-2' && e.result === 'ok').length).toBeGreaterThan(2);
 
     const rest = await runCliProcess(['run', '--steps', 'all', '--no-dry-run', ...base]);
     expect(rest.code, rest.stderr.slice(-2000)).toBe(0);

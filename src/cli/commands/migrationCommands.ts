@@ -177,7 +177,7 @@ export async function statusAction(g: GlobalOptions, opts: { strategy?: string |
   const steps = strategy.steps.map((s) => ({ ...strategy.readiness(s.id, snapshot, ctx), name: s.name }));
   const recorded = prepared.record ? `recorded ${prepared.record.startedAt} by ${prepared.record.startedBy}` : 'not started';
   if (format === 'json') {
-    process.stdout.write(`${JSON.stringify({ strategy: strategy.name, migration: prepared.record ?? null, source: prepared.source, pointOfNoReturn: strategy.pointOfNoReturn ?? null, nodes, steps, lock, lastRun: ending ?? null, ledger }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ strategy: strategy.name, migration: prepared.record ?? null, source: prepared.source, pointOfNoReturn: strategy.pointOfNoReturn ?? null, nodes, steps, lock, lastRun: ending ?? null, ledgerEntries: ledger.length, ledger: ledger.slice(-100) }, null, 2)}\n`);
     return;
   }
   const w = Math.max(4, ...nodes.map((n) => n.node.length));

@@ -10,6 +10,8 @@ import { createProgressReporter } from '../../report/progressReporter.js';
 import { clusterFrom, configFrom, outputFormat, prepareFrom, type GlobalOptions } from '../cliContext.js';
 import { FailedResultError, UsageError } from '../errors.js';
 import { logLevel, STRATEGY_HELP } from './migrationCommands.js';
+import { LedgerRecorder, LedgerWriter } from '../../migration/runLedger.js';
+import type { MigrationEvent } from '../../migration/migrationEvents.js';
 
 /** `cni-migration rollback --nodes a,b`: puts switched nodes back on the source CNI (dual-overlay). */
 export function addRollbackCommand(program: Command): void {
@@ -62,10 +64,26 @@ export function addRollbackCommand(program: Command): void {
       // A rollback is a run too: never alongside another one.
       const lock = await acquireRunLock(client, { identity: runIdentity(client.target.user) });
       const gate = createProbeGate(client, loaded.config);
+      // On the ledger like any run: who put which node back, when, and how it went.
+      const started = Date.now();
+      const ledger = new LedgerWriter(client, started, 5000, (message) => progress({ type: 'warning', message }));
+      const recorder = new LedgerRecorder(lock.identity);
+      await ledger.open().catch(() => undefined);
+      ledger.add([{ who: lock.identity, at: new Date(started).toISOString(), what: 'run', result: 'started', detail: `rollback of ${wanted.join(', ')} to ${ctx.source.kind}` }]);
+      const events = (e: MigrationEvent) => {
+        progress(e);
+        ledger.add(recorder.entriesOf(e));
+        if (e.type === 'nodeDone') void ledger.flush();
+      };
       try {
-        await executePlan(plan, { client, config: loaded.config, manifests: prepared.manifests, gate, events: progress, signal: lock.lost, resumeCommand: `cni-migration ${process.argv.slice(2).join(' ')}` });
+        await executePlan(plan, { client, config: loaded.config, manifests: prepared.manifests, gate, events, signal: lock.lost, resumeCommand: `cni-migration ${process.argv.slice(2).join(' ')}` });
+        ledger.add(recorder.entriesOf({ type: 'runDone', ok: true, at: Date.now() }));
+      } catch (e) {
+        ledger.add(recorder.entriesOf({ type: 'runDone', ok: false, at: Date.now(), error: e instanceof Error ? e.message : String(e) }));
+        throw e;
       } finally {
         await gate.stop();
+        await ledger.close();
         await lock.release();
       }
       process.stdout.write(`rolled back: ${plan.steps[0]!.nodes.map((n) => n.node).join(', ') || '(none)'}${onSource.length ? `; already on ${ctx.source.kind}: ${onSource.join(', ')}` : ''}\n`);
