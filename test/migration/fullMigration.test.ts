@@ -115,6 +115,8 @@ describe('full migrations on the simulated cluster', () => {
     expect(blocked.stderr).toMatch(/demo\/web-/);
     expect(blocked.stderr).toMatch(/PodDisruptionBudget|disruption budget/);
     expect(blocked.stderr).toMatch(/re-run the same command/);
+    // The preflight had said so before anything was written.
+    expect(blocked.stderr).toMatch(/preflight WARN PodDisruptionBudgets allow drains: never allow an eviction: demo\/web \(maxUnavailable 0 of \d pods\)/);
     expect(sim.cluster.store.get('nodes', undefined, 'node-2')!.spec.unschedulable).toBe(true);
     sim.cluster.store.mutate('policy/poddisruptionbudgets', 'demo', 'web', (p) => {
       p.spec = { maxUnavailable: 1, selector: p.spec.selector };
