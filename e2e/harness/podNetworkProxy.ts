@@ -37,6 +37,8 @@ export class PodNetworkProxy {
   private readonly targets = new WeakMap<net.Socket, Target>();
   private readonly sockets = new Set<net.Socket>();
   private readonly podsByIp = new Map<string, { namespace: string; name: string; uid: string }>();
+  /** hostNetwork pods by "nodeIP:port" of each TCP port they declare. */
+  private readonly hostPods = new Map<string, { namespace: string; name: string; uid: string }>();
   private stopWatch: (() => void) | undefined;
   /** CONNECT requests seen, "ip:port" (for tests and diagnostics). */
   readonly connects: string[] = [];
@@ -80,7 +82,14 @@ export class PodNetworkProxy {
     const ips = new Set<string>(((pod.status?.podIPs ?? []) as { ip: string }[]).map((p) => p.ip));
     if (pod.status?.podIP) ips.add(pod.status.podIP as string);
     for (const [ip, p] of this.podsByIp) if (p.uid === pod.metadata.uid && (type === 'DELETED' || !ips.has(ip))) this.podsByIp.delete(ip);
-    if (type === 'DELETED' || pod.spec?.hostNetwork) return;
+    for (const [at, p] of this.hostPods) if (p.uid === pod.metadata.uid) this.hostPods.delete(at);
+    if (type === 'DELETED') return;
+    // hostNetwork pods share their node's IP: they are told apart by the ports they declare.
+    if (pod.spec?.hostNetwork) {
+      const ports = ((pod.spec.containers ?? []) as { ports?: { containerPort?: number; protocol?: string }[] }[]).flatMap((c) => c.ports ?? []).filter((p) => (p.protocol ?? 'TCP') === 'TCP');
+      for (const ip of ips) for (const p of ports) this.hostPods.set(`${ip}:${p.containerPort}`, { namespace: pod.metadata.namespace ?? '', name: pod.metadata.name ?? '', uid: pod.metadata.uid ?? '' });
+      return;
+    }
     for (const ip of ips) this.podsByIp.set(ip, { namespace: pod.metadata.namespace ?? '', name: pod.metadata.name ?? '', uid: pod.metadata.uid ?? '' });
   }
 
@@ -148,7 +157,7 @@ export class PodNetworkProxy {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const url = new URL(req.url ?? '/', 'http://pod.invalid');
-    const pod = target ? this.podsByIp.get(target.host) : undefined;
+    const pod = target ? (this.podsByIp.get(target.host) ?? this.hostPods.get(`${target.host}:${target.port}`)) : undefined;
     try {
       if (!target || !pod) throw new ApiError(503, 'ServiceUnavailable', `error trying to reach service: dial tcp ${target?.host ?? '?'}:${target?.port ?? '?'}: connect: connection refused`);
       const headers: Record<string, string> = {};

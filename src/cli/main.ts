@@ -17,6 +17,7 @@ import { addDemoCommand } from './commands/demo.js';
 import { addMigrationCommands, addStepFlags, runAction } from './commands/migrationCommands.js';
 import { addCheckCommand } from './commands/check.js';
 import { addProbeAgentCommand } from './commands/probeAgent.js';
+import { addTunnelCheckAgentCommand } from './commands/tunnelCheckAgent.js';
 import { addSimCommand } from './commands/simServe.js';
 import { EXIT_FAILED, EXIT_USAGE, FailedResultError, UsageError } from './errors.js';
 import type { GlobalOptions } from './cliContext.js';
@@ -73,6 +74,7 @@ Exit codes: 0 done, 1 migration failed or unsafe, 2 bad usage or bad config.`,
   addSimCommand(program);
   addCheckCommand(program);
   addProbeAgentCommand(program);
+  addTunnelCheckAgentCommand(program);
   return program;
 }
 

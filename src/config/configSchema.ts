@@ -80,6 +80,11 @@ const Connectivity = z.strictObject({
   collection: z.enum(['aggregated', 'full']).default('aggregated'),
   /** Collector agents asked per aggregated collection (on different nodes and pod networks). */
   collectors: z.number().int().min(1).default(2),
+  /**
+   * Before any write of a real run, a short-lived hostNetwork DaemonSet checks that Cilium's tunnel
+   * port (UDP) gets through between every pair of nodes; httpPort is where its agents answer on the node.
+   */
+  tunnelCheck: z.strictObject({ enabled: z.boolean().default(true), httpPort: z.number().int().min(1).max(65535).default(9879) }).prefault({}),
 });
 
 const Images = z.strictObject({

@@ -9,7 +9,8 @@ import { readClusterSnapshot, type ClusterSnapshot } from './clusterSnapshot.js'
 import type { ConnectivityGate } from './connectivityGate.js';
 import type { MigrationEvent, MigrationEventSink } from './migrationEvents.js';
 import { MigrationStepError } from './migrationErrors.js';
-import { assertPreflight, type PreflightCheck } from './preflightChecks.js';
+import { assertPreflight, PreflightRefusedError, type PreflightCheck } from './preflightChecks.js';
+import { runTunnelCheck, tunnelToCheck } from '../preflight/tunnelCheck.js';
 import { chooseStrategyName, ensureMigrationRecord, readMigrationRecord, type MigrationRecord } from './migrationRecord.js';
 import { refOfObject } from './objectRefs.js';
 import type { MigrationPlan } from './plan.js';
@@ -155,6 +156,23 @@ export async function runMigration(opts: RunMigrationOptions): Promise<{ plan: M
     throw e;
   }
   if (lock.tookOverFrom) opts.events({ type: 'warning', message: `took the migration lock over from ${lock.tookOverFrom} (${lock.tookOverBecause ?? '?'})` });
+  // The one preflight check that writes (a short-lived DaemonSet): under the lock, after every other passed.
+  const tunnel = tunnelToCheck(prepared);
+  if ('port' in tunnel) {
+    let check: PreflightCheck;
+    try {
+      check = await runTunnelCheck(opts.client, opts.config, tunnel);
+    } catch (e) {
+      await lock.release();
+      throw e;
+    }
+    opts.events({ type: 'preflight', checks: [check], at: Date.now() });
+    if (check.verdict === 'fail') {
+      opts.events({ type: 'runDone', ok: false, at: Date.now(), error: `preflight refused the migration: ${check.name}` });
+      await lock.release();
+      throw new PreflightRefusedError([check]);
+    }
+  }
   const signal = opts.signal ? AbortSignal.any([opts.signal, lock.lost]) : lock.lost;
   // Every action goes to the ledger too, flushed at each node's and step's end.
   const ledger = new LedgerWriter(opts.client, runStart.at, 5000, (message) => opts.events({ type: 'warning', message }));

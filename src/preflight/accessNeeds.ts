@@ -98,6 +98,17 @@ export function actionNeeds(a: Action, config: MigrationConfig): AccessNeed[] {
   }
 }
 
+/** The tunnel check's DaemonSet (preflight): applied, read back through the pod proxy, deleted. */
+export function tunnelCheckNeeds(config: MigrationConfig): AccessNeed[] {
+  const ns = config.connectivity.namespace;
+  const why = "check Cilium's tunnel port between nodes (a short-lived DaemonSet)";
+  return [
+    ...['get', 'create', 'patch'].map((verb) => ({ verb, kind: { apiVersion: 'v1', kind: 'Namespace' }, why })),
+    ...['get', 'create', 'patch', 'delete', 'list', 'watch'].map((verb) => ({ verb, kind: DAEMONSET, namespace: ns, why })),
+    { verb: 'get', kind: POD, subresource: 'proxy', namespace: ns, why },
+  ];
+}
+
 /** Every permission a plan needs, each verb/kind/namespace once (the first reason kept). */
 export function planNeeds(plan: MigrationPlan, config: MigrationConfig): AccessNeed[] {
   const out = new Map<string, AccessNeed>();
@@ -106,6 +117,7 @@ export function planNeeds(plan: MigrationPlan, config: MigrationConfig): AccessN
     if (!out.has(key)) out.set(key, n);
   };
   baseNeeds().forEach(add);
+  if (config.connectivity.tunnelCheck.enabled) tunnelCheckNeeds(config).forEach(add);
   for (const step of plan.steps) {
     for (const a of step.actions) actionNeeds(a, config).forEach(add);
     for (const n of step.nodes) for (const a of [...n.actions, ...(n.rollback ?? [])]) actionNeeds(a, config).forEach(add);

@@ -62,7 +62,7 @@ export class RunRecorder {
         r.plans.push(e.step);
         break;
       case 'preflight':
-        r.preflight = e.checks;
+        r.preflight.push(...e.checks);
         break;
       case 'ops':
         if ((e.event.type === 'podEvicting' || e.event.type === 'podDeleting') && e.event.workload) r.podRecreations[e.event.workload] = (r.podRecreations[e.event.workload] ?? 0) + 1;

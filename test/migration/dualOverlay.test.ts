@@ -111,9 +111,20 @@ describe('dual-overlay negative controls', () => {
     sim = undefined;
   });
 
-  it("Cilium's tunnel port firewalled: the first node's gate fails, it is rolled back, and the loss is reported", { timeout: 180_000 }, async () => {
-    const report = join(dir, 'blocked.json');
+  it("Cilium's tunnel port firewalled: the preflight's tunnel check refuses the run before any node moves, naming the node pairs", { timeout: 180_000 }, async () => {
+    const report = join(dir, 'refused.json');
     const r = await runCliProcess(['demo', '--strategy', 'dual-overlay', '--scenario', join(ROOT, 'test', 'fixtures', 'canal-cilium-port-blocked.yaml'), '--report', report]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/preflight FAIL Cilium's tunnel port open between every pair of nodes: UDP 8473 \(VXLAN\) does not get through: node-1 → node-2 \(no answer on UDP 8473 within 1000 ms\)/);
+    expect(r.stderr).toContain('preflight refused the migration (nothing was changed)');
+    expect(r.stderr).not.toMatch(/step 2 migrate/);
+  });
+
+  it("Cilium's tunnel port firewalled, the tunnel check off: the first node's gate fails, it is rolled back, and the loss is reported", { timeout: 180_000 }, async () => {
+    const report = join(dir, 'blocked.json');
+    const cfg = join(dir, 'no-tunnel-check.yaml');
+    writeFileSync(cfg, 'connectivity:\n  tunnelCheck:\n    enabled: false\n');
+    const r = await runCliProcess(['-c', cfg, 'demo', '--strategy', 'dual-overlay', '--scenario', join(ROOT, 'test', 'fixtures', 'canal-cilium-port-blocked.yaml'), '--report', report]);
     expect(r.code).toBe(1);
     const first = /step 2 migrate \[0\/4 nodes done\] node (node-\d): start/.exec(r.stderr)?.[1];
     expect(first).toBeDefined();
@@ -220,16 +231,13 @@ describe('Cilium installed from its Helm chart (1.18 chart output)', () => {
     sim = await startSimWithKubeconfig({ scenarioFile: join(ROOT, 'test', 'fixtures', 'flannel-cilium-chart-default.yaml') });
     const cfg = join(sim.dir, 'config.yaml');
     writeFileSync(cfg, FAST_CONFIG);
-    let before = 0;
-    for (const [k, c] of sim.cluster.server.requestCounts) if (/^(create|update|patch|delete)/.test(k)) before += c;
+    const before = writeCount(sim.cluster.server.requestCounts);
     const r = await runCliProcess(['run', '--strategy', 'dual-overlay', '--steps', 'all', '--no-dry-run', '--kubeconfig', sim.kubeconfig, '-c', cfg]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/Cilium's pool is a range of its own: .*10\.0\.0\.0\/8/);
     expect(r.stderr).toMatch(/Cilium's tunnel port differs from the source overlay's: .*8472/);
     expect(r.stderr).toMatch(/the installed Cilium is latent: /);
-    let after = 0;
-    for (const [k, c] of sim.cluster.server.requestCounts) if (/^(create|update|patch|delete)/.test(k)) after += c;
-    expect(after).toBe(before);
+    expect(writeCount(sim.cluster.server.requestCounts)).toBe(before);
   });
 });
 

@@ -49,7 +49,7 @@ describe('cni-migration preflight', () => {
     for (const source of ['canal', 'flannel']) {
       sim = await startSimWithKubeconfig({ scenarioFile: join(ROOT, 'scenarios', `${source}.yaml`) });
       for (const strategy of ['multus', 'dual-overlay']) {
-        const r = await runCliProcess(['preflight', '--strategy', strategy, '-o', 'json', '--kubeconfig', sim.kubeconfig]);
+        const r = await runCliProcess(['preflight', '--strategy', strategy, '--no-tunnel-check', '-o', 'json', '--kubeconfig', sim.kubeconfig]);
         expect(r.code, `${source} ${strategy}: ${r.stderr}`).toBe(0);
         const report = JSON.parse(r.stdout) as PreflightJson;
         expect(report.ok).toBe(true);
@@ -109,7 +109,7 @@ data:
     expect(text.stdout).toContain('  FAIL permissions for every action: not allowed: create pods/eviction (evict pods (drain))');
     expect(text.stdout).toMatch(/ {2}WARN PodDisruptionBudgets allow drains: never allow an eviction: shop\/strict \(minAvailable 100% of \d pods\)/);
     expect(text.stdout).toContain('ValidatingWebhookConfiguration policy-gate/pods.policy.example.com (Service gate/gate-svc)');
-    expect(text.stdout).toContain('2 checks failed: a run would be refused before writing anything.');
+    expect(text.stdout).toContain('2 checks failed: a run would be refused before it changes anything.');
     expect(text.stderr).toContain('error: preflight: permissions for every action; drains can move every pod');
 
     const cfg = join(sim.dir, 'fast.yaml');
@@ -120,5 +120,26 @@ data:
     expect(run.stderr).toContain('preflight refused the migration (nothing was changed)');
     expect(run.stderr).toContain('default/debug');
     expect(writeCount(sim.cluster.server.requestCounts)).toBe(before);
+  });
+
+  it("the tunnel check: Cilium's port open passes for every pair; firewalled on one node fails naming its pairs; its DaemonSet is gone either way (kubectl)", { timeout: 120_000 }, async () => {
+    sim = await startSimWithKubeconfig({ scenarioFile: join(ROOT, 'scenarios', 'canal.yaml') });
+    const open = await runCliProcess(['preflight', '--strategy', 'dual-overlay', '--kubeconfig', sim.kubeconfig]);
+    expect(open.code, open.stderr).toBe(0);
+    expect(open.stdout).toContain("  PASS Cilium's tunnel port open between every pair of nodes: UDP 8473 (VXLAN): 12 node pairs answered");
+    const live = join(sim.dir, 'live.yaml');
+    writeFileSync(live, 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cni-migration-sim\n  namespace: kube-system\ndata:\n  settings.yaml: |\n    firewall: {blocked: [{protocol: udp, port: 8473, nodes: [node-3]}]}\n');
+    expect((await kubectl(sim.kubeconfig, ['apply', '-f', live])).code).toBe(0);
+    const blocked = await runCliProcess(['preflight', '--strategy', 'dual-overlay', '--kubeconfig', sim.kubeconfig]);
+    expect(blocked.code).toBe(1);
+    expect(blocked.stdout).toContain(
+      "  FAIL Cilium's tunnel port open between every pair of nodes: UDP 8473 (VXLAN) does not get through: node-1 → node-3 (no answer on UDP 8473 within 1000 ms), node-2 → node-3 (no answer on UDP 8473 within 1000 ms), node-3 → node-1",
+    );
+    expect(blocked.stdout).not.toContain('node-1 → node-2');
+    // The multus strategy's Cilium (GENEVE 6081) is not blocked by that rule.
+    const multus = await runCliProcess(['preflight', '--strategy', 'multus', '--kubeconfig', sim.kubeconfig]);
+    expect(multus.stdout).toContain("  PASS Cilium's tunnel port open between every pair of nodes: UDP 6081 (GENEVE)");
+    const left = await kubectl(sim.kubeconfig, ['get', 'daemonsets,pods', '-A', '-l', 'app.kubernetes.io/name=cni-migration-tunnel-check', '-o', 'name']);
+    expect(left.stdout.trim()).toBe('');
   });
 });

@@ -6,6 +6,7 @@ import { describeNodePodFacts, nodePodFacts } from '../../migration/nodePodFacts
 import { assertPreflight, type PreflightCheck } from '../../migration/preflightChecks.js';
 import { planMigration, runMigration, type PreparedMigration } from '../../migration/runMigration.js';
 import { clusterPreflight, clusterPreflightWithInventory } from '../../preflight/clusterPreflight.js';
+import { runTunnelCheck, tunnelToCheck } from '../../preflight/tunnelCheck.js';
 import { describeLedgerEntry, lastRunEnding, LEDGER, readLedger } from '../../migration/runLedger.js';
 import { judgeLease, RUN_LOCK, type LeaseSpec } from '../../migration/runLock.js';
 import { createProbeGate } from '../../migration/probeConnectivityGate.js';
@@ -73,7 +74,7 @@ export async function planAction(g: GlobalOptions, flags: StepFlags & DualOverla
 }
 
 /** \`preflight\`: the cluster's and the strategy's checks for a whole migration, read-only. */
-export async function preflightAction(g: GlobalOptions, flags: DualOverlayFlags & BatchFlags & { strategy?: string | undefined }): Promise<void> {
+export async function preflightAction(g: GlobalOptions, flags: DualOverlayFlags & BatchFlags & { strategy?: string | undefined; tunnelCheck?: boolean | undefined }): Promise<void> {
   const loaded = withBatchFlags(withDualOverlayFlags(configFrom(g), flags), flags);
   const format = outputFormat(g);
   const client = clusterFrom(g, loaded.config.api);
@@ -81,12 +82,15 @@ export async function preflightAction(g: GlobalOptions, flags: DualOverlayFlags 
   const prepared = await prepareFrom(client, loaded, flags.strategy, (w) => warnings.push(w));
   const { plan } = await planMigration(client, prepared, { steps: prepared.strategy.steps.map((s) => s.id) });
   const { checks, inventory } = await clusterPreflightWithInventory(client, prepared, plan);
+  // The tunnel check writes (a short-lived DaemonSet): only when asked and nothing else failed.
+  const tunnel = tunnelToCheck(prepared);
+  if (flags.tunnelCheck !== false && 'port' in tunnel && !checks.some((c) => c.verdict === 'fail')) checks.push(await runTunnelCheck(client, loaded.config, tunnel));
   for (const w of [...prepared.source.warnings, ...warnings]) process.stderr.write(`warning: ${w}\n`);
   const access = inventory.access.map((a) => ({ verb: a.need.verb, resource: a.resource, subresource: a.need.subresource, namespace: a.need.namespace, allowed: a.allowed, why: a.need.why }));
   const counts = { pass: 0, warn: 0, fail: 0 };
   for (const c of checks) counts[c.verdict]++;
   if (format === 'json') process.stdout.write(`${JSON.stringify({ strategy: prepared.strategy.name, source: sourceText(prepared), ok: counts.fail === 0, counts, checks, access }, null, 2)}\n`);
-  else process.stdout.write(`${renderPreflightText(checks)}${counts.fail ? `${counts.fail} check${counts.fail === 1 ? '' : 's'} failed: a run would be refused before writing anything.` : `No check failed${counts.warn ? ` (${counts.warn} warning${counts.warn === 1 ? '' : 's'})` : ''}: the ${prepared.strategy.name} strategy can start.`}\n`);
+  else process.stdout.write(`${renderPreflightText(checks)}${counts.fail ? `${counts.fail} check${counts.fail === 1 ? '' : 's'} failed: a run would be refused before it changes anything.` : `No check failed${counts.warn ? ` (${counts.warn} warning${counts.warn === 1 ? '' : 's'})` : ''}: the ${prepared.strategy.name} strategy can start.`}\n`);
   if (counts.fail) throw new FailedResultError(`preflight: ${checks.filter((c) => c.verdict === 'fail').map((c) => c.name).join('; ')}`);
 }
 
@@ -228,6 +232,7 @@ export function addMigrationCommands(program: Command): void {
       .command('preflight')
       .description('judge the cluster before a migration: every check with its verdict, the objects it concerns and the fix; writes nothing')
       .option('--strategy <name>', STRATEGY_HELP)
+      .option('--no-tunnel-check', "skip the check of Cilium's tunnel port between nodes (the only check that writes: a short-lived hostNetwork DaemonSet)")
       .addHelpText(
         'after',
         `
@@ -237,6 +242,10 @@ plan needs (SelfSubjectAccessReview), what the drains would refuse or lose (pods
 controller, emptyDir data), PodDisruptionBudgets that block evictions now or always, single-replica
 workloads, admission webhooks served from the cluster that fail closed, the configuration's
 preflightResources, and the strategy's own (pod CIDR overlaps, tunnel ports, a latent Cilium).
+When all of those pass and Cilium does not run yet, a short-lived hostNetwork DaemonSet
+(cni-migration-tunnel-check, in the probe namespace) binds Cilium's tunnel port (UDP) on every
+node and checks that every pair of nodes gets through; it is deleted afterwards (a real run does
+the same under its lock; connectivity.tunnelCheck.enabled: false turns it off).
 
 Exit code 0 when nothing fails (warnings included), 1 when a check fails.`,
       ),

@@ -1,5 +1,5 @@
 import { ApiError } from '../api/apiError.js';
-import type { SettingsHolder } from '../simSettings.js';
+import type { FirewallRuleSettings, SettingsHolder } from '../simSettings.js';
 import type { KubeObject, WatchEvent } from '../store/kubeObject.js';
 import type { ClusterBackend } from './clusterBackend.js';
 import { ciliumOperatorView, startCiliumOperatorEffects } from './ciliumOperatorEffects.js';
@@ -154,6 +154,11 @@ export class NetworkModel {
   }
 
   /** Serves HTTP for matching pods (through pods/proxy); returns a function that unregisters it. */
+  /** The firewall rules in force (the tunnel check's simulated agents judge by them). */
+  firewallRules(): readonly FirewallRuleSettings[] {
+    return this.settings.get().firewall.blocked;
+  }
+
   registerPodHandler(match: (pod: KubeObject) => boolean, handler: PodHttpHandler): () => void {
     return this.handlers.register(match, handler);
   }

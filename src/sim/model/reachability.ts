@@ -113,6 +113,14 @@ export function networkProfile(node: string, network: string, upOverlays: Readon
   return { up: true, overlay, conflictsWith: conflictsWith.sort(), blocked };
 }
 
+/**
+ * Whether the firewall drops UDP to `port` between two nodes (host to host, as the tunnel check's
+ * hostNetwork agents send): the same rules networkProfile applies to an overlay on that port.
+ */
+export function udpPortBlocked(rules: readonly FirewallRuleSettings[], port: number, fromNode: string, toNode: string): FirewallRuleSettings | undefined {
+  return rules.find((r) => r.protocol === 'udp' && r.port === port && (!r.nodes || r.nodes.includes(fromNode) || r.nodes.includes(toNode)));
+}
+
 /** A string equal for profiles that behave identically (used to group pods). */
 export function profileKey(p: NetworkProfile): string {
   if (!p.up) return 'down';

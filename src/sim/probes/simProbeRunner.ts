@@ -18,6 +18,10 @@ import type { ClusterBackend } from '../model/clusterBackend.js';
 import { BackendProbeView } from './backendPeerSource.js';
 import type { ProbeClusterView } from './probeClusterView.js';
 import { isProbeAgentPod, probeAgentFlags, probeContainerArgs } from './probePodSpec.js';
+import { parseTargets, TUNNEL_CHECK_PATH } from '../../connectivity/tunnelCheck/tunnelCheckDocument.js';
+import { podSpecOf } from '../model/podSpec.js';
+import { udpPortBlocked } from '../model/reachability.js';
+import type { FirewallRuleSettings } from '../simSettings.js';
 import { SimTransport, type SimFlow, type SimProbeNetwork } from './simTransport.js';
 import { StoreProbeView } from './storePeerSource.js';
 
@@ -73,6 +77,8 @@ export class SimProbeRunner implements SimProbeNetwork {
         return collecting ? await collecting : this.serve(pod, req.port, req.method, req.path);
       }),
     );
+    // The preflight's tunnel-port agents: answered from the firewall rules, as the kernel would.
+    this.stops.push(this.model.registerPodHandler(isTunnelCheckPod, (pod, req) => Promise.resolve(serveTunnelCheck(pod, req, this.model.firewallRules()))));
     this.stops.push(this.view.watchPods((ev) => this.onPodEvent(ev)));
     this.tick = setInterval(() => this.checkFlows(), this.opts.flowCheckMs ?? 50);
     return this;
@@ -229,3 +235,24 @@ export async function startBackendProbes(backend: ClusterBackend, model: Network
   const view = await new BackendProbeView(backend).start();
   return new SimProbeRunner(view, model, opts, () => view.close()).start();
 }
+
+/** Whether a pod runs the preflight's tunnel check agent. */
+function isTunnelCheckPod(pod: KubeObject): boolean {
+  return (podSpecOf(pod).containers ?? []).some((c) => [...(c.command ?? []), ...(c.args ?? [])].includes('tunnel-check-agent'));
+}
+
+/** GET /udp for a simulated tunnel check agent: a target answers unless a firewall rule drops the port. */
+function serveTunnelCheck(pod: KubeObject, req: { method: string; path: string; query: string; port: number }, rules: readonly FirewallRuleSettings[]): AgentHttpResponse {
+  const argv = (podSpecOf(pod).containers ?? []).flatMap((c) => [...(c.command ?? []), ...(c.args ?? [])]);
+  const port = Number(argv.find((a) => a.startsWith('--port='))?.slice(7));
+  const url = new URL(`${req.path}${req.query ? `?${req.query}` : ''}`, 'http://agent.invalid');
+  if (url.pathname === '/healthz') return { status: 200, headers: { 'Content-Type': 'text/plain' }, body: 'ok' };
+  if (url.pathname !== TUNNEL_CHECK_PATH || !Number.isInteger(port)) return { status: 404, headers: { 'Content-Type': 'text/plain' }, body: 'not found' };
+  const from = podSpecOf(pod).nodeName ?? '';
+  const timeoutMs = Math.min(10_000, Number(url.searchParams.get('timeoutMs')) || 1000);
+  const results = parseTargets(url.searchParams.get('targets')).map((t) =>
+    udpPortBlocked(rules, port, from, t.node) ? { node: t.node, ip: t.ip, ok: false, detail: `no answer on UDP ${port} within ${timeoutMs} ms` } : { node: t.node, ip: t.ip, ok: true },
+  );
+  return { status: 200, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ node: from, port, results }) };
+}
+
