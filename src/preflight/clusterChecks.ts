@@ -153,7 +153,10 @@ export function resourcesCheck(inv: ClusterInventory): PreflightCheck[] {
   const missing = inv.resources.filter((r) => !r.installedByRun && (!r.found || !r.ready));
   if (missing.length) return [{ name, verdict: 'fail', detail: names(missing.map((r) => `${r.ref}: ${r.detail}`)), fix: 'fix or remove them from preflightResources in the configuration' }];
   const own = inv.resources.filter((r) => r.installedByRun).length;
-  return [{ name, verdict: 'pass', detail: `${inv.resources.length - own} ready${own ? `; ${own} probe DaemonSet${own === 1 ? '' : 's'} installed by step 0` : ''}` }];
+  const others = inv.resources.length - own;
+  const probes = own ? `${own} probe DaemonSet${own === 1 ? '' : 's'} (installed by step 0)` : '';
+  if (!others) return [{ name, verdict: 'pass', detail: probes ? `only ${probes}` : 'none listed' }];
+  return [{ name, verdict: 'pass', detail: `${others} found and rolled out${probes ? `; ${probes}` : ''}` }];
 }
 
 /** Every cluster rule, in report order. */

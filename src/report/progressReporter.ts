@@ -38,7 +38,7 @@ export function createProgressReporter(out: NodeJS.WritableStream, level: LogLev
       case 'preflight':
         // Few and decisive (what was found, and judged): shown at every level.
         for (const c of e.checks) write(`preflight ${c.verdict.toUpperCase()} ${c.name}: ${c.detail}${c.fix && c.verdict !== 'pass' ? ` (fix: ${c.fix})` : ''}`);
-        if (e.checks.length && e.checks.every((c) => c.verdict === 'pass')) write(`preflight: ${e.checks.length} checks passed`);
+        if (e.checks.length && e.checks.every((c) => c.verdict === 'pass')) write(`preflight: ${e.checks.length === 1 ? 'the check' : `${e.checks.length} checks`} passed`);
         break;
       case 'rollback':
         write(e.ok ? `${stepLabel(e.step)} node ${e.node}: rolled back to the source CNI after: ${e.reason}` : `${stepLabel(e.step)} node ${e.node}: rollback FAILED (${e.error ?? '?'}) after: ${e.reason}`);

@@ -142,4 +142,17 @@ data:
     const left = await kubectl(sim.kubeconfig, ['get', 'daemonsets,pods', '-A', '-l', 'app.kubernetes.io/name=cni-migration-tunnel-check', '-o', 'name']);
     expect(left.stdout.trim()).toBe('');
   });
+
+  it("the multus strategy: Cilium's pool and tunnel port judged beside the source's (a clash in the configuration is refused as bad configuration, exit 2, before any write)", { timeout: 60_000 }, async () => {
+    sim = await startSimWithKubeconfig({ scenarioFile: join(ROOT, 'scenarios', 'canal.yaml') });
+    const ok = await runCliProcess(['preflight', '--strategy', 'multus', '--no-tunnel-check', '--kubeconfig', sim.kubeconfig]);
+    expect(ok.stdout).toMatch(/ {2}PASS Cilium's pool is a range of its own: 172\.29\.0\.0\/16 .* is disjoint from the canal pod CIDR 10\.244\.0\.0\/16/);
+    expect(ok.stdout).toContain("  PASS Cilium's tunnel port differs from the source overlay's: Cilium GENEVE on UDP 6081; the canal overlay: VXLAN, UDP 8472");
+    const cfg = join(sim.dir, 'clash.yaml');
+    writeFileSync(cfg, 'cilium:\n  podCIDR: 10.244.128.0/17\n');
+    const r = await runCliProcess(['preflight', '--strategy', 'multus', '--kubeconfig', sim.kubeconfig, '-c', cfg]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`error: ${cfg}: cilium.podCIDR: 10.244.128.0/17 overlaps the canal pod CIDR 10.244.0.0/16`);
+    expect(writeCount(sim.cluster.server.requestCounts)).toBe(0);
+  });
 });

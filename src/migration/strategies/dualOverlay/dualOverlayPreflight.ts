@@ -55,8 +55,17 @@ export function plannedCilium(ctx: StrategyContext): PlannedCilium {
 
 /** The dual-overlay preflight. */
 export function dualOverlayPreflight(ctx: StrategyContext): PreflightCheck[] {
+  const checks = ciliumRangeChecks(ctx, plannedCilium(ctx));
+  checks.push(...latentCiliumChecks(ctx));
+  return checks;
+}
+
+/**
+ * Cilium's pool is a range of its own and its tunnel does not take the source overlay's port:
+ * both CNIs run side by side in either strategy's mixed phase.
+ */
+export function ciliumRangeChecks(ctx: StrategyContext, c: PlannedCilium): PreflightCheck[] {
   const { source, facts } = ctx;
-  const c = plannedCilium(ctx);
   const checks: PreflightCheck[] = [];
   const pools = c.pool.map((p) => ({ text: p, cidr: parseCidr(p) }));
 
@@ -107,6 +116,13 @@ export function dualOverlayPreflight(ctx: StrategyContext): PreflightCheck[] {
     );
   }
 
+  return checks;
+}
+
+/** An installed Cilium is latent and the CiliumNodeConfig API is served (dual-overlay only). */
+function latentCiliumChecks(ctx: StrategyContext): PreflightCheck[] {
+  const { facts } = ctx;
+  const checks: PreflightCheck[] = [];
   // 3. An installed Cilium must be latent for the mixed phase (not on a resumed run: finalize changes it).
   const installed = facts.cilium;
   if (installed && !ctx.started) {
@@ -128,7 +144,7 @@ export function dualOverlayPreflight(ctx: StrategyContext): PreflightCheck[] {
   }
 
   // 4. Calico's node address autodetection would capture cilium_host (cilium#31273).
-  const calico = calicoAutodetectionCheck(ctx, c.pool);
+  const calico = calicoAutodetectionCheck(ctx, plannedCilium(ctx).pool);
   if (calico) checks.push(calico);
   return checks;
 }
