@@ -16,6 +16,7 @@ import { watchUntil } from '../ops/watchUntil.js';
 import { formatTargets, TUNNEL_CHECK_PATH, TunnelCheckDocumentSchema, type TunnelTarget } from '../connectivity/tunnelCheck/tunnelCheckDocument.js';
 import { names } from './clusterChecks.js';
 import { ciliumSettingsOf } from '../cilium/ciliumSettings.js';
+import { isTransient } from '../kube/kubeErrors.js';
 import type { PreparedMigration } from '../migration/runMigration.js';
 
 export const TUNNEL_CHECK = { name: 'cni-migration-tunnel-check', label: 'app.kubernetes.io/name' } as const;
@@ -87,7 +88,13 @@ export async function runTunnelCheck(client: ClusterClient, config: MigrationCon
       pods.map(async (p) => {
         const from = p.spec?.nodeName ?? '?';
         const others = targets.filter((t) => t.node !== from);
-        const res = await client.proxyPodGet(ns, p.metadata.name ?? '', config.connectivity.tunnelCheck.httpPort, TUNNEL_CHECK_PATH, { query: { targets: formatTargets(others), timeoutMs: '1000' }, timeoutMs: 15_000 });
+        let res;
+        try {
+          res = await readAgent(client, ns, p.metadata.name ?? '', config.connectivity.tunnelCheck.httpPort, formatTargets(others));
+        } catch (e) {
+          failed.push(`${from}: its agent could not be read through the pod proxy: ${e instanceof Error ? e.message : String(e)}`);
+          return;
+        }
         let doc;
         try {
           doc = TunnelCheckDocumentSchema.parse(JSON.parse(res.body));
@@ -105,6 +112,24 @@ export async function runTunnelCheck(client: ClusterClient, config: MigrationCon
     return { name: CHECK_NAME, verdict: 'pass', detail: `${what}: ${pairs} node pairs answered (a short-lived hostNetwork DaemonSet ${ns}/${TUNNEL_CHECK.name})` };
   } finally {
     await removeTunnelCheck(client, ns);
+  }
+}
+
+/**
+ * One agent's answer through the pod proxy. The proxy is not retried by the client (probe reads
+ * pace themselves), so a dropped connection or a 5xx/429 from the API server on the way is tried
+ * again here a few times before it counts.
+ */
+async function readAgent(client: ClusterClient, ns: string, pod: string, port: number, targets: string): Promise<{ status: number; body: string }> {
+  const attempts = 4;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const res = await client.proxyPodGet(ns, pod, port, TUNNEL_CHECK_PATH, { query: { targets, timeoutMs: '1000' }, timeoutMs: 15_000 });
+      if ((res.status < 500 && res.status !== 429) || attempt >= attempts) return res;
+    } catch (e) {
+      if (!isTransient(e) || attempt >= attempts) throw e;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250 * attempt));
   }
 }
 
