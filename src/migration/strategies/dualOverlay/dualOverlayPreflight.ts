@@ -39,7 +39,12 @@ export function plannedCilium(ctx: StrategyContext): PlannedCilium {
       installed: true,
     };
   }
-  const t = ciliumTunnel(ctx.config, 'vxlan');
+  return bundledCilium(ctx, 'vxlan');
+}
+
+/** The settings of the bundled Cilium a strategy installs (its default tunnel protocol differs). */
+export function bundledCilium(ctx: StrategyContext, defaultProtocol: 'geneve' | 'vxlan'): PlannedCilium {
+  const t = ciliumTunnel(ctx.config, defaultProtocol);
   const pool = parseCidr(ctx.config.cilium.podCIDR);
   return {
     pool: [pool ? formatCidr(pool) : ctx.config.cilium.podCIDR],

@@ -7,8 +7,7 @@ import type { Action } from '../../plan.js';
 import type { NetworkExpectation } from '../../podNetworkChecks.js';
 import type { StepDef, StepReadiness, Strategy, StrategyContext } from '../../strategy.js';
 import { calicoAutodetectionCheck, calicoAutodetectionFix } from '../calicoAutodetection.js';
-import { ciliumRangeChecks, type PlannedCilium } from '../dualOverlay/dualOverlayPreflight.js';
-import { ciliumTunnel } from '../../../manifests/renderManifests.js';
+import { bundledCilium, ciliumRangeChecks } from '../dualOverlay/dualOverlayPreflight.js';
 
 // The original tool's procedure (DESIGN §2): Cilium beside the source through Multus, every pod
 // rolled three times — once to get a Cilium interface, once to make it primary, once onto Cilium
@@ -289,18 +288,7 @@ export const multusStrategy: Strategy = {
   bundleNames: ['probe', 'cilium', 'multus'],
   preflight(ctx) {
     // The bundled Cilium runs beside the source from step 1: its pool and tunnel must be its own.
-    const t = ciliumTunnel(ctx.config, 'geneve');
-    const planned: PlannedCilium = {
-      pool: [ctx.config.cilium.podCIDR],
-      routingMode: 'tunnel',
-      tunnelProtocol: t.protocol,
-      tunnelPort: t.port,
-      from: 'cilium.* settings, for the bundled Cilium',
-      poolSetting: 'cilium.podCIDR',
-      portSetting: ctx.config.cilium.tunnelPort !== undefined ? 'cilium.tunnelPort' : 'cilium.tunnelProtocol / cilium.tunnelPort',
-      installed: false,
-    };
     const check = calicoAutodetectionCheck(ctx, [ctx.config.cilium.podCIDR]);
-    return [...(ctx.config.paths.cilium === undefined ? ciliumRangeChecks(ctx, planned) : []), ...(check ? [check] : [])];
+    return [...(ctx.config.paths.cilium === undefined ? ciliumRangeChecks(ctx, bundledCilium(ctx, 'geneve')) : []), ...(check ? [check] : [])];
   },
 };
