@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parse as parseYaml, parseAllDocuments, stringify } from 'yaml';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConfigSchema } from '../src/config/configSchema.js';
+import { E2E_ENGINE_CONFIG, e2eLog } from './harness/engineSettings.js';
 import { openCluster, type KubeCluster } from '../src/kube/cluster.js';
 import { loadManifestBundles } from '../src/migration/manifestBundles.js';
 import type { MigrationEvent } from '../src/migration/migrationEvents.js';
@@ -20,15 +20,8 @@ import { startRealUnderTest, type ClusterUnderTest } from '../test/support/e2eCl
 const ROOT = join(import.meta.dirname, '..');
 const SA = { namespace: 'kube-system', name: 'cni-migration-operator' };
 
-const log = (line: string) => {
-  if (process.env.E2E_VERBOSE === '1') process.stderr.write(`[e2e] ${line}\n`);
-};
-
-const config = ConfigSchema.parse({
-  connectivity: { intervalSeconds: 0.25, timeoutSeconds: 0.2, failureThresholdSeconds: 2, collectIntervalSeconds: 0.25, settleSeconds: 1.5 },
-  drain: { evictionRetrySeconds: 0.5 },
-  timeouts: { connectivitySeconds: 60, drainSeconds: 120 },
-});
+const log = e2eLog;
+const config = E2E_ENGINE_CONFIG;
 
 interface Role {
   [field: string]: unknown;

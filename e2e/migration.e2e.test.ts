@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigSchema } from '../src/config/configSchema.js';
+import { E2E_ENGINE_CONFIG, e2eLog } from './harness/engineSettings.js';
 import { openCluster, type KubeCluster } from '../src/kube/cluster.js';
 import { loadManifestBundles } from '../src/migration/manifestBundles.js';
 import type { MigrationEvent } from '../src/migration/migrationEvents.js';
@@ -19,15 +20,8 @@ import { removeSourceTooEarlyPlan } from '../test/support/wrongOrderPlan.js';
 
 const BACKENDS = backendsToRun();
 
-const log = (line: string) => {
-  if (process.env.E2E_VERBOSE === '1') process.stderr.write(`[e2e] ${line}\n`);
-};
-
-const config = ConfigSchema.parse({
-  connectivity: { intervalSeconds: 0.25, timeoutSeconds: 0.2, failureThresholdSeconds: 2, collectIntervalSeconds: 0.25, settleSeconds: 1.5 },
-  drain: { evictionRetrySeconds: 0.5 },
-  timeouts: { connectivitySeconds: 60, drainSeconds: 120 },
-});
+const log = e2eLog;
+const config = E2E_ENGINE_CONFIG;
 
 describe.each(BACKENDS)('the migration engine on the %s control plane', (backend) => {
   let cluster: ClusterUnderTest | undefined;
