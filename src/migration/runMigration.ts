@@ -10,7 +10,7 @@ import type { ConnectivityGate } from './connectivityGate.js';
 import type { MigrationEvent, MigrationEventSink } from './migrationEvents.js';
 import { MigrationStepError } from './migrationErrors.js';
 import { assertPreflight, PreflightRefusedError, type PreflightCheck } from './preflightChecks.js';
-import { runTunnelCheck, tunnelToCheck } from '../preflight/tunnelCheck.js';
+import { removeLeftoverTunnelCheck, runTunnelCheck, TUNNEL_CHECK, tunnelToCheck } from '../preflight/tunnelCheck.js';
 import { chooseStrategyName, ensureMigrationRecord, readMigrationRecord, type MigrationRecord } from './migrationRecord.js';
 import { refOfObject } from './objectRefs.js';
 import type { MigrationPlan } from './plan.js';
@@ -171,6 +171,14 @@ export async function runMigration(opts: RunMigrationOptions): Promise<{ plan: M
       opts.events({ type: 'runDone', ok: false, at: Date.now(), error: `preflight refused the migration: ${check.name}` });
       await lock.release();
       throw new PreflightRefusedError([check]);
+    }
+  } else {
+    try {
+      if (await removeLeftoverTunnelCheck(opts.client, opts.config.connectivity.namespace))
+        opts.events({ type: 'warning', message: `removed DaemonSet ${opts.config.connectivity.namespace}/${TUNNEL_CHECK.name}, left by an interrupted run's tunnel check (its pods hold Cilium's tunnel port)` });
+    } catch (e) {
+      await lock.release();
+      throw e;
     }
   }
   const signal = opts.signal ? AbortSignal.any([opts.signal, lock.lost]) : lock.lost;

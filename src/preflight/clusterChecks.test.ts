@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigSchema } from '../config/configSchema.js';
 import { makeDaemonSet, makeNode, makePdb, makePod } from '../ops/testing/builders.js';
-import { accessCheck, budgetsCheck, clusterChecks, drainsCheck, names, nodesCheck, resourcesCheck, singleReplicaCheck, versionCheck, webhooksCheck, type ClusterInventory } from './clusterChecks.js';
+import { accessCheck, budgetsCheck, clusterChecks, drainsCheck, localDataCheck, names, nodesCheck, resourcesCheck, singleReplicaCheck, versionCheck, webhooksCheck, type ClusterInventory } from './clusterChecks.js';
 
 const config = ConfigSchema.parse({});
 const rs = { kind: 'ReplicaSet', name: 'web-5d8' };
@@ -17,6 +17,8 @@ function inventory(extra: Partial<ClusterInventory> = {}): ClusterInventory {
     statefulSets: [],
     pdbs: [makePdb('web', 'shop', { app: 'web' }, 1)],
     webhookConfigurations: [],
+    persistentVolumeClaims: [],
+    persistentVolumes: [],
     access: [{ need: { verb: 'patch', kind: { apiVersion: 'v1', kind: 'Node' }, why: 'label nodes' }, resource: 'nodes', allowed: true }],
     resources: [],
     ...extra,
@@ -32,6 +34,7 @@ describe('cluster preflight rules', () => {
       ['permissions for every action', 'pass'],
       ['drains can move every pod', 'pass'],
       ['PodDisruptionBudgets allow drains', 'pass'],
+      ['pods with data on their node', 'pass'],
       ['workloads with more than one replica', 'pass'],
       ['admission webhooks', 'pass'],
       ['preflightResources ready', 'pass'],
@@ -60,6 +63,34 @@ describe('cluster preflight rules', () => {
     expect(drainsCheck(inv, forced)[0]).toMatchObject({ verdict: 'warn', detail: 'deleting Pods with local storage: shop/cache-0; deleting Pods that declare no controller: default/debug' });
     const keepData = ConfigSchema.parse({ drain: { deleteEmptyDirData: false, force: true } });
     expect(drainsCheck(inv, keepData)[0]!.detail).toContain('node n1: cannot delete Pods with local storage (use --delete-emptydir-data to override): shop/cache-0');
+  });
+
+  it('pods with hostPath volumes or claims on local PersistentVolumes warn by name and node; DaemonSet pods and network volumes do not', () => {
+    const withVolumes = (name: string, node: string, volumes: Record<string, unknown>[], owner = rs) => {
+      const p = makePod(name, { namespace: 'shop', node, owner });
+      p.spec!.volumes = volumes.map((v, i) => ({ name: `v${i}`, ...v }));
+      return p;
+    };
+    const claim = (name: string, volumeName: string) => ({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name, namespace: 'shop' }, spec: { volumeName } });
+    const pv = (name: string, spec: Record<string, unknown>) => ({ apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name }, spec });
+    const inv = inventory({
+      pods: [
+        ...inventory().pods,
+        withVolumes('logs-a', 'n1', [{ hostPath: { path: '/var/log/app' } }]),
+        withVolumes('db-0', 'n2', [{ persistentVolumeClaim: { claimName: 'data-db-0' } }], { kind: 'StatefulSet', name: 'db' }),
+        withVolumes('files-0', 'n1', [{ persistentVolumeClaim: { claimName: 'data-files-0' } }], { kind: 'StatefulSet', name: 'files' }),
+        withVolumes('agent-n1', 'n1', [{ hostPath: { path: '/run' } }], { kind: 'DaemonSet', name: 'agent' }),
+      ],
+      persistentVolumeClaims: [claim('data-db-0', 'local-pv-1'), claim('data-files-0', 'nfs-7')],
+      persistentVolumes: [pv('local-pv-1', { local: { path: '/mnt/disks/ssd1' }, nodeAffinity: {} }), pv('nfs-7', { nfs: { server: 'nas', path: '/x' } })],
+    });
+    const [check] = localDataCheck(inv);
+    expect(check).toMatchObject({ name: 'pods with data on their node', verdict: 'warn' });
+    expect(check!.detail).toBe(
+      'hostPath volumes: shop/logs-a (node n1) — re-created on another node, they do not find that data; local PersistentVolumes: shop/db-0 (local PersistentVolume local-pv-1 on node n2) — re-created, they can only run on that node and stay Pending while it is cordoned for its drain',
+    );
+    // Negative control: the same pods without the local volume kinds pass.
+    expect(localDataCheck(inventory({ pods: inv.pods.filter((p) => p.metadata.name !== 'logs-a'), persistentVolumeClaims: inv.persistentVolumeClaims, persistentVolumes: [pv('local-pv-1', { csi: { driver: 'ebs.csi.aws.com' } })] }))[0]!.verdict).toBe('pass');
   });
 
   it('budgets that can never allow an eviction, and ones blocked now, warn by name', () => {

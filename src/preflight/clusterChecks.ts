@@ -7,7 +7,7 @@ import type { MigrationConfig } from '../config/configSchema.js';
 import type { KubeObject, Node, Pod, PodDisruptionBudget } from '../kube/kubeTypes.js';
 import { objectKey } from '../kube/kubeTypes.js';
 import type { PreflightCheck } from '../migration/preflightChecks.js';
-import { DAEMONSET_WARNING, planDrain, type DaemonSetLookup } from '../ops/drainFilters.js';
+import { controllerOf, DAEMONSET_WARNING, isFinished, planDrain, type DaemonSetLookup } from '../ops/drainFilters.js';
 import { usesPodNetwork } from '../ops/deleteNodePods.js';
 import { matchesLabelSelector } from '../ops/labelSelector.js';
 import type { AccessNeed } from './accessNeeds.js';
@@ -21,6 +21,9 @@ export interface ClusterInventory {
   deployments: KubeObject[];
   statefulSets: KubeObject[];
   pdbs: PodDisruptionBudget[];
+  /** PersistentVolumeClaims and PersistentVolumes (none when not readable): which claims keep data on one node. */
+  persistentVolumeClaims: KubeObject[];
+  persistentVolumes: KubeObject[];
   /** Validating and mutating webhook configurations. */
   webhookConfigurations: KubeObject[];
   /** Each permission the plan needs, and what the API server said. */
@@ -111,6 +114,51 @@ export function budgetsCheck(inv: ClusterInventory, config: MigrationConfig): Pr
   return [{ name, verdict: 'pass', detail: `${inv.pdbs.length} budget${inv.pdbs.length === 1 ? '' : 's'}, each allowing an eviction now` }];
 }
 
+interface PersistentVolumeShape {
+  spec?: { local?: unknown; hostPath?: unknown; claimRef?: { namespace?: string; name?: string }; nodeAffinity?: unknown };
+}
+
+/** The PVs that live on one node's disk (local or hostPath), by the claim bound to them ("ns/name"). */
+function nodeLocalClaims(inv: ClusterInventory): Map<string, string> {
+  const out = new Map<string, string>();
+  const byName = new Map(inv.persistentVolumes.map((pv) => [pv.metadata.name ?? '', pv as PersistentVolumeShape & KubeObject]));
+  for (const pvc of inv.persistentVolumeClaims) {
+    const pv = byName.get((pvc as { spec?: { volumeName?: string } }).spec?.volumeName ?? '');
+    if (!pv) continue;
+    const kind = pv.spec?.local ? 'local' : pv.spec?.hostPath ? 'hostPath' : undefined;
+    if (kind) out.set(objectKey(pvc), `${kind} PersistentVolume ${pv.metadata.name}`);
+  }
+  return out;
+}
+
+/**
+ * Pods whose data stays on their node: hostPath volumes (the re-created pod, scheduled elsewhere,
+ * does not find it) and claims bound to local PersistentVolumes (the re-created pod can only run on
+ * that node, which is cordoned while it drains: Pending until the node is uncordoned). The drain
+ * evicts them like any other pod, so this is a warning, with the pods named. DaemonSet pods stay.
+ */
+export function localDataCheck(inv: ClusterInventory): PreflightCheck[] {
+  const localClaims = nodeLocalClaims(inv);
+  const hostPath: string[] = [];
+  const localPv: string[] = [];
+  for (const pod of inv.pods) {
+    if (isFinished(pod) || controllerOf(pod)?.kind === 'DaemonSet' || !pod.spec?.nodeName) continue;
+    if (pod.metadata.annotations && 'kubernetes.io/config.mirror' in pod.metadata.annotations) continue;
+    const key = objectKey(pod);
+    const volumes = pod.spec.volumes ?? [];
+    if (volumes.some((v) => v.hostPath !== undefined && v.hostPath !== null)) hostPath.push(`${key} (node ${pod.spec.nodeName})`);
+    for (const v of volumes) {
+      const claim = (v.persistentVolumeClaim as { claimName?: string } | undefined)?.claimName;
+      const pv = claim ? localClaims.get(`${pod.metadata.namespace}/${claim}`) : undefined;
+      if (pv) localPv.push(`${key} (${pv} on node ${pod.spec.nodeName})`);
+    }
+  }
+  const name = 'pods with data on their node';
+  const parts = [hostPath.length ? `hostPath volumes: ${names(hostPath)} — re-created on another node, they do not find that data` : '', localPv.length ? `local PersistentVolumes: ${names(localPv)} — re-created, they can only run on that node and stay Pending while it is cordoned for its drain` : ''].filter(Boolean);
+  if (parts.length) return [{ name, verdict: 'warn', detail: parts.join('; '), fix: 'move their data to network storage, or accept that these workloads are down (local PVs) or start empty (hostPath) while their node migrates' }];
+  return [{ name, verdict: 'pass', detail: 'no pod outside a DaemonSet keeps data on its node (hostPath or local PersistentVolume)' }];
+}
+
 /** Deployments and StatefulSets of one replica: down while their node drains. */
 export function singleReplicaCheck(inv: ClusterInventory): PreflightCheck[] {
   const single = [...inv.deployments, ...inv.statefulSets]
@@ -161,5 +209,5 @@ export function resourcesCheck(inv: ClusterInventory): PreflightCheck[] {
 
 /** Every cluster rule, in report order. */
 export function clusterChecks(inv: ClusterInventory, config: MigrationConfig): PreflightCheck[] {
-  return [...nodesCheck(inv), ...versionCheck(inv), ...accessCheck(inv), ...drainsCheck(inv, config), ...budgetsCheck(inv, config), ...singleReplicaCheck(inv), ...webhooksCheck(inv), ...resourcesCheck(inv)];
+  return [...nodesCheck(inv), ...versionCheck(inv), ...accessCheck(inv), ...drainsCheck(inv, config), ...budgetsCheck(inv, config), ...localDataCheck(inv), ...singleReplicaCheck(inv), ...webhooksCheck(inv), ...resourcesCheck(inv)];
 }

@@ -82,7 +82,7 @@ async function lookUpResources(client: ClusterClient, prepared: PreparedMigratio
 
 /** Reads the inventory for a plan. */
 export async function readInventory(client: ClusterClient, prepared: PreparedMigration, plan: MigrationPlan): Promise<ClusterInventory> {
-  const [version, nodes, pods, daemonSets, deployments, statefulSets, pdbs, webhooks, access, resources] = await Promise.all([
+  const [version, nodes, pods, daemonSets, deployments, statefulSets, pdbs, webhooks, persistentVolumeClaims, persistentVolumes, access, resources] = await Promise.all([
     client.serverVersion().catch(() => undefined),
     client.listNodes(),
     client.listPods(),
@@ -91,10 +91,12 @@ export async function readInventory(client: ClusterClient, prepared: PreparedMig
     listOrNone(client, { apiVersion: 'apps/v1', kind: 'StatefulSet' }),
     client.listPodDisruptionBudgets(),
     Promise.all(WEBHOOK_KINDS.map((k) => listOrNone(client, k))).then((l) => l.flat()),
+    listOrNone(client, { apiVersion: 'v1', kind: 'PersistentVolumeClaim' }),
+    listOrNone(client, { apiVersion: 'v1', kind: 'PersistentVolume' }),
     reviewAccess(client, planNeeds(plan, prepared.ctx.config)),
     lookUpResources(client, prepared),
   ]);
-  return { version, nodes, pods, daemonSets, deployments, statefulSets, pdbs, webhookConfigurations: webhooks, access, resources };
+  return { version, nodes, pods, daemonSets, deployments, statefulSets, pdbs, webhookConfigurations: webhooks, persistentVolumeClaims, persistentVolumes, access, resources };
 }
 
 /** The cluster's checks for a plan, then the strategy's own. */

@@ -16,7 +16,7 @@ import { watchUntil } from '../ops/watchUntil.js';
 import { formatTargets, TUNNEL_CHECK_PATH, TunnelCheckDocumentSchema, type TunnelTarget } from '../connectivity/tunnelCheck/tunnelCheckDocument.js';
 import { names } from './clusterChecks.js';
 import { ciliumSettingsOf } from '../cilium/ciliumSettings.js';
-import { isTransient } from '../kube/kubeErrors.js';
+import { isNotFound, isTransient } from '../kube/kubeErrors.js';
 import type { PreparedMigration } from '../migration/runMigration.js';
 
 export const TUNNEL_CHECK = { name: 'cni-migration-tunnel-check', label: 'app.kubernetes.io/name' } as const;
@@ -149,6 +149,22 @@ export function tunnelToCheck(prepared: PreparedMigration): { protocol: string; 
   const s = ciliumSettingsOf((cm as { data?: Record<string, string> }).data ?? {}, `ConfigMap ${cm.metadata.namespace ?? ''}/cilium-config`);
   if (s.routingMode === 'native') return { skip: 'Cilium routes natively (no tunnel)' };
   return { protocol: s.tunnelProtocol, port: s.tunnelPort };
+}
+
+/**
+ * A check DaemonSet left by a run killed while it checked: its pods bind Cilium's tunnel port on
+ * every node, so a run that does not check again (Cilium installed, the check turned off) must not
+ * leave it there. Returns whether there was one.
+ */
+export async function removeLeftoverTunnelCheck(client: ClusterClient, namespace: string): Promise<boolean> {
+  try {
+    await client.getObject({ apiVersion: 'apps/v1', kind: 'DaemonSet', namespace, name: TUNNEL_CHECK.name });
+  } catch (e) {
+    if (isNotFound(e)) return false;
+    throw e;
+  }
+  await removeTunnelCheck(client, namespace);
+  return true;
 }
 
 /** Deletes the DaemonSet and waits until its pods are gone (they hold the port Cilium will bind). */

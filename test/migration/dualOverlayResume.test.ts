@@ -70,7 +70,7 @@ describe('dual-overlay: interrupted and resumed, rolled back by hand', () => {
       expect(sim!.cluster.store.get('nodes', undefined, n)!.spec?.unschedulable).toBeFalsy();
       expect(taints(n)).toEqual([]);
     }
-    expect(sim!.cluster.store.get('daemonsets', 'kube-system', 'canal')).toBeUndefined();
+    expect(sim!.cluster.store.get('apps/daemonsets', 'kube-system', 'canal')).toBeUndefined();
   });
 
   it('rollback --nodes puts a migrated node back on the source CNI; past finalize it is refused and changes nothing', { timeout: 300_000 }, async () => {

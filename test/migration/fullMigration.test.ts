@@ -9,10 +9,9 @@ import { executePlan } from '../../src/migration/planExecutor.js';
 import { createProbeGate } from '../../src/migration/probeConnectivityGate.js';
 import { prepareMigration, runMigration } from '../../src/migration/runMigration.js';
 import { verifyMigrationOutcome } from '../../src/migration/outcomeCheck.js';
-import { runCliProcess, startCli } from '../support/cliProcess.js';
+import { runCliProcess } from '../support/cliProcess.js';
 import { SEED_DIR } from '../support/seedProcedure.js';
 import { FAST_CONFIG, startSimWithKubeconfig } from '../support/simWithKubeconfig.js';
-import { waitFor } from '../support/waitFor.js';
 import { removeSourceTooEarlyPlan } from '../support/wrongOrderPlan.js';
 
 const fast = ConfigSchema.parse({
@@ -74,31 +73,6 @@ describe('full migrations on the simulated cluster', () => {
     expect(again.code).toBe(0);
     expect(again.stderr).toMatch(/skipped/);
   });
-
-  for (const point of ['roll', 'priority', 'migrate'] as const) {
-    it(`resumes after the run is killed mid-node in step ${point}`, { timeout: 300_000 }, async () => {
-      sim = await startSimWithKubeconfig({ nodes: 3 });
-      const cfg = join(sim.dir, 'config.yaml');
-      writeFileSync(cfg, FAST_CONFIG);
-      const args = ['run', '--steps', 'all', '--no-dry-run', '--kubeconfig', sim.kubeconfig, '-c', cfg];
-      const child = startCli(args);
-      const node2 = () => sim!.cluster.store.get('nodes', undefined, 'node-2')!;
-      const reached = {
-        roll: () => node2().spec.unschedulable === true && !node2().metadata.labels?.['node-role.kubernetes.io/rolled'],
-        priority: () => node2().metadata.labels?.['node-role.kubernetes.io/priority-cilium'] === 'true' && !node2().metadata.labels?.['node-role.kubernetes.io/priority-rolled'],
-        migrate: () => (node2().spec.taints ?? []).some((t: { key: string }) => t.key === 'node-role.kubernetes.io/cilium'),
-      }[point];
-      await waitFor(`the run to reach step ${point} on node-2`, reached, 120_000, 5);
-      child.child.kill('SIGKILL');
-      await child.exited;
-      const status = await runCliProcess(['status', '--kubeconfig', sim.kubeconfig, '-c', cfg]);
-      expect(status.stdout).toMatch(/node-2\s+\S+/);
-      const resumed = await runCliProcess(args);
-      expect(resumed.code, resumed.stderr).toBe(0);
-      const outcome = await verify();
-      expect(outcome.ok, outcome.summary).toBe(true);
-    });
-  }
 
   it('stops when a PodDisruptionBudget blocks a drain, names it, leaves the node cordoned and resumes after the fix', { timeout: 240_000 }, async () => {
     sim = await startSimWithKubeconfig({ nodes: 3 });

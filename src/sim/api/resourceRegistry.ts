@@ -59,6 +59,8 @@ export const BUILTIN_RESOURCES: ResourceType[] = [
   builtin('', 'v1', 'secrets', 'Secret'),
   builtin('', 'v1', 'serviceaccounts', 'ServiceAccount', { shortNames: ['sa'] }),
   builtin('', 'v1', 'events', 'Event', { shortNames: ['ev'] }),
+  builtin('', 'v1', 'persistentvolumes', 'PersistentVolume', { namespaced: false, shortNames: ['pv'], subresources: ['status'] }),
+  builtin('', 'v1', 'persistentvolumeclaims', 'PersistentVolumeClaim', { shortNames: ['pvc'], subresources: ['status'] }),
   builtin('apps', 'v1', 'daemonsets', 'DaemonSet', {
     shortNames: ['ds'],
     categories: ['all'],
