@@ -90,6 +90,23 @@ describe('migration planning (multus strategy)', () => {
     expect(M.nodePhase(cluster().nodes[0]!, ctx())).toBe('canal');
   });
 
+  it('resumes a clean-up cut after the source was deleted: earlier steps count as done, the rest of the clean-up is planned', () => {
+    const s = cluster();
+    s.daemonSets = [
+      ...['probe-a', 'probe-b'].map((name) => ({ namespace: 'cni-migration-probe', name, nodeSelector: {}, rolledOut: true })),
+      ...['cilium', 'cilium-migrated'].map((name) => ({ namespace: 'kube-system', name, nodeSelector: {}, rolledOut: true })),
+    ];
+    for (const n of s.nodes) n.labels = { [L.cilium]: 'true', [L.migrated]: 'true' };
+    const plan = buildMigrationPlan(M, s, ctx(), { steps: [0, 1, 2, 3, 4, 5] });
+    expect(plan.steps.slice(1, 5).map((st) => st.alreadyDone)).toEqual([true, true, true, true]);
+    expect(plan.steps[1]!.actions).toEqual([]);
+    const cleanUp = plan.steps[5]!.actions.map(describeAction).join('\n');
+    expect(cleanUp).toContain('DaemonSet kube-system/canal, DaemonSet kube-system/cilium\n');
+    // Negative control: one node not yet migrated, and step 1 again wants the pin it made.
+    s.nodes[2]!.labels = { [L['canal-cilium']]: 'true', [L['cni-priority-canal']]: 'true' };
+    expect(M.readiness(1, s, ctx()).ready).toBe(false);
+  });
+
   it('names unknown nodes', () => {
     expect(() => buildMigrationPlan(M, cluster(), ctx(), { steps: [0, 1, 2], nodes: { 2: ['node-9'] } })).toThrow(UnknownNodesError);
     expect(() => buildMigrationPlan(M, cluster(), ctx(), { steps: [0, 1, 2], nodes: { 2: ['node-9'] } })).toThrow('unknown node: node-9 (the cluster has node-1, node-2, node-3)');

@@ -129,6 +129,9 @@ function readiness(step: number, s: ClusterSnapshot, ctx: StrategyContext): Step
       const unlabelled = nodesNot(s, config, (f) => f.prepared);
       if (unlabelled.length) return not(`nodes not labelled for the migration: ${listNodes(unlabelled)}`);
       if (cleanUpDone(s, ctx)) return ok;
+      // Every node on cilium-migrated: what step 1 installed has served, and clean-up (step 5)
+      // may already have deleted part of it — re-installing would resurrect what it removed.
+      if (nodesNot(s, config, (f) => f.migrated).length === 0 && daemonSetIn(s, MULTUS_AGENTS.ciliumMigrated)) return ok;
       const src = daemonSetIn(s, sourceRef(source));
       const L = config.labels;
       if (src && src.nodeSelector[L['canal-cilium']] !== L.value) return not(`DaemonSet ${source.daemonSet.namespace}/${source.daemonSet.name} is not pinned to ${L['canal-cilium']}`);
