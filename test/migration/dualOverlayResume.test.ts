@@ -1,9 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ROOT, runCliProcess, startCli } from '../support/cliProcess.js';
+import { killWhen, ROOT, runCliProcess } from '../support/cliProcess.js';
 import { FAST_CONFIG, startSimWithKubeconfig } from '../support/simWithKubeconfig.js';
-import { waitFor } from '../support/waitFor.js';
 import { writeCount } from '../support/writeCount.js';
 
 // A dual-overlay run is interrupted and resumed from what the cluster records (node labels,
@@ -40,21 +39,8 @@ describe('dual-overlay: interrupted and resumed, rolled back by hand', () => {
     const positions = [...Array.from({ length: 10 }, (_, i) => ({ step: 2, name: 'migrate', i })), ...Array.from({ length: 5 }, (_, i) => ({ step: 3, name: 'finalize', i }))];
     const killedAt: string[] = [];
     for (const pos of positions) {
-      const p = startCli(args);
       const actionLine = new RegExp(`step ${pos.step} ${pos.name} node (\\S+): (.+)`, 'g');
-      const seen = await waitFor(
-        `action ${pos.i} of step ${pos.step} on some node`,
-        () => {
-          const lines = [...p.output().stderr.matchAll(actionLine)];
-          return lines.length > pos.i ? lines[pos.i]! : undefined;
-        },
-        120_000,
-      ).catch((e: unknown) => {
-        p.child.kill('SIGKILL');
-        throw new Error(`${String(e)}\n${p.output().stderr.slice(-3000)}`);
-      });
-      p.child.kill('SIGKILL');
-      await p.exited;
+      const { found: seen } = await killWhen(args, `action ${pos.i} of step ${pos.step} on some node`, (stderr) => [...stderr.matchAll(actionLine)][pos.i], { intervalMs: 25 });
       killedAt.push(`${pos.step}/${pos.i} ${seen[1]}: ${seen[2]!.slice(0, 40)}`);
     }
     // Every kill landed on the action it aimed at, each on a node still at that point.

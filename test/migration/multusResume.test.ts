@@ -8,9 +8,8 @@ import { verifyMigrationOutcome } from '../../src/migration/outcomeCheck.js';
 import { RUN_LOCK } from '../../src/migration/runLock.js';
 import { prepareMigration } from '../../src/migration/runMigration.js';
 import { TUNNEL_CHECK } from '../../src/preflight/tunnelCheck.js';
-import { runCliProcess, startCli } from '../support/cliProcess.js';
+import { killWhen, runCliProcess } from '../support/cliProcess.js';
 import { FAST_CONFIG, startSimWithKubeconfig } from '../support/simWithKubeconfig.js';
-import { waitFor } from '../support/waitFor.js';
 
 // The multus strategy killed (SIGKILL: no clean-up, the lease left held) at points across all of
 // its steps, one sim, each re-run resuming from what the cluster records. The last run must finish
@@ -80,35 +79,20 @@ describe('multus: killed at points across every step, resumed from the cluster r
     const killedAt: string[] = [];
 
     // 1. While the preflight's tunnel check runs: its DaemonSet is left behind.
-    const first = startCli(args(cfg));
-    await waitFor('the tunnel check DaemonSet', () => store().get('apps/daemonsets', PROBE_NS, TUNNEL_CHECK.name), 60_000, 5).catch((e: unknown) => {
-      first.child.kill('SIGKILL');
-      throw new Error(`${String(e)}\n${first.output().stderr.slice(-3000)}`);
-    });
-    first.child.kill('SIGKILL');
-    await first.exited;
+    await killWhen(args(cfg), 'the tunnel check DaemonSet', () => store().get('apps/daemonsets', PROBE_NS, TUNNEL_CHECK.name), { timeoutMs: 60_000 });
     killedAt.push('0 tunnel check');
     expect(store().get('apps/daemonsets', PROBE_NS, TUNNEL_CHECK.name)).toBeDefined();
 
     for (const [n, point] of POINTS.entries()) {
       // The run after the tunnel-check kill does not check again: it must still remove what was left.
-      const p = startCli(args(n === 0 ? noCheckCfg : cfg));
-      const seen = await waitFor(
-        `action ${point.i} of step ${point.step}`,
-        () => actionLines(p.output().stderr, point)[point.i] ?? (p.child.exitCode !== null ? (['exited', ''] as [string, string]) : undefined),
-        120_000,
-        5,
-      ).catch((e: unknown) => {
-        p.child.kill('SIGKILL');
-        throw new Error(`${String(e)}\n${p.output().stderr.slice(-3000)}`);
-      });
-      p.child.kill('SIGKILL');
-      await p.exited;
-      if (seen[0] === 'exited') throw new Error(`the run ended before action ${point.i} of step ${point.step}:\n${p.output().stderr.slice(-3000)}`);
+      const { found: seen, stderr } = await killWhen(args(n === 0 ? noCheckCfg : cfg), `action ${point.i} of step ${point.step}`, (err, exitCode) =>
+        actionLines(err, point)[point.i] ?? (exitCode !== null ? (['exited', ''] as [string, string]) : undefined),
+      );
+      if (seen[0] === 'exited') throw new Error(`the run ended before action ${point.i} of step ${point.step}:\n${stderr.slice(-3000)}`);
       killedAt.push(`${point.step}/${point.i} ${seen[0] || '-'}: ${seen[1].slice(0, 30)}`);
       if (n === 0) {
-        expect(p.output().stderr).toContain(`removed DaemonSet ${PROBE_NS}/${TUNNEL_CHECK.name}, left by an interrupted run's tunnel check`);
-        expect(p.output().stderr).toContain('took the migration lock over from');
+        expect(stderr).toContain(`removed DaemonSet ${PROBE_NS}/${TUNNEL_CHECK.name}, left by an interrupted run's tunnel check`);
+        expect(stderr).toContain('took the migration lock over from');
         expect(store().get('apps/daemonsets', PROBE_NS, TUNNEL_CHECK.name)).toBeUndefined();
       }
     }

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { waitFor } from './waitFor.js';
 
 /** Repository root. */
 export const ROOT = join(import.meta.dirname, '..', '..');
@@ -20,4 +21,26 @@ export async function runCliProcess(args: string[], env: Record<string, string> 
   const p = startCli(args, env);
   const code = await p.exited;
   return { code, ...p.output() };
+}
+
+/**
+ * Starts the CLI and SIGKILLs it the moment `seen` finds what it waits for in its stderr (or the
+ * deadline passes, which fails with the tail of stderr). Returns what `seen` found and the output.
+ */
+export async function killWhen<T>(
+  args: string[],
+  what: string,
+  seen: (stderr: string, exitCode: number | null) => T | undefined,
+  opts: { timeoutMs?: number; intervalMs?: number } = {},
+): Promise<{ found: T; stderr: string }> {
+  const p = startCli(args);
+  try {
+    const found = await waitFor(what, () => seen(p.output().stderr, p.child.exitCode), opts.timeoutMs ?? 120_000, opts.intervalMs ?? 5).catch((e: unknown) => {
+      throw new Error(`${String(e)}\n${p.output().stderr.slice(-3000)}`);
+    });
+    return { found, stderr: p.output().stderr };
+  } finally {
+    p.child.kill('SIGKILL');
+    await p.exited;
+  }
 }
