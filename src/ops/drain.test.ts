@@ -137,32 +137,70 @@ describe('drainNode', () => {
     expect(fake.callsOf('getPod').some((a) => a[1] === 'web-a')).toBe(false);
   });
 
-  it('polls until the evicted pod is gone', async () => {
+  it('waits for evicted pods on one watch of the node, not a GET per pod; a cut watch resumes, a 410 re-lists', async () => {
     const fake = cluster();
-    fake.podTermination = { afterGets: 3 };
+    fake.podTermination = 'manual';
     const clock = new FakeClock();
-    await drainNode(fake, 'n1', opts(clock, { pollIntervalMs: 1000 }));
-    expect(fake.callsOf('getPod').filter((a) => a[1] === 'web-a').length).toBe(3);
-    expect(clock.sleeps.every((ms) => ms === 1000)).toBe(true);
+    const o = opts(clock, { pollIntervalMs: 1000, deadline: Deadline.in(600_000, clock) });
+    const drained = drainNode(fake, 'n1', o);
+    const watching = async () => {
+      for (let i = 0; i < 1000 && fake.openWatches === 0; i++) await new Promise((r) => setImmediate(r));
+      expect(fake.openWatches).toBe(1);
+    };
+    await watching();
+    fake.cutWatches();
+    await watching();
+    fake.finishTermination('demo', 'web-a');
+    // A change this watch does not see (another node's pod), compacted away: resuming gets 410.
+    fake.mutate<Pod>('v1', 'Pod', 'web-c', 'demo', (p) => void (p.metadata.labels = { ...p.metadata.labels, seen: 'no' }));
+    fake.compactWatchHistory();
+    fake.cutWatches();
+    await watching();
+    fake.finishTermination('demo', 'web-b');
+    const r = await drained;
+    expect(r.evicted).toEqual(['demo/web-a', 'demo/web-b']);
+    expect(fake.callsOf('getPod')).toEqual([]);
+    expect(fake.callsOf('listWithVersion')).toHaveLength(2);
+    expect(o.seen.filter((e) => e.type === 'watchRestart').map((e) => (e as { why: string }).why)).toEqual(['closed', 'closed', 'expired']);
+    expect(fake.openWatches).toBe(0);
+  });
+
+  it('names the pods still terminating when the deadline passes on the watch', async () => {
+    const fake = cluster();
+    fake.podTermination = 'manual';
+    const clock = new FakeClock();
+    const e = await drainError(drainNode(fake, 'n1', opts(clock, { pollIntervalMs: 1000, deadline: Deadline.in(10_000, clock) })));
+    expect(e.failure).toBe('timeout');
+    expect(e.pending).toEqual([
+      { pod: 'demo/web-a', reason: 'eviction accepted, still terminating', pdbs: [] },
+      { pod: 'demo/web-b', reason: 'eviction accepted, still terminating', pdbs: [] },
+    ]);
+    expect(clock.now() - Date.parse('2025-01-01T00:00:00Z')).toBe(10_000);
+    expect(fake.openWatches).toBe(0);
   });
 
   it('counts a new pod under the same name (different UID) as gone, as kubectl does for StatefulSets', async () => {
     const fake = cluster();
     fake.podTermination = 'manual';
-    fake.before('getPod', () => {
+    fake.before('listWithVersion', () => {
       fake.finishTermination('demo', 'web-a', { replace: true });
       fake.finishTermination('demo', 'web-b', { replace: true });
     });
     await drainNode(fake, 'n1', opts(new FakeClock()));
     expect(fake.pod('demo', 'web-a')?.metadata.deletionTimestamp).toBeUndefined();
+    expect(fake.pod('demo', 'web-a')).toBeDefined();
   });
 
   it('evicts concurrently: every eviction is sent before waiting on any pod', async () => {
     const fake = cluster();
-    fake.podTermination = { afterGets: 2 };
+    fake.podTermination = 'manual';
+    fake.before('watch', () => {
+      fake.finishTermination('demo', 'web-a');
+      fake.finishTermination('demo', 'web-b');
+    });
     await drainNode(fake, 'n1', opts(new FakeClock()));
-    const order = fake.calls.map((c) => c.method).filter((m) => m === 'evictPod' || m === 'getPod');
-    expect(order.slice(0, 2)).toEqual(['evictPod', 'evictPod']);
+    const order = fake.calls.map((c) => c.method).filter((m) => m === 'evictPod' || m === 'listWithVersion' || m === 'watch');
+    expect(order).toEqual(['evictPod', 'evictPod', 'listWithVersion', 'watch']);
   });
 
   it('deletes pods (with a UID precondition) when the server has no eviction API', async () => {

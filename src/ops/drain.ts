@@ -2,13 +2,15 @@
  * `kubectl drain` (k8s.io/kubectl/pkg/drain): cordon, list the node's pods with one field-selector
  * list, run the pod filters (drainFilters.ts), then evict every pod concurrently — 429 (a
  * PodDisruptionBudget, or rate limiting) is retried after a delay, 404 means done — and wait for
- * each pod to disappear (404, or the same name with a different UID). Everything shares one
+ * each pod to disappear (404, or the same name with a different UID) through one watch of the
+ * node's pods (podDeletionWatch.ts). Everything shares one
  * deadline; when it passes, the error names each pod still pending and, for pods a
  * PodDisruptionBudget blocks, the budget and the server's message. The node stays cordoned on
  * failure: uncordoning is a separate, deliberate step.
  *
  * Differences from kubectl, on purpose: connection failures, request timeouts and 503/504 during
- * eviction or the deletion poll are retried within the deadline (kubectl fails the pod at once);
+ * eviction are retried within the deadline (kubectl fails the pod at once); the deletion wait is a
+ * watch, not a GET per pod every second, and resumes when cut;
  * warnings from every filter are kept (kubectl keeps the last); pods deleted without eviction
  * carry a UID precondition, so a replacement with the same name is never deleted.
  */
@@ -24,7 +26,7 @@ import { matchesLabelSelector } from './labelSelector.js';
 import { DrainError, OperationAbortedError, WaitTimeoutError, type DrainFailure, type PendingPod } from './opsErrors.js';
 import { ignoreEvents, type EventSink } from './opsEvents.js';
 import { listPodsOnNode } from './podsOnNode.js';
-import { waitFor, type Probe } from './waitFor.js';
+import { PodDeletionWatch } from './podDeletionWatch.js';
 
 /** kubectl drain's flags, with kubectl's defaults. */
 export interface DrainOptions extends Partial<DrainFilterOptions> {
@@ -129,11 +131,13 @@ interface Settings {
   signal: AbortSignal | undefined;
   clock: Clock;
   events: EventSink;
+  /** The node's pods, watched for every pod the drain waits on. */
+  gone: PodDeletionWatch;
 }
 
 /** Drains a node with kubectl's semantics. Throws DrainError (node left cordoned) when it cannot finish. */
 export async function drainNode(client: ClusterClient, node: string, opts: DrainOptions = {}): Promise<DrainResult> {
-  const s = settingsOf(node, opts);
+  const s = settingsOf(client, node, opts);
   await cordonNode(client, node, s.events);
   const pods = await listPodsOnNode(client, node, { labelSelector: opts.podSelector });
   const daemonSets = await lookUpDaemonSets(client, pods);
@@ -146,8 +150,12 @@ export async function drainNode(client: ClusterClient, node: string, opts: Drain
   for (const w of warnings) s.events({ type: 'drainWarning', node, message: w.message, pods: w.pods });
   const usedEviction = !opts.disableEviction && (await client.hasPodEviction());
   const progress: PodProgress[] = plan.toEvict.map((pod) => ({ pod, key: objectKey(pod), state: 'evicting' }));
-  if (usedEviction) await Promise.allSettled(progress.map((p) => evictAndWait(client, p, s)));
-  else await deleteAndWait(client, progress, s);
+  try {
+    if (usedEviction) await Promise.allSettled(progress.map((p) => evictAndWait(client, p, s)));
+    else await deleteAndWait(client, progress, s);
+  } finally {
+    s.gone.close();
+  }
   const unfinished = progress.filter((p) => p.state !== 'gone');
   if (unfinished.length) throw await drainFailure(client, unfinished, s);
   const result = { node, evicted: progress.map((p) => p.key), skipped: plan.skipped.map((p) => objectKey(p)), warnings, usedEviction };
@@ -155,22 +163,36 @@ export async function drainNode(client: ClusterClient, node: string, opts: Drain
   return result;
 }
 
-function settingsOf(node: string, o: DrainOptions): Settings {
+function settingsOf(client: ClusterClient, node: string, o: DrainOptions): Settings {
+  const skip = o.skipWaitForDeleteTimeoutSeconds ?? 0;
+  const pollIntervalMs = o.pollIntervalMs ?? 1000;
+  const deadline = o.deadline ?? Deadline.never();
+  const clock = o.clock ?? systemClock;
+  const events = o.events ?? ignoreEvents;
   return {
     node,
     filter: {
       ignoreDaemonSets: o.ignoreDaemonSets ?? false,
       deleteEmptyDirData: o.deleteEmptyDirData ?? false,
       force: o.force ?? false,
-      skipWaitForDeleteTimeoutSeconds: o.skipWaitForDeleteTimeoutSeconds ?? 0,
+      skipWaitForDeleteTimeoutSeconds: skip,
     },
     gracePeriodSeconds: o.gracePeriodSeconds ?? -1,
     retryDelayMs: o.evictionRetryDelayMs ?? 5000,
-    pollIntervalMs: o.pollIntervalMs ?? 1000,
-    deadline: o.deadline ?? Deadline.never(),
+    pollIntervalMs,
+    deadline,
     signal: o.signal,
-    clock: o.clock ?? systemClock,
-    events: o.events ?? ignoreEvents,
+    clock,
+    events,
+    gone: new PodDeletionWatch(client, {
+      node,
+      judge: (original, current, now) => deletionProgress(original, current, skip, now),
+      deadline,
+      signal: o.signal,
+      clock,
+      intervalMs: pollIntervalMs,
+      events,
+    }),
   };
 }
 
@@ -195,7 +217,7 @@ async function lookUpDaemonSets(client: ClusterClient, pods: Pod[]): Promise<Map
 /** One pod's eviction loop, then its deletion wait. Never throws: the outcome goes into `p`. */
 async function evictAndWait(client: ClusterClient, p: PodProgress, s: Settings): Promise<void> {
   try {
-    if (await evictUntilAccepted(client, p, s)) await waitUntilGone(client, p, s);
+    if (await evictUntilAccepted(client, p, s)) await waitUntilGone(p, s);
   } catch (e) {
     if (e instanceof OperationAbortedError) return;
     p.state = 'failed';
@@ -250,24 +272,10 @@ async function attemptEviction(client: ClusterClient, pod: Pod, s: Settings): Pr
   }
 }
 
-/** Polls until the pod is gone (404 or a new UID) or the deadline passes. */
-async function waitUntilGone(client: ClusterClient, p: PodProgress, s: Settings): Promise<void> {
-  const ns = p.pod.metadata.namespace ?? '';
-  const name = p.pod.metadata.name ?? '';
-  const probe = async (): Promise<Probe<true>> => {
-    let current: Pod | undefined;
-    try {
-      current = await client.getPod(ns, name);
-    } catch (e) {
-      if (isNotFound(e)) current = undefined;
-      else if (isTransient(e)) return { done: false, status: e instanceof Error ? e.message : String(e) };
-      else throw e;
-    }
-    const state = deletionProgress(p.pod, current, s.filter.skipWaitForDeleteTimeoutSeconds, s.clock.now());
-    return state === 'pending' ? { done: false, status: 'terminating' } : { done: true, value: true };
-  };
+/** Waits until the pod is gone (404 or a new UID), through the node's shared pod watch, or the deadline passes. */
+async function waitUntilGone(p: PodProgress, s: Settings): Promise<void> {
   try {
-    await waitFor(`pod ${p.key} to be deleted`, probe, { deadline: s.deadline, signal: s.signal, intervalMs: s.pollIntervalMs, clock: s.clock });
+    await s.gone.until(p.pod);
     markGone(p, s);
   } catch (e) {
     if (!(e instanceof WaitTimeoutError)) throw e;
@@ -294,12 +302,12 @@ async function deleteAndWait(client: ClusterClient, progress: PodProgress[], s: 
       }
     }
   }
-  await Promise.allSettled(progress.filter((p) => p.state === 'waitingForDeletion').map((p) => awaitDeletion(client, p, s)));
+  await Promise.allSettled(progress.filter((p) => p.state === 'waitingForDeletion').map((p) => awaitDeletion(p, s)));
 }
 
-async function awaitDeletion(client: ClusterClient, p: PodProgress, s: Settings): Promise<void> {
+async function awaitDeletion(p: PodProgress, s: Settings): Promise<void> {
   try {
-    await waitUntilGone(client, p, s);
+    await waitUntilGone(p, s);
   } catch (e) {
     if (e instanceof OperationAbortedError) return;
     p.state = 'failed';
