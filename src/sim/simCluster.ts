@@ -233,6 +233,7 @@ export class SimCluster {
       }
       if (path === '/sim/v1/settings') return { status: 200, body: { settings: this.settings.get(), liveSettingsError: this.liveSettingsError ?? null } };
       if (path === '/sim/v1/requests') return { status: 200, body: Object.fromEntries(this.server.requestCounts) };
+      if (path === '/sim/v1/stats') return { status: 200, body: this.server.requestStats.summary() };
       if (path === '/sim/v1/faults') return { status: 200, body: Object.fromEntries(this.server.faultCounts) };
       if (path === '/sim/v1/restart-api' && req.method === 'POST') {
         const downMs = Math.min(60_000, Math.max(0, Number(req.query.get('downMs') ?? '1000') || 0));

@@ -26,7 +26,7 @@ Live settings (firewall, API faults, timings) can be changed while it runs throu
 kube-system/cni-migration-sim, key settings.yaml, e.g.:
   kubectl -n kube-system create configmap cni-migration-sim \\
     --from-literal=settings.yaml='firewall: {blocked: [{protocol: udp, port: 6081}]}'
-Debug endpoints: /sim/v1/groundtruth, /sim/v1/nodes/<node>, /sim/v1/settings, /sim/v1/requests.`,
+Debug endpoints: /sim/v1/groundtruth, /sim/v1/nodes/<node>, /sim/v1/settings, /sim/v1/requests, /sim/v1/stats.`,
     )
     .action(async (opts) => {
       const kubeconfigOut = resolve(opts.kubeconfigOut);

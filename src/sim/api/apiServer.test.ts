@@ -185,4 +185,17 @@ describe('simulated API server', () => {
     settings.applyLive(defaultSimulationSettings(), {});
     expect((await call('GET', '/api/v1/namespaces/default/configmaps')).status).toBe(200);
   });
+
+  it('meters answers (bytes per request key, latency) but not watches', async () => {
+    const before = server.requestStats.summary();
+    const list = await call('GET', '/api/v1/namespaces/default/configmaps');
+    const after = server.requestStats.summary();
+    expect(after.answers).toBe(before.answers + 1);
+    expect((after.bytes['list configmaps'] ?? 0) - (before.bytes['list configmaps'] ?? 0)).toBe(Buffer.byteLength(list.text));
+    const ac = new AbortController();
+    const watch = await fetch(`${base}/api/v1/namespaces/default/configmaps?watch=true`, { headers: { Authorization: `Bearer ${token}` }, signal: ac.signal });
+    expect(watch.status).toBe(200);
+    ac.abort();
+    expect(server.requestStats.summary().bytes['watch configmaps']).toBeUndefined();
+  });
 });

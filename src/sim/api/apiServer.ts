@@ -13,6 +13,7 @@ import { isForbidden, pickFault } from './faults.js';
 import type { ObjectStore } from '../store/objectStore.js';
 import type { ForbiddenRuleSettings, SettingsHolder } from '../simSettings.js';
 import type { ServingCert } from './servingCert.js';
+import { meterResponse, RequestStats } from './requestStats.js';
 
 /** A response from a handler: JSON (default), text, or a streaming watch that the handler writes itself. */
 export interface ApiResponse {
@@ -63,6 +64,8 @@ export class SimApiServer {
   private server: http.Server | https.Server | undefined;
   private readonly handlers: ResourceHandlers;
   readonly requestCounts: RequestCounts = new Map();
+  /** Latency and bytes of every answer but watches (benchmarks). */
+  readonly requestStats = new RequestStats();
   /** Faults injected, by "<code|reset|cut> <verb> <resource>": what a test under faults was really put through. */
   readonly faultCounts: RequestCounts = new Map();
   private readonly openResponses = new Set<http.ServerResponse>();
@@ -135,7 +138,11 @@ export class SimApiServer {
         res,
         req,
       };
-      this.count(apiReq);
+      const key = this.count(apiReq);
+      if (!key.startsWith('watch ')) {
+        const started = performance.now();
+        meterResponse(res, (bytes) => this.requestStats.record(key, performance.now() - started, bytes));
+      }
       if (this.opts.token && !this.authorized(req, info)) {
         return send(res, new ApiError(401, 'Unauthorized', 'Unauthorized').toStatus(), 401);
       }
@@ -167,10 +174,11 @@ export class SimApiServer {
     return req.headers.authorization === `Bearer ${this.opts.token}`;
   }
 
-  private count(r: ApiRequest): void {
+  private count(r: ApiRequest): string {
     const what = r.info.type === 'resource' ? `${r.info.resource}${r.info.subresource ? `/${r.info.subresource}` : ''}` : 'nonResource';
     const key = `${verbOf(r)} ${what}`;
     this.requestCounts.set(key, (this.requestCounts.get(key) ?? 0) + 1);
+    return key;
   }
 
   private async dispatch(r: ApiRequest, path: string): Promise<ApiResponse | undefined> {
