@@ -3,7 +3,7 @@ import type { DaemonSet, Deployment, StatefulSet } from '../kube/kubeTypes.js';
 import { Deadline } from './deadline.js';
 import { RolloutFailedError, WaitTimeoutError } from './opsErrors.js';
 import type { OpsEvent } from './opsEvents.js';
-import { daemonSetRolloutStatus, deploymentRolloutStatus, rolloutStatus, statefulSetRolloutStatus, waitForRollout } from './rollout.js';
+import { daemonSetRolloutStatus, deploymentRolloutStatus, rolloutStatus, statefulSetRolloutStatus, waitForRollout, waitForRollouts } from './rollout.js';
 import { makeDaemonSet } from './testing/builders.js';
 import { FakeCluster } from './testing/fakeCluster.js';
 import { FakeClock } from './testing/fakeClock.js';
@@ -164,5 +164,47 @@ describe('waitForRollout', () => {
     const clock = new FakeClock();
     await expect(waitForRollout(fake, { kind: 'DaemonSet', namespace: 'kube-system', name: 'old' }, { deadline: Deadline.never(), clock })).rejects.toBeInstanceOf(RolloutFailedError);
     await expect(waitForRollout(fake, { kind: 'Deployment', namespace: 'x', name: 'nope' }, { deadline: Deadline.never(), clock })).rejects.toMatchObject({ code: 404 });
+  });
+
+  describe('several at once', () => {
+    const rolling = { observedGeneration: 1, desiredNumberScheduled: 3, updatedNumberScheduled: 3, numberAvailable: 1 };
+    const done = { observedGeneration: 1, desiredNumberScheduled: 3, updatedNumberScheduled: 3, numberAvailable: 3 };
+
+    it('one list and one watch per kind and namespace, missing ones reported, not awaited', async () => {
+      const fake = new FakeCluster();
+      fake.add(makeDaemonSet('cilium', 'kube-system', rolling));
+      fake.add(makeDaemonSet('canal', 'kube-system', done));
+      fake.add(makeDaemonSet('probe-a', 'probe', done));
+      fake.before('watch', () => setImmediate(() => fake.mutate<DaemonSet>('apps/v1', 'DaemonSet', 'cilium', 'kube-system', (d) => void (d.status = done))));
+      const refs = [
+        { kind: 'DaemonSet' as const, namespace: 'kube-system', name: 'cilium' },
+        { kind: 'DaemonSet' as const, namespace: 'probe', name: 'probe-a' },
+        { kind: 'DaemonSet' as const, namespace: 'kube-system', name: 'canal' },
+        { kind: 'DaemonSet' as const, namespace: 'kube-system', name: 'gone' },
+      ];
+      const out = await waitForRollouts(fake, refs, { deadline: Deadline.never(), clock: new FakeClock() });
+      expect(out.map((o) => o.state)).toEqual(['done', 'done', 'done', 'missing']);
+      expect(fake.callsOf('listWithVersion').map((a) => (a[1] as { namespace: string }).namespace)).toEqual(['kube-system', 'probe']);
+      expect(fake.callsOf('watch')).toHaveLength(1);
+      expect(fake.callsOf('getWorkload')).toEqual([]);
+    });
+
+    it('fails when an awaited one is deleted, and times out naming what it waits on', async () => {
+      const fake = new FakeCluster();
+      fake.add(makeDaemonSet('cilium', 'kube-system', rolling));
+      fake.add(makeDaemonSet('canal', 'kube-system', rolling));
+      fake.before('watch', () => setImmediate(() => void fake.deleteObject({ apiVersion: 'apps/v1', kind: 'DaemonSet', namespace: 'kube-system', name: 'cilium' })));
+      const refs = [
+        { kind: 'DaemonSet' as const, namespace: 'kube-system', name: 'cilium' },
+        { kind: 'DaemonSet' as const, namespace: 'kube-system', name: 'canal' },
+      ];
+      const clock = new FakeClock();
+      await expect(waitForRollouts(fake, refs, { deadline: Deadline.never(), clock })).rejects.toThrow('DaemonSet kube-system/cilium: it was deleted while its rollout was awaited');
+      const slow = new FakeCluster();
+      slow.add(makeDaemonSet('cilium', 'kube-system', rolling));
+      const err = await waitForRollouts(slow, refs.slice(0, 1), { deadline: Deadline.in(10_000, clock), clock }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(WaitTimeoutError);
+      expect((err as Error).message).toBe('timed out after 10s waiting for DaemonSets kube-system/cilium to roll out: Waiting for daemon set "cilium" rollout to finish: 1 of 3 updated pods are available...');
+    });
   });
 });

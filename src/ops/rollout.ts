@@ -150,3 +150,70 @@ function waiting(message: string): RolloutStatus {
 function failed(error: string): RolloutStatus {
   return { done: false, message: error, error };
 }
+
+/** One workload whose rollout is awaited with others. */
+export interface RolloutRef {
+  kind: WorkloadKind;
+  namespace: string;
+  name: string;
+}
+
+/** What waitForRollouts found for one workload. */
+export type RolloutOutcome = { ref: RolloutRef; state: 'done'; status: RolloutStatus } | { ref: RolloutRef; state: 'missing' };
+
+/**
+ * Waits for several rollouts with one list (and, for what is not done yet, one watch) per kind and
+ * namespace instead of a GET and a watch per workload: a step watches the same eight or so
+ * DaemonSets after every node. Workloads that do not exist are reported as missing, not awaited;
+ * one deleted while awaited, or whose rollout cannot finish, fails the wait (RolloutFailedError).
+ */
+export async function waitForRollouts(client: Pick<ClusterClient, 'listWithVersion' | 'watch'>, refs: readonly RolloutRef[], opts: RolloutWaitOptions): Promise<RolloutOutcome[]> {
+  const events = opts.events ?? ignoreEvents;
+  const groups = new Map<string, RolloutRef[]>();
+  for (const r of refs) {
+    const key = `${r.kind}/${r.namespace}`;
+    groups.set(key, [...(groups.get(key) ?? []), r]);
+  }
+  const out = new Map<RolloutRef, RolloutOutcome>();
+  for (const group of groups.values()) {
+    const { kind, namespace } = group[0]!;
+    const present = new Set<string>();
+    let first = true;
+    const what = `${kind}s ${group.map((r) => `${r.namespace}/${r.name}`).join(', ')}`;
+    await watchUntil(
+      client,
+      `${what} to roll out`,
+      { kind: { apiVersion: 'apps/v1', kind }, namespace },
+      (objects) => {
+        const byName = new Map(objects.map((o) => [o.metadata.name ?? '', o]));
+        // Missing at the first look: not awaited (as the caller reports). Gone later: a failure.
+        if (first) for (const r of group) if (byName.has(r.name)) present.add(r.name);
+        first = false;
+        const waitingOn: string[] = [];
+        for (const r of group) {
+          if (!present.has(r.name)) {
+            out.set(r, { ref: r, state: 'missing' });
+            continue;
+          }
+          const obj = byName.get(r.name);
+          const label = `${r.kind} ${r.namespace}/${r.name}`;
+          if (!obj) throw new RolloutFailedError(label, 'it was deleted while its rollout was awaited');
+          const status = rolloutStatus(kind, obj as WorkloadKinds[typeof kind]);
+          if (status.error) throw new RolloutFailedError(label, status.error);
+          if (status.done) out.set(r, { ref: r, state: 'done', status });
+          else waitingOn.push(status.message);
+        }
+        return waitingOn.length ? { done: false, status: waitingOn.join('; ') } : { done: true, value: undefined };
+      },
+      {
+        deadline: opts.deadline,
+        signal: opts.signal,
+        intervalMs: opts.intervalMs ?? 2000,
+        clock: opts.clock ?? systemClock,
+        onStatus: (status) => events({ type: 'waiting', what, status }),
+        onRestart: (why) => events({ type: 'watchRestart', what, why }),
+      },
+    );
+  }
+  return refs.map((r) => out.get(r)!);
+}

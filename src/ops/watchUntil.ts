@@ -63,6 +63,7 @@ export async function watchUntil<T>(client: Pick<ClusterClient, 'listWithVersion
       const signal = opts.signal ? AbortSignal.any([opts.signal, stop.signal]) : stop.signal;
       let result: T | undefined;
       let done = false;
+      let judgeError: { error: unknown } | undefined;
       let expired = false;
       const watching = client.watch(
         target.kind,
@@ -73,7 +74,17 @@ export async function watchUntil<T>(client: Pick<ClusterClient, 'listWithVersion
           if (ev.type === 'BOOKMARK') return;
           if (ev.type === 'DELETED') objects.delete(keyOf(ev.object));
           else objects.set(keyOf(ev.object), ev.object);
-          const r = look(objects);
+          // A judge that throws (a rollout that can never finish) ends the wait with its error,
+          // not inside the watch's event handler where nobody would see it.
+          let r: Probe<T>;
+          try {
+            r = look(objects);
+          } catch (e) {
+            done = true;
+            judgeError = { error: e };
+            stop.abort();
+            return;
+          }
           if (r.done) {
             done = true;
             result = r.value;
@@ -88,12 +99,13 @@ export async function watchUntil<T>(client: Pick<ClusterClient, 'listWithVersion
         await watching;
       } catch (e) {
         // 410: the version is gone, read the list again; a transient failure: resume the watch.
-        if (!(e instanceof KubeApiError && e.code === 410) && !isTransient(e)) throw e;
+        if (!done && !(e instanceof KubeApiError && e.code === 410) && !isTransient(e)) throw e;
         expired = e instanceof KubeApiError && e.code === 410;
       } finally {
         stop.abort();
         await timer;
       }
+      if (judgeError) throw judgeError.error;
       if (done) return result as T;
       throwIfAborted(opts.signal);
       opts.onRestart?.(expired ? 'expired' : 'closed');

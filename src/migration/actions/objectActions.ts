@@ -1,8 +1,7 @@
-import { isNotFound } from '../../kube/kubeErrors.js';
 import type { ObjectRef, WorkloadKind } from '../../kube/kubeTypes.js';
 import { applyManifests } from '../../ops/applyManifests.js';
 import { Deadline } from '../../ops/deadline.js';
-import { waitForRollout } from '../../ops/rollout.js';
+import { waitForRollouts } from '../../ops/rollout.js';
 import { waitFor } from '../../ops/waitFor.js';
 import { daemonSetIn } from '../clusterSnapshot.js';
 import { describeRef, refOfObject, sameRef, shortRef } from '../objectRefs.js';
@@ -84,19 +83,15 @@ export const waitRolloutsAction: ActionKind<Of<'waitRollouts'>> = {
   async run(a, rt) {
     for (const r of a.resources) {
       if (!WORKLOAD_KINDS.includes(r.kind)) throw new Error(`cannot wait for the rollout of ${describeRef(r)}: only DaemonSets, Deployments and StatefulSets roll out`);
-      try {
-        await waitForRollout(rt.client, { kind: r.kind as WorkloadKind, namespace: r.namespace ?? '', name: r.name }, {
-          deadline: Deadline.in(rt.config.timeouts.rolloutSeconds * 1000, rt.clock),
-          signal: rt.signal,
-          clock: rt.clock,
-          intervalMs: rt.pollIntervalMs,
-          events: rt.ops,
-        });
-      } catch (e) {
-        if (!isNotFound(e)) throw e;
-        rt.events({ type: 'warning', step: rt.step, message: `watched resource ${describeRef(r)} does not exist; not waiting for it` });
-      }
     }
+    const outcomes = await waitForRollouts(
+      rt.client,
+      a.resources.map((r) => ({ kind: r.kind as WorkloadKind, namespace: r.namespace ?? '', name: r.name })),
+      { deadline: Deadline.in(rt.config.timeouts.rolloutSeconds * 1000, rt.clock), signal: rt.signal, clock: rt.clock, intervalMs: rt.pollIntervalMs, events: rt.ops },
+    );
+    outcomes.forEach((o, i) => {
+      if (o.state === 'missing') rt.events({ type: 'warning', step: rt.step, message: `watched resource ${describeRef(a.resources[i]!)} does not exist; not waiting for it` });
+    });
   },
 };
 
