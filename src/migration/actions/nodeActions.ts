@@ -172,10 +172,13 @@ export const verifyNodePodsAction: ActionKind<Of<'verifyNodePods'>> = {
   async run(a, rt) {
     let last: { pod: string; lacks: string; final?: boolean }[] = [];
     try {
-      await waitFor(
+      // One list and a watch of the node's pods, not a list every poll interval.
+      await watchUntil(
+        rt.client,
         `pods on ${a.node} to have ${describeExpectation(a.expect)}`,
-        async () => {
-          const pods = await listPodsOnNode(rt.client, a.node);
+        { kind: { apiVersion: 'v1', kind: 'Pod' }, fieldSelector: `spec.nodeName=${a.node}` },
+        (objects) => {
+          const pods = objects as Pod[];
           last = checkNodePods(pods, a.expect);
           if (!podsUnderPromise(pods).length) last = [{ pod: `(no pod-network pod on ${a.node})`, lacks: 'nothing to verify: the probe DaemonSets should have a pod here' }];
           if (!last.length) return { done: true, value: true };
