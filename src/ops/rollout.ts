@@ -9,7 +9,7 @@ import type { Deadline } from './deadline.js';
 import { RolloutFailedError } from './opsErrors.js';
 import { ignoreEvents, type EventSink } from './opsEvents.js';
 import type { Probe } from './waitFor.js';
-import { watchUntil } from './watchUntil.js';
+import { watchUntil, type WatchUntilOptions } from './watchUntil.js';
 
 /** Whether a rollout is complete; `error` means it never will be as things stand (stop waiting). */
 export interface RolloutStatus {
@@ -114,7 +114,6 @@ export async function waitForRollout<K extends WorkloadKind>(
   opts: RolloutWaitOptions,
 ): Promise<RolloutStatus> {
   const what = `${ref.kind} ${ref.namespace}/${ref.name}`;
-  const events = opts.events ?? ignoreEvents;
   const judge = (obj: WorkloadKinds[K]): Probe<RolloutStatus> => {
     const status = rolloutStatus(ref.kind, obj);
     if (status.error) throw new RolloutFailedError(what, status.error);
@@ -132,15 +131,21 @@ export async function waitForRollout<K extends WorkloadKind>(
       if (!obj) throw new RolloutFailedError(what, 'it was deleted while its rollout was awaited');
       return judge(obj);
     },
-    {
-      deadline: opts.deadline,
-      signal: opts.signal,
-      intervalMs: opts.intervalMs ?? 2000,
-      clock: opts.clock ?? systemClock,
-      onStatus: (status) => events({ type: 'waiting', what, status }),
-      onRestart: (why) => events({ type: 'watchRestart', what, why }),
-    },
+    watchOptions(opts, what),
   );
+}
+
+/** A rollout wait's watch settings, its progress reported as `what`. */
+function watchOptions(opts: RolloutWaitOptions, what: string): WatchUntilOptions {
+  const events = opts.events ?? ignoreEvents;
+  return {
+    deadline: opts.deadline,
+    signal: opts.signal,
+    intervalMs: opts.intervalMs ?? 2000,
+    clock: opts.clock ?? systemClock,
+    onStatus: (status) => events({ type: 'waiting', what, status }),
+    onRestart: (why) => events({ type: 'watchRestart', what, why }),
+  };
 }
 
 function waiting(message: string): RolloutStatus {
@@ -168,7 +173,6 @@ export type RolloutOutcome = { ref: RolloutRef; state: 'done'; status: RolloutSt
  * one deleted while awaited, or whose rollout cannot finish, fails the wait (RolloutFailedError).
  */
 export async function waitForRollouts(client: Pick<ClusterClient, 'listWithVersion' | 'watch'>, refs: readonly RolloutRef[], opts: RolloutWaitOptions): Promise<RolloutOutcome[]> {
-  const events = opts.events ?? ignoreEvents;
   const groups = new Map<string, RolloutRef[]>();
   for (const r of refs) {
     const key = `${r.kind}/${r.namespace}`;
@@ -205,14 +209,7 @@ export async function waitForRollouts(client: Pick<ClusterClient, 'listWithVersi
         }
         return waitingOn.length ? { done: false, status: waitingOn.join('; ') } : { done: true, value: undefined };
       },
-      {
-        deadline: opts.deadline,
-        signal: opts.signal,
-        intervalMs: opts.intervalMs ?? 2000,
-        clock: opts.clock ?? systemClock,
-        onStatus: (status) => events({ type: 'waiting', what, status }),
-        onRestart: (why) => events({ type: 'watchRestart', what, why }),
-      },
+      watchOptions(opts, what),
     );
   }
   return refs.map((r) => out.get(r)!);
