@@ -179,6 +179,17 @@ describe('drainNode', () => {
     expect(fake.openWatches).toBe(0);
   });
 
+  it('keeps its deadline while the API server cannot list the pods it waits on', async () => {
+    const fake = cluster();
+    fake.podTermination = 'manual';
+    fake.failNext('listWithVersion', new ClusterUnreachableError('https://fake.invalid:6443', 'ECONNREFUSED', 'connect ECONNREFUSED'), Infinity);
+    const clock = new FakeClock();
+    const e = await drainError(drainNode(fake, 'n1', opts(clock, { pollIntervalMs: 1000, deadline: Deadline.in(10_000, clock) })));
+    expect(e.failure).toBe('timeout');
+    expect(e.pending.map((p) => p.pod)).toEqual(['demo/web-a', 'demo/web-b']);
+    expect(clock.now() - Date.parse('2025-01-01T00:00:00Z')).toBeLessThanOrEqual(11_000);
+  });
+
   it('counts a new pod under the same name (different UID) as gone, as kubectl does for StatefulSets', async () => {
     const fake = cluster();
     fake.podTermination = 'manual';

@@ -62,9 +62,9 @@ export class PodDeletionWatch {
   }
 
   private judge(): void {
-    if (!this.current) return;
     this.settleGone();
-    // Time runs only while some pod is still awaited (a virtual clock advances by these sleeps).
+    // The deadline runs while some pod is still awaited, also before the first list answers (an
+    // API server that is down must not stretch the drain past its deadline).
     if (this.waiting.size && !this.ticking && this.signal) {
       this.ticking = true;
       void this.tick(this.signal).finally(() => (this.ticking = false));
@@ -117,6 +117,9 @@ export class PodDeletionWatch {
 
   private async tick(signal: AbortSignal): Promise<void> {
     const { clock, deadline } = this.opts;
+    // One turn of the event loop first: a list that answers at once settles what is already gone
+    // without a sleep (a virtual clock advances by these sleeps).
+    await new Promise<void>((resolve) => setImmediate(resolve));
     while (!signal.aborted && this.ended === undefined && this.waiting.size) {
       if (deadline.passed(clock)) {
         this.end(new WaitTimeoutError(this.what(), deadline.describe(), this.status()));
