@@ -5,7 +5,8 @@
 // the same cluster, the same figures for a loop in the original tool's style (poll every second
 // with a list per namespace; read every probe's full status at each checkpoint), so the ratio is
 // measured side by side. Asserts nothing: figures, not tests.
-//   BENCH_SIZES=50,200,1000  BENCH_PODS_PER_NODE=30  BENCH_MAX_UNAVAILABLE=5%  BENCH_STRATEGY=multus
+//   BENCH_SIZES=50,200,1000  BENCH_PODS_PER_NODE=30  BENCH_MAX_UNAVAILABLE=5%  BENCH_STRATEGY=multus  BENCH_NODE_ARGS=…
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
@@ -32,6 +33,8 @@ interface Stats {
   bytes: Counts;
 }
 
+// Extra node flags for both processes, e.g. BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' (NODE_OPTIONS refuses --cpu-prof).
+const EXTRA_NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const PODS_PER_NODE = Number(process.env.BENCH_PODS_PER_NODE ?? 30);
 const WORKLOADS = 4;
 
@@ -117,7 +120,7 @@ async function startSim(nodes: number, dir: string): Promise<{ kubeconfig: strin
   const file = join(dir, 'scenario.yaml');
   writeFileSync(file, scenario(nodes));
   const kubeconfig = join(dir, 'kubeconfig');
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./support/simChild.ts', import.meta.url)), String(nodes), file, kubeconfig], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...EXTRA_NODE_ARGS, '--import', 'tsx', fileURLToPath(new URL('./support/simChild.ts', import.meta.url)), String(nodes), file, kubeconfig], { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout });
   const next = () => new Promise<string>((resolve, reject) => {
     lines.once('line', resolve);
@@ -135,12 +138,43 @@ async function startSim(nodes: number, dir: string): Promise<{ kubeconfig: strin
   };
 }
 
+// Which action a client call serves: set from the executor's 'action' event, which is emitted
+// synchronously inside the action's own async context, so enterWith scopes it to that action.
+const currentAction = new AsyncLocalStorage<string>();
+
+/** A client that counts its calls by the action they serve and the method called. */
+function attributingClient(client: ClusterClient, counts: Counts): ClusterClient {
+  return new Proxy(client, {
+    get(target, prop, receiver) {
+      const value: unknown = Reflect.get(target, prop, receiver);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        const key = `${currentAction.getStore() ?? 'outside actions'}: ${String(prop)}`;
+        counts[key] = (counts[key] ?? 0) + 1;
+        const result = (value as (...a: unknown[]) => unknown).apply(target, args);
+        if (prop === 'proxyPodGet' && process.env.BENCH_DUMP_PROXY) {
+          void (result as Promise<{ body: string }>).then((r) => {
+            const k = `${String(args[3])} bytes`;
+            counts[k] = (counts[k] ?? 0) + r.body.length;
+            if (r.body.length > largest.length) largest = r.body;
+          }, () => undefined);
+        }
+        return result;
+      };
+    },
+  });
+}
+
+let largest = '';
+
 async function measure(nodes: number): Promise<Row> {
   const dir = mkdtempSync(join(tmpdir(), 'cni-migration-scale-'));
   const t0 = performance.now();
   const sim = await startSim(nodes, dir);
   const tReady = performance.now();
-  const { client } = openClusterFromText(readFileSync(sim.kubeconfig, 'utf8'));
+  const { client: plainClient } = openClusterFromText(readFileSync(sim.kubeconfig, 'utf8'));
+  const byAction: Counts = {};
+  const client = attributingClient(plainClient, byAction);
   const config = simulationTunedConfig(ConfigSchema.parse({ batches: { maxUnavailable: process.env.BENCH_MAX_UNAVAILABLE ?? '5%' } }), nodes);
   const pods = (await client.listPods()).length;
   const before = await debug<Counts>(sim.address, '/sim/v1/requests');
@@ -156,6 +190,7 @@ async function measure(nodes: number): Promise<Row> {
     gate: () => createProbeGate(client, config),
     events: (e) => {
       if (e.type === 'connectivity') checkpoints++;
+      if (e.type === 'action') currentAction.enterWith(e.action.kind);
     },
     pollIntervalMs: 100,
     resumeCommand: 'bench',
@@ -170,6 +205,9 @@ async function measure(nodes: number): Promise<Row> {
   const migrationS = (tDone - tReady) / 1000;
   const top = Object.entries(requests).sort(([, a], [, b]) => b - a).slice(0, 12);
   process.stderr.write(`${nodes} nodes, requests per node by kind: ${top.map(([k, v]) => `${k} ${(v / nodes).toFixed(1)}`).join(', ')}\n`);
+  if (process.env.BENCH_DUMP_PROXY) writeFileSync(process.env.BENCH_DUMP_PROXY, largest);
+  const topCalls = Object.entries(byAction).sort(([, a], [, b]) => b - a).slice(0, 40);
+  process.stderr.write(`${nodes} nodes, client calls per node by action: ${topCalls.map(([k, v]) => `${k} ${(v / nodes).toFixed(1)}`).join(', ')}\n`);
   // The original loop on the same cluster: a few checkpoints and seconds measured, scaled to this run's.
   const orig = await originalStyle(client, sim.address, config.connectivity.namespace, 3, 3);
   const origPerNode = (orig.requests * checkpoints + orig.pollRequests * migrationS) / nodes;
@@ -205,7 +243,7 @@ const sizes = (process.env.BENCH_SIZES ?? '50,200,1000').split(',').map(Number);
 const rows: Row[] = [];
 for (const n of sizes) {
   // A fresh process per size: peak RSS is that size's.
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--nodes', String(n)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...EXTRA_NODE_ARGS, '--import', 'tsx', fileURLToPath(import.meta.url), '--nodes', String(n)], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -213,6 +251,6 @@ for (const n of sizes) {
   const code = await new Promise<number>((resolve) => child.on('exit', (c) => resolve(c ?? 1)));
   const last = out.trim().split('\n').pop() ?? '';
   rows.push(code === 0 && last.startsWith('{') ? (JSON.parse(last) as Row) : { nodes: n, verified: false, error: (/Error: (.*)/.exec(err)?.[1] ?? `exit ${code}`).slice(0, 160) });
-  process.stderr.write(err.split('\n').filter((l) => l.includes('requests per node by kind')).join('\n') + `\nmeasured ${n} nodes\n`);
+  process.stderr.write(err.split('\n').filter((l) => l.includes(' per node by ')).join('\n') + `\nmeasured ${n} nodes\n`);
 }
 console.table(rows);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FakeCluster } from '../ops/testing/fakeCluster.js';
-import { COLLECT_VERSION, type CollectDocument } from './agent/peerCollection.js';
+import { COLLECT_VERSION, slimStatus, type CollectDocument } from './agent/peerCollection.js';
 import { compactStatus, type ProbeStatusDocument } from './agent/statusDocument.js';
 import { chooseCollectors, collectAggregated, mergeCollections } from './collectAggregated.js';
 import { buildConnectivityMatrix } from './connectivityMatrix.js';
@@ -16,7 +16,7 @@ const okDoc = (pod: string, node: string, generated = 10) =>
 function collectDoc(collector: string, node: string, pods: CollectDocument['pods']): CollectDocument {
   return { version: COLLECT_VERSION, collector: { pod: collector, namespace: NS, node }, generatedAt: at(10), pods };
 }
-const ok = (pod: string, node: string, status: ProbeStatusDocument) => ({ pod, namespace: NS, node, state: 'ok' as const, status });
+const ok = (pod: string, node: string, status: ProbeStatusDocument) => ({ pod, namespace: NS, node, state: 'ok' as const, status: slimStatus(compactStatus(status)) });
 const miss = (pod: string, node: string, ip: string) => ({ pod, namespace: NS, node, state: 'unreachable' as const, ip, detail: 'timeout: no answer' });
 
 describe('compact status documents', () => {
@@ -90,7 +90,7 @@ describe('merging collectors', () => {
     // With one collector, the single miss is read directly, and the pod turns out alive.
     asked.length = 0;
     const single = await collectAggregated(fake, { namespace: NS, collectors: 1 });
-    expect(asked).toEqual(['a1/collect', 'b1/collect', 'd1/status']);
+    expect(asked).toEqual(['a1/collect', 'b1/collect', 'd1/status/compact']);
     expect(single.pods.find((p) => p.pod === 'd1')).toMatchObject({ state: 'ok' });
   });
 });

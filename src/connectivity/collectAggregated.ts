@@ -12,7 +12,7 @@
  */
 import type { ClusterClient } from '../kube/clusterClient.js';
 import type { Pod } from '../kube/kubeTypes.js';
-import { COLLECT_PATH, CollectDocumentSchema, type CollectDocument } from './agent/peerCollection.js';
+import { COLLECT_PATH, CollectDocumentSchema, expandSlimStatus, type CollectDocument } from './agent/peerCollection.js';
 import { collectOne, mapLimited, notReadyReason, probePortOf, type ProbeCollection, type ProbePodReport } from './collectProbeStatuses.js';
 import { connectivitySettings, type ConnectivitySettings } from './connectivitySettings.js';
 
@@ -24,8 +24,12 @@ export interface CollectorOutcome {
   detail?: string | undefined;
 }
 
-/** Collects through collector agents; see the module comment. Only a failure to list pods throws. */
-export async function collectAggregated(client: Pick<ClusterClient, 'listPods' | 'proxyPodGet'>, opts: Partial<ConnectivitySettings> = {}): Promise<ProbeCollection & { collectors: CollectorOutcome[] }> {
+/**
+ * Collects through collector agents; see the module comment. With `sinceMs`, failures that were
+ * over before then are left out (a caller that saw an earlier collection). Only a failure to list
+ * pods throws.
+ */
+export async function collectAggregated(client: Pick<ClusterClient, 'listPods' | 'proxyPodGet'>, opts: Partial<ConnectivitySettings> = {}, sinceMs?: number): Promise<ProbeCollection & { collectors: CollectorOutcome[] }> {
   const s = connectivitySettings(opts);
   const collectedAt = Date.now();
   const pods = await client.listPods({ namespace: s.namespace, labelSelector: s.labelSelector || undefined });
@@ -40,7 +44,8 @@ export async function collectAggregated(client: Pick<ClusterClient, 'listPods' |
     const id = { pod: c.metadata.name ?? '', node: c.spec?.nodeName ?? '' };
     proxyRequests++;
     try {
-      const res = await client.proxyPodGet(c.metadata.namespace ?? s.namespace, id.pod, probePortOf(c, s.port), COLLECT_PATH, { timeoutMs: s.timeoutMs * 4 });
+      const query = sinceMs === undefined ? undefined : { since: new Date(sinceMs).toISOString() };
+      const res = await client.proxyPodGet(c.metadata.namespace ?? s.namespace, id.pod, probePortOf(c, s.port), COLLECT_PATH, { timeoutMs: s.timeoutMs * 4, query });
       bytes += res.body.length;
       if (res.status !== 200) {
         collectors.push({ ...id, ok: false, detail: `HTTP ${res.status}` });
@@ -62,7 +67,7 @@ export async function collectAggregated(client: Pick<ClusterClient, 'listPods' |
   const direct = merged.filter((m) => m.report === undefined);
   proxyRequests += direct.length;
   const read = await mapLimited(direct, s.concurrency, async (m) => {
-    const r = await collectOne(client, m.pod, s);
+    const r = await collectOne(client, m.pod, s, { sinceMs });
     if (r.state === 'ok') bytes += JSON.stringify(r.status).length;
     return r.state === 'ok' || !m.unreachable ? r : ({ pod: r.pod, namespace: r.namespace, node: r.node, state: 'unreachable', detail: `${m.unreachable}; its status through the API server: ${r.detail}` } as const);
   });
@@ -117,16 +122,23 @@ export interface MergedPod {
  * could not, or none knows the pod) to be read directly.
  */
 export function mergeCollections(pods: readonly Pod[], docs: readonly CollectDocument[]): MergedPod[] {
+  // What every collector said of each pod, by pod name (one pass over each document).
+  const seenBy = new Map<string, { by: string; x: CollectDocument['pods'][number] }[]>();
+  for (const d of docs) {
+    for (const x of d.pods) {
+      const list = seenBy.get(x.pod);
+      if (list) list.push({ by: d.collector.pod, x });
+      else seenBy.set(x.pod, [{ by: d.collector.pod, x }]);
+    }
+  }
   return pods.map((pod): MergedPod => {
     const id = { pod: pod.metadata.name ?? '', namespace: pod.metadata.namespace ?? '', node: pod.spec?.nodeName ?? '(unscheduled)' };
     const notReady = notReadyReason(pod);
     if (notReady) return { pod, report: { ...id, state: 'not-ready', detail: notReady } };
-    const seen = docs.flatMap((d) => d.pods.filter((x) => x.pod === id.pod).map((x) => ({ by: d.collector.pod, x })));
-    const oks = seen.flatMap(({ x }) => (x.state === 'ok' ? [x.status] : []));
-    if (oks.length) {
-      const freshest = oks.reduce((a, b) => (Date.parse(b.generatedAt) > Date.parse(a.generatedAt) ? b : a));
-      return { pod, report: { ...id, state: 'ok', status: freshest } };
-    }
+    const seen = seenBy.get(id.pod) ?? [];
+    let freshest: Extract<CollectDocument['pods'][number], { state: 'ok' }> | undefined;
+    for (const { x } of seen) if (x.state === 'ok' && (!freshest || Date.parse(x.status.generatedAt) > Date.parse(freshest.status.generatedAt))) freshest = x;
+    if (freshest) return { pod, report: { ...id, state: 'ok', status: expandSlimStatus(id, freshest.status) } };
     const misses = seen.flatMap(({ by, x }) => (x.state === 'unreachable' ? [`${by} could not reach ${x.ip} (${x.detail})`] : []));
     if (misses.length >= 2) return { pod, report: { ...id, state: 'unreachable', detail: `no collector reached its agent over the pod network: ${misses.join('; ')}` } };
     return { pod, report: undefined, unreachable: misses[0] };

@@ -5,6 +5,7 @@
  */
 import type { ClusterClient } from '../kube/clusterClient.js';
 import type { Pod } from '../kube/kubeTypes.js';
+import { COMPACT_STATUS_PATH } from './agent/peerCollection.js';
 import { ProbeStatusSchema, type ProbeStatusDocument } from './agent/statusDocument.js';
 import { connectivitySettings, type ConnectivitySettings } from './connectivitySettings.js';
 
@@ -42,14 +43,18 @@ export async function collectProbeStatuses(client: Pick<ClusterClient, 'listPods
   return { collectedAt, namespace: s.namespace, pods: reports };
 }
 
-/** Reads one probe pod's /status through the API server's proxy (the full collection's unit). */
-export async function collectOne(client: Pick<ClusterClient, 'proxyPodGet'>, pod: Pod, s: ConnectivitySettings): Promise<ProbePodReport> {
+/**
+ * Reads one probe pod's /status through the API server's proxy (the full collection's unit); with
+ * `compact`, its /status/compact (failing peers and counts: what an aggregated collection needs).
+ */
+export async function collectOne(client: Pick<ClusterClient, 'proxyPodGet'>, pod: Pod, s: ConnectivitySettings, compact?: { sinceMs?: number | undefined }): Promise<ProbePodReport> {
   const id = { pod: pod.metadata.name ?? '', namespace: pod.metadata.namespace ?? s.namespace, node: pod.spec?.nodeName ?? '(unscheduled)' };
   const notReady = notReadyReason(pod);
   if (notReady) return { ...id, state: 'not-ready', detail: notReady };
   let res;
   try {
-    res = await client.proxyPodGet(id.namespace, id.pod, probePortOf(pod, s.port), '/status', { timeoutMs: s.timeoutMs });
+    const query = compact?.sinceMs !== undefined ? { since: new Date(compact.sinceMs).toISOString() } : undefined;
+    res = await client.proxyPodGet(id.namespace, id.pod, probePortOf(pod, s.port), compact ? COMPACT_STATUS_PATH : '/status', { timeoutMs: s.timeoutMs, query });
   } catch (e) {
     return { ...id, state: 'proxy-error', detail: e instanceof Error ? e.message : String(e) };
   }

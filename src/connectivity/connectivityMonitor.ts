@@ -16,6 +16,9 @@ import { connectivitySettings, type ConnectivitySettings } from './connectivityS
 /** Timeline entries kept (the oldest finished ones are dropped beyond this). */
 export const MAX_TIMELINE_ENTRIES = 10_000;
 
+/** How far before the last collection an aggregated collection still asks for failures that ended. */
+const SINCE_MARGIN_MS = 30_000;
+
 /** What a timeline entry is about: a probe pair, a cut flow, or a probe pod not reporting. */
 export type TimelineKind = 'pair' | 'flow' | 'pod';
 
@@ -59,6 +62,8 @@ export interface MonitorDeps {
 export class ConnectivityMonitor {
   readonly settings: ConnectivitySettings;
   private readonly entries = new Map<string, TimelineEntry>();
+  /** The open 'pod' entry of each pod (a collection looks one up per pod). */
+  private readonly openPods = new Map<string, TimelineEntry>();
   private readonly errorLog: { at: number; message: string }[] = [];
   private latest: ConnectivityMatrix | undefined;
   private latestCollection: ProbeCollection | undefined;
@@ -119,7 +124,10 @@ export class ConnectivityMonitor {
   }
 
   private async collectNow(): Promise<{ matrix: ConnectivityMatrix; collection: ProbeCollection }> {
-    const collection = this.settings.collection === 'aggregated' ? await collectAggregated(this.client, this.settings) : await collectProbeStatuses(this.client, this.settings);
+    // Failures over well before the last collection began were recorded from it: collectors leave
+    // them out (the margin covers clock skew between nodes and the flow-break window).
+    const since = this.latestCollection ? this.latestCollection.collectedAt - Math.max(SINCE_MARGIN_MS, this.settings.flowBreakWindowMs) : undefined;
+    const collection = this.settings.collection === 'aggregated' ? await collectAggregated(this.client, this.settings, since) : await collectProbeStatuses(this.client, this.settings);
     const matrix = buildConnectivityMatrix(collection, { flowBreakWindowMs: this.settings.flowBreakWindowMs });
     this.record(collection);
     this.latest = matrix;
@@ -206,7 +214,9 @@ export class ConnectivityMonitor {
           open.detail = report.detail;
         } else {
           const id = `pod:${report.pod}#${at}`;
-          this.entries.set(id, { id, kind: 'pod', fromNode: report.node, fromPod: report.pod, reason: report.state, detail: report.detail, firstSeen: at, lastSeen: at });
+          const entry: TimelineEntry = { id, kind: 'pod', fromNode: report.node, fromPod: report.pod, reason: report.state, detail: report.detail, firstSeen: at, lastSeen: at };
+          this.entries.set(id, entry);
+          this.openPods.set(report.pod, entry);
         }
         continue;
       }
@@ -262,7 +272,9 @@ export class ConnectivityMonitor {
   }
 
   private openPodEntry(pod: string): TimelineEntry | undefined {
-    for (const e of this.entries.values()) if (e.kind === 'pod' && e.fromPod === pod && e.resolvedAt === undefined) return e;
+    const e = this.openPods.get(pod);
+    if (e && e.resolvedAt === undefined && this.entries.get(e.id) === e) return e;
+    this.openPods.delete(pod);
     return undefined;
   }
 }

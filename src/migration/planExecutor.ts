@@ -1,6 +1,8 @@
 import type { MigrationConfig } from '../config/configSchema.js';
 import type { ClusterClient } from '../kube/clusterClient.js';
 import { systemClock, type Clock } from '../ops/clock.js';
+import type { DaemonSetLookup } from '../ops/drainFilters.js';
+import { SharedWaits } from './sharedWaits.js';
 import type { EventSink } from '../ops/opsEvents.js';
 import { describeAction, runAction } from './actions/actionKinds.js';
 import type { ManifestBundles } from './actions/actionKind.js';
@@ -27,6 +29,10 @@ export interface ExecutorDeps {
   resumeCommand: string;
   /** Asks the operator a yes/no question (the canary's); absent where there is no terminal. */
   confirm?: ((question: string) => Promise<boolean>) | undefined;
+  /** DaemonSets the drains of the current step found (one map per step; see DrainOptions). */
+  daemonSetLookups?: Map<string, Promise<DaemonSetLookup>> | undefined;
+  /** Waits the nodes of a batch share (one per step). */
+  sharedWaits?: SharedWaits | undefined;
 }
 
 /** Runs every step of a plan in order; stops at the first failure with the cluster resumable. */
@@ -35,7 +41,8 @@ export async function executePlan(plan: MigrationPlan, deps: ExecutorDeps): Prom
 }
 
 /** Runs one step: its step-wide actions, then each node's, gating every node on the monitor. */
-export async function executeStep(plan: StepPlan, deps: ExecutorDeps): Promise<void> {
+export async function executeStep(plan: StepPlan, stepless: ExecutorDeps): Promise<void> {
+  const deps: ExecutorDeps = { ...stepless, daemonSetLookups: new Map(), sharedWaits: new SharedWaits() };
   const clock = deps.clock ?? systemClock;
   const started = clock.now();
   const nodeNames = plan.nodes.map((n) => n.node);

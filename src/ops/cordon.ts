@@ -1,30 +1,27 @@
-/** Cordon and uncordon, as kubectl's pkg/drain CordonHelper: skip when already so. */
+/**
+ * Cordon and uncordon, as kubectl's pkg/drain CordonHelper — without its GET first: the merge patch
+ * is idempotent (the API server stores nothing when it changes nothing), and on a large cluster a
+ * read per node and action is a request budget spent for nothing.
+ */
 import type { ClusterClient, MergePatch } from '../kube/clusterClient.js';
-import type { Node } from '../kube/kubeTypes.js';
 import { ignoreEvents, type EventSink } from './opsEvents.js';
 
-/**
- * The merge patch that makes `node.spec.unschedulable` equal `desired`, or undefined when it
- * already does. Uncordon removes the field (kubectl's patch sends null), as a fresh node has it.
- */
-export function cordonPatch(node: Node, desired: boolean): MergePatch | undefined {
-  if ((node.spec?.unschedulable ?? false) === desired) return undefined;
+/** The merge patch that makes `spec.unschedulable` equal `desired`; uncordon removes the field (kubectl's patch sends null), as a fresh node has it. */
+export function cordonPatch(desired: boolean): MergePatch {
   return { spec: { unschedulable: desired ? true : null } };
 }
 
-/** Marks the node unschedulable (no-op when it already is). */
-export function cordonNode(client: ClusterClient, node: string, events: EventSink = ignoreEvents): Promise<{ changed: boolean }> {
+/** Marks the node unschedulable. */
+export function cordonNode(client: ClusterClient, node: string, events: EventSink = ignoreEvents): Promise<void> {
   return setUnschedulable(client, node, true, events);
 }
 
-/** Marks the node schedulable again (no-op when it already is). */
-export function uncordonNode(client: ClusterClient, node: string, events: EventSink = ignoreEvents): Promise<{ changed: boolean }> {
+/** Marks the node schedulable again. */
+export function uncordonNode(client: ClusterClient, node: string, events: EventSink = ignoreEvents): Promise<void> {
   return setUnschedulable(client, node, false, events);
 }
 
-async function setUnschedulable(client: ClusterClient, name: string, desired: boolean, events: EventSink): Promise<{ changed: boolean }> {
-  const patch = cordonPatch(await client.getNode(name), desired);
-  if (patch) await client.patchNode(name, patch);
-  events({ type: 'cordon', node: name, unschedulable: desired, changed: patch !== undefined });
-  return { changed: patch !== undefined };
+async function setUnschedulable(client: ClusterClient, name: string, desired: boolean, events: EventSink): Promise<void> {
+  await client.patchNode(name, cordonPatch(desired));
+  events({ type: 'cordon', node: name, unschedulable: desired });
 }

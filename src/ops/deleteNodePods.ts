@@ -11,7 +11,6 @@ import { systemClock, throwIfAborted, type Clock } from './clock.js';
 import type { Deadline } from './deadline.js';
 import { deletionProgress } from './drain.js';
 import { ignoreEvents, type EventSink } from './opsEvents.js';
-import { listPodsOnNode } from './podsOnNode.js';
 import { watchUntil } from './watchUntil.js';
 
 /** Pods whose network comes from the CNI: not hostNetwork, not static (mirror) pods. */
@@ -42,7 +41,9 @@ export interface DeleteNodePodsOptions {
 export async function deleteNodePods(client: ClusterClient, node: string, opts: DeleteNodePodsOptions): Promise<{ deleted: string[] }> {
   const events = opts.events ?? ignoreEvents;
   const clock = opts.clock ?? systemClock;
-  const pods = (await listPodsOnNode(client, node)).filter(opts.filter ?? usesPodNetwork);
+  // One list serves both: the pods to delete, and where the deletion watch starts.
+  const listed = await client.listWithVersion({ apiVersion: 'v1', kind: 'Pod' }, { fieldSelector: `spec.nodeName=${node}` });
+  const pods = (listed.items as Pod[]).filter(opts.filter ?? usesPodNetwork);
   for (const pod of pods) {
     throwIfAborted(opts.signal);
     events({ type: 'podDeleting', node, pod: objectKey(pod), workload: podWorkload(pod) });
@@ -69,7 +70,7 @@ export async function deleteNodePods(client: ClusterClient, node: string, opts: 
         pending = still;
         return still.length ? { done: false, status: `still terminating: ${still.map((p) => objectKey(p)).join(', ')}` } : { done: true, value: undefined };
       },
-      { deadline: opts.deadline, signal: opts.signal, intervalMs: opts.pollIntervalMs ?? 1000, clock, onRestart: (why) => events({ type: 'watchRestart', what: `pods on node ${node}`, why }) },
+      { deadline: opts.deadline, signal: opts.signal, intervalMs: opts.pollIntervalMs ?? 1000, clock, initial: listed, onRestart: (why) => events({ type: 'watchRestart', what: `pods on node ${node}`, why }) },
     );
   }
   return { deleted: pods.map((p) => objectKey(p)) };

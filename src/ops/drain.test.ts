@@ -55,8 +55,9 @@ describe('drainNode', () => {
     expect(fake.pod('demo', 'web-a')).toBeUndefined();
     expect(fake.pod('demo', 'web-c')).toBeDefined();
     expect(fake.pod('kube-system', 'canal-n1')).toBeDefined();
-    // one field-selector list, as kubectl
-    expect(fake.callsOf('listPods')).toEqual([[{ fieldSelector: 'spec.nodeName=n1', labelSelector: undefined }]]);
+    // One field-selector list, as kubectl; the deletion watch starts from it (no second list).
+    expect(fake.callsOf('listWithVersion')).toEqual([[{ apiVersion: 'v1', kind: 'Pod' }, { fieldSelector: 'spec.nodeName=n1' }]]);
+    expect(fake.callsOf('listPods')).toEqual([]);
     expect(o.seen.map((e) => e.type)).toEqual(['cordon', 'drainWarning', 'podEvicting', 'podEvicting', 'podGone', 'podGone', 'drainDone']);
   });
 
@@ -182,7 +183,12 @@ describe('drainNode', () => {
   it('keeps its deadline while the API server cannot list the pods it waits on', async () => {
     const fake = cluster();
     fake.podTermination = 'manual';
-    fake.failNext('listWithVersion', new ClusterUnreachableError('https://fake.invalid:6443', 'ECONNREFUSED', 'connect ECONNREFUSED'), Infinity);
+    // The drain's own list answers; then the watch's version is compacted away (410) and every
+    // list to start over fails: the deletion wait must still end at the deadline.
+    fake.before('watch', () => {
+      fake.compactWatchHistory();
+      fake.failNext('listWithVersion', new ClusterUnreachableError('https://fake.invalid:6443', 'ECONNREFUSED', 'connect ECONNREFUSED'), Infinity);
+    });
     const clock = new FakeClock();
     const e = await drainError(drainNode(fake, 'n1', opts(clock, { pollIntervalMs: 1000, deadline: Deadline.in(10_000, clock) })));
     expect(e.failure).toBe('timeout');
@@ -193,7 +199,7 @@ describe('drainNode', () => {
   it('counts a new pod under the same name (different UID) as gone, as kubectl does for StatefulSets', async () => {
     const fake = cluster();
     fake.podTermination = 'manual';
-    fake.before('listWithVersion', () => {
+    fake.before('watch', () => {
       fake.finishTermination('demo', 'web-a', { replace: true });
       fake.finishTermination('demo', 'web-b', { replace: true });
     });
@@ -211,7 +217,7 @@ describe('drainNode', () => {
     });
     await drainNode(fake, 'n1', opts(new FakeClock()));
     const order = fake.calls.map((c) => c.method).filter((m) => m === 'evictPod' || m === 'listWithVersion' || m === 'watch');
-    expect(order).toEqual(['evictPod', 'evictPod', 'listWithVersion', 'watch']);
+    expect(order).toEqual(['listWithVersion', 'evictPod', 'evictPod', 'watch']);
   });
 
   it('deletes pods (with a UID precondition) when the server has no eviction API', async () => {

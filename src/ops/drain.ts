@@ -42,6 +42,11 @@ export interface DrainOptions extends Partial<DrainFilterOptions> {
   pollIntervalMs?: number;
   /** --timeout; default none, as kubectl's 0. */
   deadline?: Deadline;
+  /**
+   * DaemonSet lookups shared by the drains of one step (kubectl reads each pod's DaemonSet on every
+   * drain; the same few DaemonSets run on every node). Absent: read per drain.
+   */
+  daemonSetLookups?: Map<string, Promise<DaemonSetLookup>> | undefined;
   signal?: AbortSignal | undefined;
   clock?: Clock;
   events?: EventSink;
@@ -135,12 +140,20 @@ interface Settings {
   gone: PodDeletionWatch;
 }
 
+// The node's pods; without a pod selector the same list starts the deletion watch (one list, not two).
+async function podsToDrain(client: ClusterClient, node: string, podSelector: string | undefined, gone: PodDeletionWatch): Promise<Pod[]> {
+  if (podSelector) return listPodsOnNode(client, node, { labelSelector: podSelector });
+  const listed = await client.listWithVersion({ apiVersion: 'v1', kind: 'Pod' }, { fieldSelector: `spec.nodeName=${node}` });
+  gone.prime(listed);
+  return listed.items;
+}
+
 /** Drains a node with kubectl's semantics. Throws DrainError (node left cordoned) when it cannot finish. */
 export async function drainNode(client: ClusterClient, node: string, opts: DrainOptions = {}): Promise<DrainResult> {
   const s = settingsOf(client, node, opts);
   await cordonNode(client, node, s.events);
-  const pods = await listPodsOnNode(client, node, { labelSelector: opts.podSelector });
-  const daemonSets = await lookUpDaemonSets(client, pods);
+  const pods = await podsToDrain(client, node, opts.podSelector, s.gone);
+  const daemonSets = await lookUpDaemonSets(client, pods, opts.daemonSetLookups);
   const plan = planDrain(pods, { options: s.filter, now: s.clock.now(), daemonSet: (ns, name) => daemonSets.get(`${ns}/${name}`) ?? 'exists' });
   if (plan.errors.length) {
     throw new DrainError(node, 'podFilters', [], plan.errors, `cannot drain node "${node}": ${plan.errors.join('; ')}. Nothing was evicted; the node stays cordoned.`);
@@ -196,20 +209,29 @@ function settingsOf(client: ClusterClient, node: string, o: DrainOptions): Setti
   };
 }
 
-/** GETs each running pod's DaemonSet once, so the daemonSet filter can stay pure. */
-async function lookUpDaemonSets(client: ClusterClient, pods: Pod[]): Promise<Map<string, DaemonSetLookup>> {
+/**
+ * GETs each running pod's DaemonSet once, so the daemonSet filter can stay pure. With `shared`, a
+ * DaemonSet another drain of the step found is not read again (only "exists" is kept: a miss or an
+ * error is read afresh).
+ */
+async function lookUpDaemonSets(client: ClusterClient, pods: Pod[], shared?: Map<string, Promise<DaemonSetLookup>>): Promise<Map<string, DaemonSetLookup>> {
   const out = new Map<string, DaemonSetLookup>();
   for (const pod of pods) {
     const ref = controllerOf(pod);
     if (ref?.kind !== 'DaemonSet' || isFinished(pod)) continue;
     const key = `${pod.metadata.namespace ?? ''}/${ref.name}`;
     if (out.has(key)) continue;
-    try {
-      await client.getWorkload('DaemonSet', pod.metadata.namespace ?? '', ref.name);
-      out.set(key, 'exists');
-    } catch (e) {
-      out.set(key, isNotFound(e) ? 'notFound' : { error: e instanceof Error ? e.message : String(e) });
+    let lookup = shared?.get(key);
+    if (!lookup) {
+      lookup = client.getWorkload('DaemonSet', pod.metadata.namespace ?? '', ref.name).then(
+        (): DaemonSetLookup => 'exists',
+        (e: unknown): DaemonSetLookup => (isNotFound(e) ? 'notFound' : { error: e instanceof Error ? e.message : String(e) }),
+      );
+      shared?.set(key, lookup);
     }
+    const found = await lookup;
+    if (found !== 'exists') shared?.delete(key);
+    out.set(key, found);
   }
   return out;
 }

@@ -5,7 +5,7 @@
 
 /** One progress event. Pods are named "namespace/name". */
 export type OpsEvent =
-  | { type: 'cordon'; node: string; unschedulable: boolean; changed: boolean }
+  | { type: 'cordon'; node: string; unschedulable: boolean }
   | { type: 'drainWarning'; node: string; message: string; pods: string[] }
   /** workload: the pod's controller, "Deployment shop/web" (see podWorkload). */
   | { type: 'podEvicting'; node: string; pod: string; workload?: string | undefined }
@@ -14,7 +14,7 @@ export type OpsEvent =
   | { type: 'podGone'; node: string; pod: string }
   | { type: 'drainDone'; node: string; evicted: string[]; skipped: string[] }
   | { type: 'taint'; node: string; action: 'add' | 'remove'; key: string; effect?: string | undefined; changed: boolean }
-  | { type: 'labels'; node: string; labels: Record<string, string | null>; changed: boolean }
+  | { type: 'labels'; node: string; labels: Record<string, string | null> }
   | { type: 'conflictRetry'; object: string; attempt: number }
   | { type: 'applied'; object: string }
   | { type: 'waiting'; what: string; status: string }

@@ -5,7 +5,7 @@
  * after a cut and re-lists on 410 (watchUntil.ts), all under the drain's deadline.
  */
 import type { ClusterClient } from '../kube/clusterClient.js';
-import { objectKey, type Pod } from '../kube/kubeTypes.js';
+import { objectKey, type KubeObject, type Pod } from '../kube/kubeTypes.js';
 import type { Clock } from './clock.js';
 import { Deadline } from './deadline.js';
 import { OperationAbortedError, WaitTimeoutError } from './opsErrors.js';
@@ -40,11 +40,17 @@ export class PodDeletionWatch {
   private signal: AbortSignal | undefined;
   /** Why the watch ended (deadline, abort, a refused watch): later waiters get it at once. */
   private ended: unknown;
+  private initial: { items: KubeObject[]; resourceVersion: string } | undefined;
 
   constructor(
     private readonly client: Pick<ClusterClient, 'listWithVersion' | 'watch'>,
     private readonly opts: PodDeletionWatchOptions,
   ) {}
+
+  /** Starts the watch from a list of the node's pods the caller read (instead of listing again). */
+  prime(listed: { items: KubeObject[]; resourceVersion: string }): void {
+    if (!this.started) this.initial = listed;
+  }
 
   /** Resolves once `pod` is gone; rejects with WaitTimeoutError at the deadline or the watch's error. */
   until(pod: Pod): Promise<void> {
@@ -89,7 +95,7 @@ export class PodDeletionWatch {
         this.judge();
         return { done: false, status: this.status() };
       },
-      { deadline: Deadline.never(), signal, clock, intervalMs: this.opts.intervalMs, onRestart: (why) => this.opts.events({ type: 'watchRestart', what: `pods on node ${node}`, why }) },
+      { deadline: Deadline.never(), signal, clock, intervalMs: this.opts.intervalMs, initial: this.initial, onRestart: (why) => this.opts.events({ type: 'watchRestart', what: `pods on node ${node}`, why }) },
     );
     watching.then(
       () => this.end(new OperationAbortedError(what)),

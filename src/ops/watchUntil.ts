@@ -24,6 +24,8 @@ export type WatchRestart = 'closed' | 'expired';
 export interface WatchUntilOptions extends WaitOptions {
   /** Called when the watch resumes (closed) or the list is read again (expired). */
   onRestart?: ((why: WatchRestart) => void) | undefined;
+  /** A list of the same query the caller already read: the watch starts from it instead of a list of its own. */
+  initial?: { items: KubeObject[]; resourceVersion: string } | undefined;
 }
 
 /** Waits until `judge` says done on the watched objects; WaitTimeoutError with its last status at the deadline. */
@@ -39,11 +41,13 @@ export async function watchUntil<T>(client: Pick<ClusterClient, 'listWithVersion
     }
     return r;
   };
+  let initial = opts.initial;
   for (;;) {
     throwIfAborted(opts.signal);
     let listed: { items: KubeObject[]; resourceVersion: string };
     try {
-      listed = await client.listWithVersion(target.kind, query);
+      listed = initial ?? (await client.listWithVersion(target.kind, query));
+      initial = undefined;
     } catch (e) {
       // A transient answer (an API server restarting, 5xx) is waited out under the same deadline.
       if (!isTransient(e)) throw e;

@@ -15,7 +15,7 @@ import { decideEviction, recordEviction } from './controllers/disruptionControll
 import { orphanDependents } from './controllers/garbageCollector.js';
 import { InProcessBackend } from './model/clusterBackend.js';
 import { NetworkModel } from './model/networkModel.js';
-import { startSimProbes, type SimProbeOptions } from './probes/simProbeRunner.js';
+import { startSimProbes, type SimProbeOptions, type SimProbeRunner } from './probes/simProbeRunner.js';
 import { loadScenarioFile, parseScenario, type Scenario } from './scenario/scenarioLoader.js';
 import { LIVE_SETTINGS_CONFIGMAP, LiveSettingsSchema, SettingsHolder, type SimulationSettings } from './simSettings.js';
 import type { KubeObject } from './store/kubeObject.js';
@@ -60,6 +60,8 @@ const SERVICE_CIDR = '10.96.0.0/12';
 export class SimCluster {
   private stopControllers: (() => void) | undefined;
   private stopProbes: (() => void) | undefined;
+  /** The simulated probe agents (tests and debugging). */
+  probes: SimProbeRunner | undefined;
   private stopLiveSettings: (() => void) | undefined;
   liveSettingsError: string | undefined;
 
@@ -133,6 +135,7 @@ export class SimCluster {
     const cluster = new SimCluster(store, registry, settings, scenario.settings, model, server, url, token, kubeconfigPath, tls.cert);
     cluster.stopControllers = () => controllers.stop();
     const probes = startSimProbes(store, model, { log, ...opts.probes });
+    cluster.probes = probes;
     cluster.stopProbes = () => probes.stop();
     cluster.watchLiveSettings();
     server.addRoute(cluster.debugRoutes());

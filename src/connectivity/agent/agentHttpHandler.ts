@@ -12,13 +12,21 @@
 import { METRICS_CONTENT_TYPE } from './metricsText.js';
 import { COLLECT_PATH, COMPACT_STATUS_PATH } from './peerCollection.js';
 import { HELLO_PATH, type ProbeAgent } from './probeAgent.js';
-import { compactStatus } from './statusDocument.js';
 
 /** A request as the handler sees it. */
 export interface AgentHttpRequest {
   method: string;
   /** Path without the query string. */
   path: string;
+  /** The query string, without "?" (GET /collect and /status/compact take since=<RFC 3339 time>). */
+  query?: string | undefined;
+}
+
+/** The `since` parameter of a request, epoch ms; undefined when absent or not a time. */
+export function sinceOf(req: AgentHttpRequest): number | undefined {
+  const raw = new URLSearchParams(req.query ?? '').get('since');
+  const ms = raw ? Date.parse(raw) : NaN;
+  return Number.isFinite(ms) ? ms : undefined;
 }
 
 /** The handler's answer. */
@@ -29,7 +37,7 @@ export interface AgentHttpResponse {
 }
 
 /** The parts of an agent the endpoints read. */
-export type AgentView = Pick<ProbeAgent, 'status' | 'metrics' | 'hello' | 'stopped'>;
+export type AgentView = Pick<ProbeAgent, 'status' | 'compactStatus' | 'metrics' | 'hello' | 'stopped'>;
 
 const JSON_TYPE = 'application/json';
 const TEXT_TYPE = 'text/plain; charset=utf-8';
@@ -45,7 +53,7 @@ export function agentHttpHandler(agent: AgentView): (req: AgentHttpRequest) => A
       case '/status':
         return { status: 200, headers: { 'content-type': JSON_TYPE }, body: `${JSON.stringify(agent.status(), null, 2)}\n` };
       case COMPACT_STATUS_PATH:
-        return { status: 200, headers: { 'content-type': JSON_TYPE }, body: JSON.stringify(compactStatus(agent.status())) };
+        return { status: 200, headers: { 'content-type': JSON_TYPE }, body: JSON.stringify(agent.compactStatus(sinceOf(req))) };
       case '/metrics':
         return { status: 200, headers: { 'content-type': METRICS_CONTENT_TYPE }, body: agent.metrics() };
       case HELLO_PATH:
@@ -62,7 +70,7 @@ export function collectHandler(agent: Pick<ProbeAgent, 'collect' | 'stopped'>): 
     const path = req.path.replace(/\/+$/, '') || '/';
     if (path !== COLLECT_PATH || req.method !== 'GET') return undefined;
     if (agent.stopped) return Promise.resolve(text(503, 'stopping\n'));
-    return agent.collect().then((doc) => ({ status: 200, headers: { 'content-type': JSON_TYPE }, body: JSON.stringify(doc) }));
+    return agent.collect(sinceOf(req)).then((doc) => ({ status: 200, headers: { 'content-type': JSON_TYPE }, body: JSON.stringify(doc) }));
   };
 }
 

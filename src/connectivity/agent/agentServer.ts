@@ -30,11 +30,11 @@ export class AgentServer {
     private readonly opts: AgentServerOptions,
   ) {
     const handle = agentHttpHandler(agent);
-    const collect = agent.collect ? collectHandler({ collect: () => agent.collect!(), get stopped() { return agent.stopped; } }) : undefined;
+    const collect = agent.collect ? collectHandler({ collect: (since) => agent.collect!(since), get stopped() { return agent.stopped; } }) : undefined;
     this.server = http.createServer((req, res) => {
-      const path = (req.url ?? '/').split('?')[0] ?? '/';
+      const [path = '/', query] = (req.url ?? '/').split('?');
       if (path === FLOW_PATH && req.method === 'GET' && !agent.stopped) return this.serveFlow(agent.self.pod, res);
-      const collecting = collect?.({ method: req.method ?? 'GET', path });
+      const collecting = collect?.({ method: req.method ?? 'GET', path, query });
       if (collecting) {
         void collecting.then((answer) => {
           res.writeHead(answer.status, answer.headers);
@@ -42,7 +42,7 @@ export class AgentServer {
         });
         return;
       }
-      const answer = handle({ method: req.method ?? 'GET', path });
+      const answer = handle({ method: req.method ?? 'GET', path, query });
       res.writeHead(answer.status, answer.headers);
       res.end(req.method === 'HEAD' ? undefined : answer.body);
     });

@@ -5,7 +5,7 @@
  * cut (by reason). Every series also carries this pod's node as `node`.
  */
 import type { HistogramSeries } from './latencyHistogram.js';
-import type { PeerRecord } from './peerHistory.js';
+import type { PeerView } from './peerHistory.js';
 import { PROBE_RESULTS } from './probeTypes.js';
 
 /** Content-Type of the exposition format. */
@@ -18,7 +18,7 @@ export interface MetricsInput {
   /** This pod's node. */
   node: string;
   rounds: number;
-  peers: readonly PeerRecord[];
+  peers: readonly PeerView[];
   latency: readonly HistogramSeries[];
   openFlows: number;
   /** Cut flows counted by peer node, network and reason. */

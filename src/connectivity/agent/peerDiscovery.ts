@@ -77,18 +77,36 @@ function interfacesOf(pod: Pod | undefined, fallbackIp: string | undefined, alia
   return ip ? [{ network: DEFAULT_NETWORK, interface: 'eth0', ips: [ip], primary: true }] : [];
 }
 
-/** Every address this agent should probe, sorted by node, pod, primary first. Excludes itself. */
-export function discoverPeers(self: AgentIdentity, snapshot: PeerSnapshot, opts: DiscoveryOptions = {}): Discovery {
-  const aliases = opts.networkAliases ?? DEFAULT_NETWORK_ALIASES;
+/** One Ready peer pod of the probe Service and every address it could be probed at. */
+export interface PeerEntry {
+  pod: string;
+  /** The address the Endpoints list for it (its primary). */
+  endpointIp: string;
+  /** Its primary address first, then its other interfaces' addresses (by ip). */
+  targets: ProbeTarget[];
+}
+
+/** Every Ready peer of a snapshot, sorted by node and pod; what discoverPeers filters per agent. */
+export interface PeerCatalog {
+  pods: ReadonlyMap<string, Pod>;
+  entries: readonly PeerEntry[];
+}
+
+// Catalogs by snapshot: the simulator hands the same snapshot object to every agent, so the
+// network-status annotations are parsed once per snapshot, not once per agent and round.
+const catalogs = new WeakMap<PeerSnapshot, Map<Readonly<Record<string, string>>, PeerCatalog>>();
+
+/** Every Ready peer of the probe Service with all its addresses (memoised per snapshot object). */
+export function peerCatalog(snapshot: PeerSnapshot, aliases: Readonly<Record<string, string>> = DEFAULT_NETWORK_ALIASES): PeerCatalog {
+  let byAliases = catalogs.get(snapshot);
+  const hit = byAliases?.get(aliases);
+  if (hit) return hit;
   const pods = new Map(snapshot.pods.map((p) => [p.metadata.name ?? '', p]));
-  const selfInterfaces = interfacesOf(pods.get(self.pod), self.podIP, aliases);
-  const selfIps = new Set(selfInterfaces.flatMap((i) => i.ips));
-  const selfNetworks = new Set(selfInterfaces.map((i) => i.network));
-  const targets: ProbeTarget[] = [];
+  const entries: PeerEntry[] = [];
   const seen = new Set<string>();
   for (const addr of readyAddresses(snapshot)) {
     const name = addr.targetRef?.name;
-    if (!name || name === self.pod || selfIps.has(addr.ip) || seen.has(name)) continue;
+    if (!name || seen.has(name)) continue;
     const pod = pods.get(name);
     // Not in the pod list (deleted since the Endpoints were written) or terminating: not a peer.
     if (!pod || pod.metadata.deletionTimestamp) continue;
@@ -96,17 +114,43 @@ export function discoverPeers(self: AgentIdentity, snapshot: PeerSnapshot, opts:
     const node = addr.nodeName ?? pod.spec?.nodeName ?? 'unknown';
     const interfaces = interfacesOf(pod, addr.ip, aliases);
     const primary = interfaces.find((i) => i.ips.includes(addr.ip)) ?? interfaces[0];
-    targets.push(targetOf(name, node, addr.ip, primary?.network ?? DEFAULT_NETWORK, primary?.interface ?? 'eth0', true));
-    for (const itf of interfaces) {
-      if (!selfNetworks.has(itf.network)) continue;
-      for (const ip of itf.ips) {
-        if (ip === addr.ip) continue;
-        targets.push(targetOf(name, node, ip, itf.network, itf.interface, false));
-      }
-    }
+    const targets = [targetOf(name, node, addr.ip, primary?.network ?? DEFAULT_NETWORK, primary?.interface ?? 'eth0', true)];
+    const extras: ProbeTarget[] = [];
+    for (const itf of interfaces) for (const ip of itf.ips) if (ip !== addr.ip) extras.push(targetOf(name, node, ip, itf.network, itf.interface, false));
+    targets.push(...extras.sort((a, b) => cmp(a.ip, b.ip)));
+    entries.push({ pod: name, endpointIp: addr.ip, targets });
   }
-  targets.sort((a, b) => cmp(a.node, b.node) || cmp(a.pod, b.pod) || Number(b.primary) - Number(a.primary) || cmp(a.ip, b.ip));
-  return { self: { ips: [...selfIps], interfaces: selfInterfaces }, targets };
+  entries.sort((a, b) => cmp(a.targets[0]!.node, b.targets[0]!.node) || cmp(a.pod, b.pod));
+  const catalog = { pods, entries };
+  if (!byAliases) catalogs.set(snapshot, (byAliases = new Map()));
+  byAliases.set(aliases, catalog);
+  return catalog;
+}
+
+/** This pod's own interfaces as the catalog's snapshot shows them (status.podIP when it has no annotation). */
+export function selfInterfaces(self: AgentIdentity, catalog: PeerCatalog, aliases: Readonly<Record<string, string>> = DEFAULT_NETWORK_ALIASES): PodNetworkInterface[] {
+  return interfacesOf(catalog.pods.get(self.pod), self.podIP, aliases);
+}
+
+/**
+ * Whether an agent with these addresses and networks probes a catalog entry's target: never itself
+ * (nor a peer listed at one of its own addresses: a reused IP), extra interfaces only on a network
+ * it has an interface on itself (without one, there is no path to judge).
+ */
+export function probesTarget(self: { pod: string; ips: ReadonlySet<string>; networks: ReadonlySet<string> }, entry: PeerEntry, target: ProbeTarget): boolean {
+  if (entry.pod === self.pod || self.ips.has(entry.endpointIp)) return false;
+  return target.primary || self.networks.has(target.network);
+}
+
+/** Every address this agent should probe, sorted by node, pod, primary first. Excludes itself. */
+export function discoverPeers(self: AgentIdentity, snapshot: PeerSnapshot, opts: DiscoveryOptions = {}): Discovery {
+  const aliases = opts.networkAliases ?? DEFAULT_NETWORK_ALIASES;
+  const catalog = peerCatalog(snapshot, aliases);
+  const interfaces = selfInterfaces(self, catalog, aliases);
+  const me = { pod: self.pod, ips: new Set(interfaces.flatMap((i) => i.ips)), networks: new Set(interfaces.map((i) => i.network)) };
+  const targets: ProbeTarget[] = [];
+  for (const entry of catalog.entries) for (const t of entry.targets) if (probesTarget(me, entry, t)) targets.push(t);
+  return { self: { ips: [...me.ips], interfaces }, targets };
 }
 
 function readyAddresses(snapshot: PeerSnapshot): EndpointAddressLike[] {

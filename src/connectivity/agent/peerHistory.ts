@@ -43,6 +43,9 @@ export interface PeerRecord {
   episodes: FailureEpisode[];
 }
 
+/** What a status document or the metrics read of a peer: its record, or one synthesised for a grouped peer. */
+export type PeerView = Pick<PeerRecord, 'target' | 'last' | 'consecutiveFailures' | 'failingSince' | 'counts' | 'episodes'>;
+
 /** Bounds of the history. */
 export interface PeerHistoryLimits {
   /** Samples kept per peer (default 20). */
@@ -82,6 +85,11 @@ export class PeerHistory {
       }
     }
     return { added, dropped };
+  }
+
+  /** Starts tracking one peer (a no-op when it is tracked already). */
+  track(target: ProbeTarget, now: number): void {
+    if (!this.peers.has(target.key)) this.peers.set(target.key, { target, firstSeenAt: now, consecutiveFailures: 0, counts: { ok: 0, failed: 0, byResult: {} }, recent: [], episodes: [] });
   }
 
   /** Records one probe of a tracked peer; ignored (undefined) for an unknown key. */

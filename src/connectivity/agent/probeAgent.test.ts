@@ -3,7 +3,9 @@ import type { Pod } from '../../kube/kubeTypes.js';
 import { waitFor } from '../../../test/support/waitFor.js';
 import { probePod, snapshotOf } from '../testing/probeBuilders.js';
 import { agentHttpHandler } from './agentHttpHandler.js';
-import { ProbeAgent } from './probeAgent.js';
+import type { PeerGrouping } from './groupedPeers.js';
+import { discoverPeers } from './peerDiscovery.js';
+import { ProbeAgent, type ProbeAgentOptions } from './probeAgent.js';
 import type { FlowCut, HttpGetResult, OpenFlowResult, PeerSnapshot, PeerSource, ProbeFlow, ProbeTransport } from './probeTypes.js';
 import { ProbeStatusSchema } from './statusDocument.js';
 
@@ -53,16 +55,132 @@ class FakePeers implements PeerSource {
 
 const pods = (): Pod[] => [probePod('a1', 'n1', '10.0.1.1'), probePod('b1', 'n1', '10.0.1.2'), probePod('a2', 'n2', '10.0.2.1'), probePod('a3', 'n3', '10.0.3.1')];
 
-function agentWith(snapshot: PeerSnapshot, opts: { maxFlows?: number; fresh?: PeerSnapshot; intervalMs?: number } = {}) {
+function agentWith(snapshot: PeerSnapshot, opts: { maxFlows?: number; fresh?: PeerSnapshot; intervalMs?: number; grouping?: ProbeAgentOptions['grouping']; maxIndividualPeers?: number | undefined } = {}) {
   const transport = new FakeTransport();
   for (const p of snapshot.pods) transport.answeredBy.set(p.status!.podIP!, p.metadata.name!);
   const peers = new FakePeers(snapshot, opts.fresh);
   let now = 1_700_000_000_000;
-  const agent = new ProbeAgent({ self: { pod: 'a1', namespace: 'cni-migration-probe', node: 'n1', podIP: '10.0.1.1' }, port: 8080, intervalMs: opts.intervalMs ?? 1000, timeoutMs: 500, transport, peers, maxFlows: opts.maxFlows ?? 0, now: () => (now += 10) });
+  const agent = new ProbeAgent({ self: { pod: 'a1', namespace: 'cni-migration-probe', node: 'n1', podIP: '10.0.1.1' }, port: 8080, intervalMs: opts.intervalMs ?? 1000, timeoutMs: 500, transport, peers, maxFlows: opts.maxFlows ?? 0, grouping: opts.grouping, maxIndividualPeers: opts.maxIndividualPeers, now: () => (now += 10) });
   return { agent, transport, peers };
 }
 
 describe('ProbeAgent', () => {
+  describe('grouped', () => {
+    // b1 and a2 in one group (one reachability class, say), a3 in another; a fake grouping over
+    // the real discovery of the snapshot.
+    function grouped(initial: PeerSnapshot, opts: { maxIndividualPeers?: number; fresh?: PeerSnapshot } = {}) {
+      const self = { pod: 'a1', namespace: 'cni-migration-probe', node: 'n1', podIP: '10.0.1.1' };
+      let version = 1;
+      let members: string[][] = [['b1', 'a2'], ['a3']];
+      let calls = 0;
+      const grouping: PeerGrouping = {
+        // Asked again after the probes (to confirm failures): then the fresh snapshot, if any.
+        groupsFor: () => {
+          const snapshot = calls++ % 2 === 1 && opts.fresh ? opts.fresh : initial;
+          const d = discoverPeers(self, snapshot);
+          const groups = members.map((names, i) => {
+            const ts = names.map((n) => d.targets.find((t) => t.pod === n)!).filter(Boolean);
+            return { id: `g${i}`, size: ts.length, at: (k: number) => ts[k]! };
+          });
+          const target = (key: string) => d.targets.find((t) => t.key === key);
+          return { version, self: d.self, groups, target, groupOf: (key) => groups.find((g) => Array.from({ length: g.size }, (_, k) => g.at(k).key).includes(key))?.id };
+        },
+      };
+      const setMembers = (m: string[][]) => {
+        members = m;
+        version++;
+      };
+      const { agent, transport } = agentWith(initial, { grouping, maxIndividualPeers: opts.maxIndividualPeers, fresh: opts.fresh });
+      return { agent, transport, setMembers };
+    }
+    const peersOf = (agent: ProbeAgent) => agent.status().peers.map((p) => [p.pod, p.result, p.consecutiveFailures]);
+
+    it('probes one member per group, in turn, and an ok stands for every member', async () => {
+      const { agent, transport } = grouped(snapshotOf(pods()));
+      expect(await agent.runRound()).toEqual({ probed: 3, failed: 0, peersGone: 0 });
+      expect(transport.gets.sort()).toEqual(['10.0.1.2/hello?from=a1', '10.0.3.1/hello?from=a1']);
+      transport.gets.length = 0;
+      await agent.runRound();
+      expect(transport.gets.sort()).toEqual(['10.0.2.1/hello?from=a1', '10.0.3.1/hello?from=a1']);
+      expect(peersOf(agent)).toEqual([
+        ['b1', 'ok', 0],
+        ['a2', 'ok', 0],
+        ['a3', 'ok', 0],
+      ]);
+      expect(agent.compactStatus()).toMatchObject({ ok: true, peers: [], peerSummary: { peers: 3, ok: 3, failed: 0, pending: 0 } });
+    });
+
+    it('probes a failing group member by member, then each failing peer alone until it answers', async () => {
+      const { agent, transport } = grouped(snapshotOf(pods()));
+      transport.down.set('10.0.1.2', { kind: 'failure', failure: 'timeout', message: 'b1 silent' });
+      transport.down.set('10.0.2.1', { kind: 'failure', failure: 'refused', message: 'a2 refused' });
+      expect(await agent.runRound()).toEqual({ probed: 3, failed: 2, peersGone: 0 });
+      expect(agent.status().peers.map((p) => [p.pod, p.result, p.detail])).toEqual([
+        ['b1', 'timeout', 'b1 silent'],
+        ['a2', 'refused', 'a2 refused'],
+        ['a3', 'ok', undefined],
+      ]);
+      expect(agent.compactStatus()).toMatchObject({ ok: false, peerSummary: { peers: 3, ok: 1, failed: 2, pending: 0 } });
+      // a2 recovers: probed on its own, its episode closes; b1 still fails.
+      transport.down.delete('10.0.2.1');
+      transport.gets.length = 0;
+      expect(await agent.runRound()).toMatchObject({ failed: 1 });
+      expect(transport.gets.sort()).toEqual(['10.0.1.2/hello?from=a1', '10.0.2.1/hello?from=a1', '10.0.3.1/hello?from=a1']);
+      expect(peersOf(agent)).toEqual([
+        ['b1', 'timeout', 2],
+        ['a2', 'ok', 0],
+        ['a3', 'ok', 0],
+      ]);
+      const compact = agent.compactStatus();
+      expect(compact.peers.map((p) => [p.pod, p.result, p.episodes.map((e) => e.endedAt !== undefined)])).toEqual([
+        ['b1', 'timeout', [false]],
+        ['a2', 'ok', [true]],
+      ]);
+      expect(compact.peerSummary).toMatchObject({ peers: 3, ok: 2, failed: 1 });
+      // While b1 fails, its group is represented by a2 only.
+      transport.gets.length = 0;
+      await agent.runRound();
+      await agent.runRound();
+      expect(transport.gets.filter((g) => g.startsWith('10.0.1.2'))).toHaveLength(2);
+    });
+
+    it('keeps records of its own only for peers that failed, at most maxIndividualPeers, the failing ones first', async () => {
+      const { agent, transport } = grouped(snapshotOf(pods()), { maxIndividualPeers: 1 });
+      transport.down.set('10.0.3.1', { kind: 'failure', failure: 'timeout', message: 'a3 silent' });
+      await agent.runRound();
+      transport.down.delete('10.0.3.1');
+      await agent.runRound();
+      expect(agent.compactStatus().peers.map((p) => p.pod)).toEqual(['a3']);
+      transport.down.set('10.0.1.2', { kind: 'failure', failure: 'timeout', message: 'b1 silent' });
+      await agent.runRound();
+      // a3 recovered and is forgotten for b1, which fails now.
+      expect(agent.compactStatus().peers.map((p) => p.pod)).toEqual(['b1']);
+    });
+
+    it('follows the groups as they change, dropping the records of peers that are gone', async () => {
+      const all = pods();
+      const { agent, transport, setMembers } = grouped(snapshotOf(all));
+      transport.down.set('10.0.3.1', { kind: 'failure', failure: 'timeout', message: 'a3 silent' });
+      await agent.runRound();
+      setMembers([['b1'], ['a2']]);
+      transport.gets.length = 0;
+      await agent.runRound();
+      expect(transport.gets.sort()).toEqual(['10.0.1.2/hello?from=a1', '10.0.2.1/hello?from=a1', '10.0.3.1/hello?from=a1']);
+      expect(peersOf(agent)).toEqual([
+        ['b1', 'ok', 0],
+        ['a2', 'ok', 0],
+      ]);
+    });
+
+    it('does not count a failure to a peer that turns out to be gone', async () => {
+      const all = pods();
+      const { agent, transport } = grouped(snapshotOf(all), { fresh: snapshotOf(all.filter((p) => p.metadata.name !== 'a3')) });
+      transport.down.set('10.0.3.1', { kind: 'failure', failure: 'refused', message: 'connection refused' });
+      expect(await agent.runRound()).toEqual({ probed: 3, failed: 0, peersGone: 1 });
+      expect(agent.compactStatus()).toMatchObject({ ok: true, peers: [] });
+    });
+  });
+
   it('probes every peer once a round and reports all ok', async () => {
     const { agent, transport } = agentWith(snapshotOf(pods()));
     expect(await agent.runRound()).toEqual({ probed: 3, failed: 0, peersGone: 0 });

@@ -10,9 +10,10 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { LatencyHistograms } from './latencyHistogram.js';
 import { renderMetrics } from './metricsText.js';
 import { discoverPeers, type Discovery } from './peerDiscovery.js';
-import { PeerHistory, type PeerHistoryLimits, type ProbeSample } from './peerHistory.js';
+import { GroupedPeerBook, representative, type GroupedTargets, type PeerGrouping } from './groupedPeers.js';
+import { PeerHistory, type PeerHistoryLimits, type PeerView, type ProbeSample } from './peerHistory.js';
 import type { AgentIdentity, FlowBreakReason, FlowCut, HttpGetResult, PeerSnapshot, PeerSource, PodNetworkInterface, ProbeFlow, ProbeResult, ProbeTarget, ProbeTransport } from './probeTypes.js';
-import { buildStatusDocument, type FlowBreakRecord, type OpenFlowRecord, type ProbeStatusDocument } from './statusDocument.js';
+import { buildStatusDocument, compactStatus, compactStatusOf, type FlowBreakRecord, type OpenFlowRecord, type ProbeStatusDocument, type StatusInput } from './statusDocument.js';
 
 /** The path peers probe. */
 export const HELLO_PATH = '/hello';
@@ -36,6 +37,14 @@ export interface ProbeAgentOptions {
    * Unlimited by default: a real agent probes every peer every round.
    */
   maxTargetsPerRound?: number | undefined;
+  /**
+   * Peers in groups bound to get the same answer (the simulator's reachability classes): one member
+   * of each group is probed per round, in turn, and an ok stands for the group; see groupedPeers.ts.
+   * Replaces discovery and maxTargetsPerRound. Undefined (real agents): every peer is probed.
+   */
+  grouping?: PeerGrouping | undefined;
+  /** Peers with a record of their own kept at most when grouped (default 1000). */
+  maxIndividualPeers?: number | undefined;
   /** CNI network name → display name (see DEFAULT_NETWORK_ALIASES). */
   networkAliases?: Readonly<Record<string, string>> | undefined;
   history?: PeerHistoryLimits | undefined;
@@ -65,6 +74,8 @@ export class ProbeAgent {
   readonly intervalMs: number;
   readonly timeoutMs: number;
   private readonly history: PeerHistory;
+  private readonly book: GroupedPeerBook | undefined;
+  private grouped: GroupedTargets | undefined;
   private readonly latency = new LatencyHistograms();
   private readonly flows = new Map<string, HeldFlow>();
   private readonly opening = new Set<string>();
@@ -86,9 +97,15 @@ export class ProbeAgent {
     this.intervalMs = opts.intervalMs;
     this.timeoutMs = opts.timeoutMs;
     this.history = new PeerHistory(opts.history);
+    this.book = opts.grouping ? new GroupedPeerBook({ ...opts.history, maxIndividual: opts.maxIndividualPeers }) : undefined;
     this.now = opts.now ?? Date.now;
     this.log = opts.log ?? (() => {});
     this.startedAt = this.now();
+  }
+
+  /** Rounds completed so far. */
+  get completedRounds(): number {
+    return this.rounds;
   }
 
   /** Whether stop() was called. */
@@ -133,17 +150,13 @@ export class ProbeAgent {
 
   /** One round: discover, probe every peer address, confirm failures, record, tend the flows. */
   async runRound(): Promise<RoundSummary> {
+    if (this.opts.grouping) return this.runGroupedRound(this.opts.grouping, this.book!);
     const discovery = await this.discover(false);
     if (this.stopped) return { probed: 0, failed: 0, peersGone: 0 };
     const targets = this.roundTargets(discovery?.targets ?? this.targets);
     const results = await Promise.all(targets.map(async (t) => ({ target: t, sample: await this.probe(t) })));
     if (this.stopped) return { probed: 0, failed: 0, peersGone: 0 };
-    let gone = new Set<string>();
-    if (results.some((r) => r.sample.result !== 'ok')) {
-      // A failure to a peer that meanwhile went away (deleted, drained) is not a network failure.
-      const fresh = await this.discover(true);
-      if (fresh) gone = new Set(targets.filter((t) => !fresh.targets.some((f) => f.key === t.key)).map((t) => t.key));
-    }
+    const gone = await this.goneAmong(results);
     let failed = 0;
     for (const { target, sample } of results) {
       if (gone.has(target.key)) continue;
@@ -157,9 +170,77 @@ export class ProbeAgent {
     return { probed: results.length, failed, peersGone: gone.size };
   }
 
+  // Peers failing now are probed on their own until they answer; every group by one other member,
+  // and member by member when that one fails.
+  private async runGroupedRound(grouping: PeerGrouping, book: GroupedPeerBook): Promise<RoundSummary> {
+    const view = grouping.groupsFor(this.self);
+    this.grouped = view;
+    this.interfaces = view.self.interfaces;
+    book.sync(view, this.now());
+    const failing = book.failingTargets();
+    const failingKeys = new Set(failing.map((t) => t.key));
+    const round = this.rounds;
+    type Outcome = { target: ProbeTarget; sample: ProbeSample; group?: string | undefined };
+    const alone = failing.map(async (target): Promise<Outcome[]> => [{ target, sample: await this.probe(target), group: view.groupOf(target.key) }]);
+    const byGroup = view.groups.map(async (g): Promise<Outcome[]> => {
+      const rep = representative(g, round, (t) => failingKeys.has(t.key));
+      if (!rep) return [];
+      const sample = await this.probe(rep);
+      if (sample.result === 'ok') return [{ target: rep, sample, group: g.id }];
+      const rest: ProbeTarget[] = [];
+      for (let i = 0; i < g.size; i++) {
+        const t = g.at(i);
+        if (t !== rep && !failingKeys.has(t.key)) rest.push(t);
+      }
+      const others = await Promise.all(rest.map(async (target): Promise<Outcome> => ({ target, sample: await this.probe(target), group: g.id })));
+      return [{ target: rep, sample, group: g.id }, ...others];
+    });
+    const results = (await Promise.all([...alone, ...byGroup])).flat();
+    if (this.stopped) return { probed: 0, failed: 0, peersGone: 0 };
+    // The grouping is as fresh as the peers' source: a failed peer it no longer lists went away.
+    const now = grouping.groupsFor(this.self);
+    const gone = new Set(results.filter((r) => r.sample.result !== 'ok' && !now.target(r.target.key)).map((r) => r.target.key));
+    const at = this.now();
+    let failed = 0;
+    for (const { target, sample, group } of results) {
+      if (gone.has(target.key)) continue;
+      if (group !== undefined) book.recordGroup(group, sample);
+      book.recordPeer(target, sample, at);
+      // One series per network: per peer node would grow with the cluster in every agent.
+      if (sample.result === 'ok') this.latency.observe({ network: target.network }, sample.latencyMs / 1000);
+      else failed++;
+    }
+    this.rounds++;
+    this.lastRoundAt = this.now();
+    this.tendFlows();
+    return { probed: view.groups.reduce((n, g) => n + g.size, 0), failed, peersGone: gone.size };
+  }
+
+  // A failure to a peer that meanwhile went away (deleted, drained) is not a network failure.
+  private async goneAmong(results: readonly { target: ProbeTarget; sample: ProbeSample }[]): Promise<Set<string>> {
+    if (!results.some((r) => r.sample.result !== 'ok')) return new Set();
+    const fresh = await this.discover(true);
+    if (!fresh) return new Set();
+    const live = new Set(fresh.targets.map((t) => t.key));
+    return new Set(results.filter((r) => r.sample.result !== 'ok' && !live.has(r.target.key)).map((r) => r.target.key));
+  }
+
   /** GET /status. */
   status(): ProbeStatusDocument {
-    return buildStatusDocument({
+    return buildStatusDocument(this.statusInput(this.book ? this.book.peers() : this.history.all()));
+  }
+
+  /**
+   * GET /status/compact: only the peers that failed (now or in a kept episode), and counts of all;
+   * with `sinceMs`, without what was over before then.
+   */
+  compactStatus(sinceMs?: number): ProbeStatusDocument {
+    if (!this.book) return compactStatus(this.status(), sinceMs);
+    return compactStatusOf(this.statusInput(this.book.peersWithFailures()), this.book.counts(), sinceMs);
+  }
+
+  private statusInput(peers: readonly PeerView[]): StatusInput {
+    return {
       self: this.self,
       interfaces: this.interfaces,
       startedAt: this.startedAt,
@@ -168,29 +249,40 @@ export class ProbeAgent {
       lastRoundAt: this.lastRoundAt,
       intervalMs: this.intervalMs,
       timeoutMs: this.timeoutMs,
-      peers: this.history.all(),
+      peers,
       openFlows: [...this.flows.values()].map((f) => f.record),
       flowBreaks: this.breaks,
       flowBreaksTotal: this.breaksTotal,
       peerSourceError: this.peerSourceError,
-    });
+    };
   }
 
   /** GET /metrics. */
   /** The aggregated collection this agent answers as a collector (see peerCollection.ts). */
-  collect(): Promise<CollectDocument> {
-    return collectPeerStatuses(this, this.opts.transport, this.opts.port, this.timeoutMs * 2, this.now);
+  collect(sinceMs?: number): Promise<CollectDocument> {
+    return collectPeerStatuses(this, this.opts.transport, this.opts.port, this.timeoutMs * 2, { now: this.now, sinceMs });
   }
 
   metrics(): string {
     return renderMetrics({
       node: this.self.node,
       rounds: this.rounds,
-      peers: this.history.all(),
+      peers: this.book ? this.book.peers() : this.history.all(),
       latency: this.latency.all(),
       openFlows: this.flows.size,
       flowBreaks: [...this.breakCounts.values()],
     });
+  }
+
+  /** Every peer pod probed, at one address each: its primary one where it has several. */
+  peerPods(): { pod: string; node: string; ip: string }[] {
+    const byPod = new Map<string, { pod: string; node: string; ip: string }>();
+    const add = (t: ProbeTarget) => {
+      if (!byPod.has(t.pod) || t.primary) byPod.set(t.pod, { pod: t.pod, node: t.node, ip: t.ip });
+    };
+    if (this.grouped) for (const g of this.grouped.groups) for (let i = 0; i < g.size; i++) add(g.at(i));
+    else for (const r of this.history.all()) add(r.target);
+    return [...byPod.values()];
   }
 
   /** GET /hello: who answered, so a prober can tell an IP reused by another pod. */
@@ -236,14 +328,19 @@ export class ProbeAgent {
   private tendFlows(): void {
     const max = this.opts.maxFlows ?? 3;
     if (max <= 0 || this.stopped) return;
-    const candidates = this.history
-      .all()
-      .filter((r) => r.target.primary && r.last?.result === 'ok' && r.target.node !== this.self.node && !this.flows.has(r.target.key) && !this.opening.has(r.target.key))
-      .map((r) => r.target)
+    const candidates = this.flowCandidates()
+      .filter((t) => t.primary && t.node !== this.self.node && !this.flows.has(t.key) && !this.opening.has(t.key))
       .sort((a, b) => hash(`${this.self.pod}>${a.key}`) - hash(`${this.self.pod}>${b.key}`));
     const usedNodes = new Set([...this.flows.values()].map((f) => f.target.node));
     const ordered = [...candidates.filter((c) => !usedNodes.has(c.node)), ...candidates.filter((c) => usedNodes.has(c.node))];
     for (const target of ordered.slice(0, Math.max(0, max - this.flows.size - this.opening.size))) void this.openFlow(target);
+  }
+
+  // Peers that answered their last probe; grouped, one member of each group that answered.
+  private flowCandidates(): ProbeTarget[] {
+    if (!this.book || !this.grouped) return this.history.all().filter((r) => r.last?.result === 'ok').map((r) => r.target);
+    const book = this.book;
+    return this.grouped.groups.filter((g) => g.size > 0 && book.answered(g.id)).map((g) => g.at(hash(`${this.self.pod}>${g.id}`) % g.size)).filter((t) => !book.failing(t.key));
   }
 
   private async openFlow(target: ProbeTarget): Promise<void> {

@@ -4,7 +4,7 @@
  * Built by a pure function; the collector validates what it receives with the same schema.
  */
 import * as z from 'zod';
-import type { PeerRecord } from './peerHistory.js';
+import type { PeerView } from './peerHistory.js';
 import type { AgentIdentity, FlowBreakReason, PodNetworkInterface, ProbeResult } from './probeTypes.js';
 
 /** The document's format version (bumped on incompatible changes). */
@@ -23,7 +23,7 @@ const EpisodeSchema = z.object({
   detail: z.string(),
 });
 
-const PeerStatusSchema = z.object({
+export const PeerStatusSchema = z.object({
   pod: z.string(),
   node: z.string(),
   ip: z.string(),
@@ -43,7 +43,7 @@ const PeerStatusSchema = z.object({
 
 const OpenFlowSchema = z.object({ peer: z.string(), peerNode: z.string(), ip: z.string(), network: z.string(), openedAt: z.string() });
 
-const FlowBreakSchema = z.object({
+export const FlowBreakSchema = z.object({
   peer: z.string(),
   peerNode: z.string(),
   ip: z.string(),
@@ -53,6 +53,16 @@ const FlowBreakSchema = z.object({
   reason: z.enum(['peer-gone', 'network']),
   cause: z.string(),
   detail: z.string(),
+});
+
+/** Counts over every peer of an agent (a compact document's). */
+export const PeerSummarySchema = z.object({
+  peers: z.number(),
+  ok: z.number(),
+  failed: z.number(),
+  pending: z.number(),
+  /** The oldest last probe among the peers probed at least once. */
+  oldestProbeAt: z.string().optional(),
 });
 
 /** Schema of GET /status. */
@@ -73,16 +83,7 @@ export const ProbeStatusSchema = z.object({
    * Set on a compact document (GET /status/compact): `peers` then lists only the peers whose last
    * probe failed or that had a failure episode; these counts cover every peer.
    */
-  peerSummary: z
-    .object({
-      peers: z.number(),
-      ok: z.number(),
-      failed: z.number(),
-      pending: z.number(),
-      /** The oldest last probe among the peers probed at least once. */
-      oldestProbeAt: z.string().optional(),
-    })
-    .optional(),
+  peerSummary: PeerSummarySchema.optional(),
 });
 
 /** GET /status. */
@@ -119,7 +120,7 @@ export interface StatusInput {
   lastRoundAt?: number | undefined;
   intervalMs: number;
   timeoutMs: number;
-  peers: readonly PeerRecord[];
+  peers: readonly PeerView[];
   openFlows: readonly OpenFlowRecord[];
   flowBreaks: readonly FlowBreakRecord[];
   flowBreaksTotal: number;
@@ -154,7 +155,7 @@ export function buildStatusDocument(input: StatusInput): ProbeStatusDocument {
   };
 }
 
-function peerStatusOf(rec: PeerRecord): PeerStatus {
+function peerStatusOf(rec: PeerView): PeerStatus {
   const t = rec.target;
   const result: ProbeResult | 'pending' = rec.last?.result ?? 'pending';
   return {
@@ -188,14 +189,14 @@ function iso(ms: number): string {
 /**
  * The compact document collectors exchange: the same document, with only the peers that failed
  * (now or in a kept episode) and counts of all of them, so its size grows with failures, not with
- * the cluster.
+ * the cluster. With `sinceMs`, episodes and cut flows that were over before then are left out (the
+ * collector's reader saw them already).
  */
-export function compactStatus(doc: ProbeStatusDocument): ProbeStatusDocument {
+export function compactStatus(doc: ProbeStatusDocument, sinceMs?: number): ProbeStatusDocument {
   const probed = doc.peers.filter((p) => p.lastProbeAt !== undefined).map((p) => Date.parse(p.lastProbeAt!));
   const oldest = probed.length ? Math.min(...probed) : undefined;
   return {
-    ...doc,
-    peers: doc.peers.filter((p) => (p.result !== 'ok' && p.result !== 'pending') || p.episodes.length > 0),
+    ...recentOnly({ ...doc, peers: doc.peers.filter((p) => (p.result !== 'ok' && p.result !== 'pending') || p.episodes.length > 0) }, sinceMs),
     peerSummary: {
       peers: doc.peers.length,
       ok: doc.peers.filter((p) => p.result === 'ok').length,
@@ -203,5 +204,27 @@ export function compactStatus(doc: ProbeStatusDocument): ProbeStatusDocument {
       pending: doc.peers.filter((p) => p.result === 'pending').length,
       ...(oldest !== undefined ? { oldestProbeAt: iso(oldest) } : {}),
     },
+  };
+}
+
+/** Drops what was over before `sinceMs`: closed episodes, peers left with nothing to report, cut flows. */
+function recentOnly(doc: ProbeStatusDocument, sinceMs: number | undefined): ProbeStatusDocument {
+  if (sinceMs === undefined) return doc;
+  const recent = (at: string | undefined) => at === undefined || Date.parse(at) >= sinceMs;
+  const peers = doc.peers
+    .map((p) => ({ ...p, episodes: p.episodes.filter((e) => recent(e.endedAt)) }))
+    .filter((p) => (p.result !== 'ok' && p.result !== 'pending') || p.episodes.length > 0);
+  return { ...doc, peers, flows: { ...doc.flows, breaks: doc.flows.breaks.filter((b) => recent(b.brokenAt)) } };
+}
+
+/**
+ * The compact document built directly, by an agent that knows its failing peers and the counts of
+ * all without listing every peer (a grouped agent): `input.peers` are the failing ones.
+ */
+export function compactStatusOf(input: StatusInput, counts: { peers: number; ok: number; failed: number; pending: number; oldestProbeAt?: number | undefined }, sinceMs?: number): ProbeStatusDocument {
+  const doc = recentOnly(buildStatusDocument(input), sinceMs);
+  return {
+    ...doc,
+    peerSummary: { peers: counts.peers, ok: counts.ok, failed: counts.failed, pending: counts.pending, ...(counts.oldestProbeAt !== undefined ? { oldestProbeAt: iso(counts.oldestProbeAt) } : {}) },
   };
 }

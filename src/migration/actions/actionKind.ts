@@ -1,4 +1,6 @@
 import type { MigrationConfig } from '../../config/configSchema.js';
+import type { DaemonSetLookup } from '../../ops/drainFilters.js';
+import type { SharedWaits } from '../sharedWaits.js';
 import type { ClusterClient } from '../../kube/clusterClient.js';
 import type { KubeObject } from '../../kube/kubeTypes.js';
 import type { Clock } from '../../ops/clock.js';
@@ -26,6 +28,10 @@ export interface ActionRuntime {
   clock?: Clock | undefined;
   /** Poll interval of the waits (small on the simulated cluster). */
   pollIntervalMs?: number | undefined;
+  /** DaemonSets the step's drains found (see DrainOptions.daemonSetLookups). */
+  daemonSetLookups?: Map<string, Promise<DaemonSetLookup>> | undefined;
+  /** Waits the nodes of a batch share (one per step). */
+  sharedWaits?: SharedWaits | undefined;
 }
 
 /**

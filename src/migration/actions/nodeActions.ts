@@ -1,5 +1,5 @@
 import type { KubeObject, Pod } from '../../kube/kubeTypes.js';
-import { cordonNode, uncordonNode } from '../../ops/cordon.js';
+import { uncordonNode } from '../../ops/cordon.js';
 import { Deadline } from '../../ops/deadline.js';
 import { deleteNodePods } from '../../ops/deleteNodePods.js';
 import { drainNode } from '../../ops/drain.js';
@@ -67,8 +67,8 @@ export const drainAction: ActionKind<Of<'drain'>> = {
   },
   async run(a, rt) {
     const d = rt.config.drain;
-    await cordonNode(rt.client, a.node, rt.ops);
     await drainNode(rt.client, a.node, {
+      daemonSetLookups: rt.daemonSetLookups,
       signal: rt.signal,
       clock: rt.clock,
       events: rt.ops,

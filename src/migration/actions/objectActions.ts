@@ -84,11 +84,14 @@ export const waitRolloutsAction: ActionKind<Of<'waitRollouts'>> = {
     for (const r of a.resources) {
       if (!WORKLOAD_KINDS.includes(r.kind)) throw new Error(`cannot wait for the rollout of ${describeRef(r)}: only DaemonSets, Deployments and StatefulSets roll out`);
     }
-    const outcomes = await waitForRollouts(
-      rt.client,
-      a.resources.map((r) => ({ kind: r.kind as WorkloadKind, namespace: r.namespace ?? '', name: r.name })),
-      { deadline: Deadline.in(rt.config.timeouts.rolloutSeconds * 1000, rt.clock), signal: rt.signal, clock: rt.clock, intervalMs: rt.pollIntervalMs, events: rt.ops },
-    );
+    const wait = () =>
+      waitForRollouts(
+        rt.client,
+        a.resources.map((r) => ({ kind: r.kind as WorkloadKind, namespace: r.namespace ?? '', name: r.name })),
+        { deadline: Deadline.in(rt.config.timeouts.rolloutSeconds * 1000, rt.clock), signal: rt.signal, clock: rt.clock, intervalMs: rt.pollIntervalMs, events: rt.ops },
+      );
+    // The nodes of a batch reach this together: one wait serves them (see SharedWaits).
+    const outcomes = rt.sharedWaits ? await rt.sharedWaits.join(`rollouts ${a.resources.map(shortRef).join(',')}`, wait) : await wait();
     outcomes.forEach((o, i) => {
       if (o.state === 'missing') rt.events({ type: 'warning', step: rt.step, message: `watched resource ${describeRef(a.resources[i]!)} does not exist; not waiting for it` });
     });

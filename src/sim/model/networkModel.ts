@@ -10,8 +10,9 @@ import { GroundTruthLog, reachClassOf, type GroundTruthPod, type GroundTruthSour
 import type { NodeCniView } from './nodeCniState.js';
 import { LeaseRenewer, registerNodes } from './nodeRegistrar.js';
 import { PodLifecycle, type PodRecord } from './podLifecycle.js';
+import { podSpecOf } from './podSpec.js';
 import { connectionRefused, PodHttpHandlers, resolvePodPort, type PodHttpHandler, type PodHttpRequest, type PodHttpResponse } from './podProxy.js';
-import { canReach, profileKey, type NetworkProfile, type ReachPod, type ReachResult, type ReachView } from './reachability.js';
+import { canReach, profileKey, reachClassKey, type NetworkProfile, type ReachPod, type ReachResult, type ReachView } from './reachability.js';
 
 /** How the model runs. */
 export interface NetworkModelOptions {
@@ -76,6 +77,7 @@ export class NetworkModel {
       cache: this.cache,
       onPodChanged: (uid) => this.groundTruth.markDirty({ pod: uid }),
       log,
+      readinessProbe: (pod) => this.readinessProbe(pod),
     });
     this.calicoAddresses = new CalicoAddressWatch({
       runtime: this.runtime,
@@ -131,6 +133,17 @@ export class NetworkModel {
     return canReach(this.reachView(), fromNamespace, fromPod, toIp);
   }
 
+  /** reachClassKey of each address (equal keys, same side of the prober's node: equal verdicts). */
+  reachClassKeys(ips: readonly string[]): (string | undefined)[] {
+    const view = this.reachView();
+    return ips.map((ip) => reachClassKey(view, ip));
+  }
+
+  /** Bumped whenever any node's datapaths, overlays or firewall may have changed (verdicts may differ). */
+  reachGeneration(): number {
+    return this.runtime.generation;
+  }
+
   /** A running pod's interfaces (primary first); undefined when the pod has no sandbox. */
   podInterfaces(namespace: string, name: string): PodInterface[] | undefined {
     const rec = this.lifecycle.recordByName(namespace, name);
@@ -181,6 +194,25 @@ export class NetworkModel {
       if (e instanceof ApiError) throw e;
       throw new ApiError(503, 'ServiceUnavailable', `error trying to reach service: read tcp ${ip}:${shownPort}: connection reset by peer (${e instanceof Error ? e.message : String(e)})`);
     }
+  }
+
+  // A container's httpGet readiness probe, answered by the pod's handler (the probe agents', the
+  // tunnel check's) as the kubelet's prober would get it; pods nothing serves are Ready once started.
+  private readinessProbe(pod: KubeObject): (() => Promise<boolean>) | undefined {
+    const handler = this.handlers.find(pod);
+    if (!handler) return undefined;
+    for (const c of podSpecOf(pod).containers ?? []) {
+      const get = (c as { readinessProbe?: { httpGet?: { path?: string; port?: string | number } } }).readinessProbe?.httpGet;
+      if (!get) continue;
+      const port = resolvePodPort(pod, get.port === undefined ? undefined : String(get.port));
+      if (port === undefined) return undefined;
+      const [path = '/', query = ''] = (get.path ?? '/').split('?');
+      return async () => {
+        const res = await handler(pod, { method: 'GET', port, path, query, headers: {}, body: Buffer.alloc(0) });
+        return res.status >= 200 && res.status < 400;
+      };
+    }
+    return undefined;
   }
 
   private onClusterEvent(ev: WatchEvent): void {

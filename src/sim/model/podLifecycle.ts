@@ -36,6 +36,8 @@ export interface PodRecord {
 }
 
 const NETWORK_STATUS = 'k8s.v1.cni.cncf.io/network-status';
+/** How often a failing readiness probe is tried again. */
+const READINESS_PERIOD_MS = 20;
 const NETWORKS_STATUS_LEGACY = 'k8s.v1.cni.cncf.io/networks-status';
 
 /**
@@ -64,6 +66,11 @@ export class PodLifecycle {
       /** A pod started or stopped running (the ground truth re-evaluates it). */
       onPodChanged: (uid: string) => void;
       log: (line: string) => void;
+      /**
+       * The pod's readiness probe, where the simulator can answer it (an httpGet probe on a port it
+       * serves for the pod): resolves whether it passes now. Undefined: the pod is Ready once started.
+       */
+      readinessProbe?: ((pod: KubeObject) => (() => Promise<boolean>) | undefined) | undefined;
     },
   ) {}
 
@@ -187,11 +194,12 @@ export class PodLifecycle {
     const fileOps = oneShotFileOps(rec.pod, s.cniConfDir);
     if (fileOps) return this.complete(rec, fileOps);
     rec.agent = recognizeAgent(rec.pod, cache.configMap, { cniConfDir: s.cniConfDir, nodeName: rec.node, clusterCIDR: s.clusterCIDR, customResources: cache.customResources, node: cache.node(rec.node) });
-    rec.ready = !rec.agent;
+    const probe = rec.agent ? undefined : this.deps.readinessProbe?.(rec.pod);
+    rec.ready = !rec.agent && !probe;
     if (rec.agent) {
       runtime.agentStarted(rec.node, rec.uid, rec.label, rec.agent);
       this.schedule(rec, s.timings.agentReadyMs, () => this.markReady(rec));
-    }
+    } else if (probe) this.schedule(rec, 0, () => this.probeReadiness(rec, probe));
     this.deps.onPodChanged(rec.uid);
     if (networkStatus) await this.write(rec, () => this.deps.backend.patch('pods', rec.namespace, rec.name, { metadata: { annotations: { [NETWORK_STATUS]: networkStatus, [NETWORKS_STATUS_LEGACY]: networkStatus } } }));
     await this.postRunningStatus(rec);
@@ -208,6 +216,20 @@ export class PodLifecycle {
     rec.interfaces = [];
     this.deps.onPodChanged(rec.uid);
     await this.write(rec, () => this.deps.backend.patchStatus('pods', rec.namespace, rec.name, status));
+  }
+
+  // As the kubelet's prober: Ready once the probe passes, tried again every READINESS_PERIOD_MS
+  // (the simulator's own period: everything in it answers within milliseconds).
+  private async probeReadiness(rec: PodRecord, probe: () => Promise<boolean>): Promise<void> {
+    if (rec.state !== 'running' || rec.ready) return;
+    const passed = await probe().catch(() => false);
+    if (rec.state !== 'running' || rec.ready) return;
+    if (!passed) {
+      this.schedule(rec, READINESS_PERIOD_MS, () => this.probeReadiness(rec, probe));
+      return;
+    }
+    rec.ready = true;
+    await this.postRunningStatus(rec);
   }
 
   private async markReady(rec: PodRecord): Promise<void> {

@@ -205,6 +205,26 @@ export function canReach(view: ReachView, namespace: string, name: string, toIp:
   return { ok: v.reason === 'reachable', network, reason: v.reason, detail: v.detail };
 }
 
+/**
+ * A key equal for two pod addresses that every pod gets the same verdict for (canReach's reason),
+ * as long as both are on the prober's node or both elsewhere — so a prober that must cover many
+ * peers can probe one address per key and side: the simulator's agents do, which keeps their work
+ * per round linear in the pods. It holds what judgeReach reads of the target — the address's
+ * network, whether the target runs, its interface networks, its node's bridging networks and the
+ * profile there of each of those — and nothing of the source or of which node the target is on.
+ * Undefined for an address that is not a pod's: judged one by one.
+ */
+export function reachClassKey(view: ReachView, toIp: string): string | undefined {
+  const owner = view.addressOwner(toIp);
+  if (!owner || 'node' in owner) return undefined;
+  const to = owner.pod;
+  if (!to.running) return `${owner.network}|not running`;
+  const bridges = view.bridges(to.node);
+  const networks = [...new Set([owner.network, ...to.networks, ...bridges])].sort();
+  const profiles = networks.map((n) => `${to.networks.has(n) ? '' : '+'}${n}=${profileKey(view.profile(to.node, n))}`);
+  return `${owner.network}|${bridges.join(',')}|${profiles.join(';')}`;
+}
+
 // Node addresses are on the underlay: a pod gets there through its node once any of its networks is up.
 function reachNode(view: ReachView, from: ReachPod, node: string, ip: string): ReachResult {
   if (from.hostNetwork) return { ok: true, network: 'host', reason: 'reachable', detail: `node address ${ip} of ${node}` };

@@ -16,6 +16,8 @@ export class BackendProbeView implements ProbeClusterView {
   private readonly endpoints = new Map<string, KubeObject>();
   private readonly subscribers = new Set<(event: WatchEvent) => void>();
   private readonly stops: (() => void)[] = [];
+  private readonly versions = new Map<string, number>();
+  private readonly snapshots = new Map<string, { version: number; snapshot: PeerSnapshot }>();
 
   constructor(private readonly backend: ClusterBackend) {}
 
@@ -57,13 +59,25 @@ export class BackendProbeView implements ProbeClusterView {
           const [endpoints, pods] = await Promise.all([this.backend.get('endpoints', namespace, service), this.backend.list('pods', namespace)]);
           return { endpoints: endpoints as EndpointsLike | undefined, pods };
         }
-        const pods = [...this.pods.values()].filter((p) => (p.metadata.namespace ?? 'default') === namespace);
-        return { endpoints: this.endpoints.get(`${namespace}/${service}`) as EndpointsLike | undefined, pods };
+        return this.peerSnapshot(namespace, service).snapshot;
       },
     };
   }
 
+  peerSnapshot(namespace: string, service: string): { snapshot: PeerSnapshot; version: number } {
+    const version = this.versions.get(namespace) ?? 0;
+    const key = `${namespace}/${service}`;
+    const hit = this.snapshots.get(key);
+    if (hit && hit.version === version) return hit;
+    const pods = [...this.pods.values()].filter((p) => (p.metadata.namespace ?? 'default') === namespace);
+    const entry = { version, snapshot: { endpoints: this.endpoints.get(key) as EndpointsLike | undefined, pods } };
+    this.snapshots.set(key, entry);
+    return entry;
+  }
+
   private track(cache: Map<string, KubeObject>, ev: WatchEvent): void {
+    const ns = ev.object.metadata.namespace ?? '';
+    this.versions.set(ns, (this.versions.get(ns) ?? 0) + 1);
     const key = `${ev.object.metadata.namespace ?? ''}/${ev.object.metadata.name ?? ''}`;
     if (ev.type === 'DELETED') {
       // A late DELETED of an older incarnation must not drop its successor.

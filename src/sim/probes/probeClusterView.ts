@@ -4,7 +4,7 @@
  * simulator answers from its in-process store (storePeerSource.ts); a real control plane through
  * the API (backendPeerSource.ts), so the same runner drives the agents on either.
  */
-import type { PeerSource } from '../../connectivity/agent/probeTypes.js';
+import type { PeerSnapshot, PeerSource } from '../../connectivity/agent/probeTypes.js';
 import type { WatchEvent } from '../store/kubeObject.js';
 
 /** The pods and peers the probe runner reads. */
@@ -16,4 +16,11 @@ export interface ProbeClusterView {
   watchPods(handler: (event: WatchEvent) => void): () => void;
   /** The peers of an agent in `namespace` behind the probe Service `service`. */
   peerSource(namespace: string, service: string): PeerSource;
+  /**
+   * The same peers now, read-only and shared, with a number that changes whenever they may have
+   * (a write to the namespace's pods or Endpoints), so derived work can be kept until then.
+   */
+  peerSnapshot(namespace: string, service: string): { snapshot: PeerSnapshot; version: number };
+  /** Ends whatever the view watches. */
+  close(): void;
 }

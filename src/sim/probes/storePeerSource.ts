@@ -5,38 +5,21 @@ import type { WatchEvent } from '../store/kubeObject.js';
 import type { ObjectStore } from '../store/objectStore.js';
 import type { ProbeClusterView } from './probeClusterView.js';
 
-/** Reads the probe Service's Endpoints and the pods of its namespace from the store. */
-export class StorePeerSource implements PeerSource {
-  constructor(
-    private readonly store: ObjectStore,
-    private readonly namespace: string,
-    private readonly service: string,
-    private readonly cache?: SnapshotCache,
-  ) {}
-
-  snapshot(): Promise<PeerSnapshot> {
-    // Every agent asks every round; copying the namespace's pods each time starved the event loop
-    // at 50 nodes, so agents share one read-only snapshot per store resourceVersion.
-    const rv = this.store.currentResourceVersion();
-    const key = `${this.namespace}/${this.service}`;
-    const hit = this.cache?.get(key);
-    if (hit && hit.rv === rv) return Promise.resolve(hit.snapshot);
-    const endpoints = this.store.get('endpoints', this.namespace, this.service) as EndpointsLike | undefined;
-    const pods = this.store.list('pods', this.namespace).items as Pod[];
-    const snapshot = { endpoints, pods };
-    this.cache?.set(key, { rv, snapshot });
-    return Promise.resolve(snapshot);
-  }
-}
-
-/** Snapshots shared by the agents of one runner, by namespace/service. */
-export type SnapshotCache = Map<string, { rv: string; snapshot: PeerSnapshot }>;
-
-/** The probe runner's view of the simulator: the store's pod watch and StorePeerSource. */
+/** The probe runner's view of the simulator: the store's pod watch, and snapshots of a probe namespace kept until it changes. */
 export class StoreProbeView implements ProbeClusterView {
-  private readonly cache: SnapshotCache = new Map();
+  // Every agent asks every round; copying the namespace's pods each time starved the event loop
+  // at 50 nodes, so agents share one read-only snapshot until the namespace's pods or Endpoints change.
+  private readonly cache = new Map<string, { version: number; snapshot: PeerSnapshot }>();
+  private readonly versions = new Map<string, number>();
+  private readonly stops: (() => void)[];
 
-  constructor(private readonly store: ObjectStore) {}
+  constructor(private readonly store: ObjectStore) {
+    const bump = (ev: WatchEvent) => {
+      const ns = ev.object.metadata.namespace ?? '';
+      this.versions.set(ns, (this.versions.get(ns) ?? 0) + 1);
+    };
+    this.stops = [store.watch({ resource: 'pods' }, bump), store.watch({ resource: 'endpoints' }, bump)];
+  }
 
   watchPods(handler: (event: WatchEvent) => void): () => void {
     const stop = this.store.watch({ resource: 'pods' }, handler);
@@ -44,7 +27,29 @@ export class StoreProbeView implements ProbeClusterView {
     return stop;
   }
 
+  // The cached snapshot is the store as it is now (it is dropped on every write to the namespace),
+  // so it is as fresh as a read that bypasses caches: agents confirming failures get it too.
   peerSource(namespace: string, service: string): PeerSource {
-    return new StorePeerSource(this.store, namespace, service, this.cache);
+    return { snapshot: () => Promise.resolve(this.peerSnapshot(namespace, service).snapshot) };
+  }
+
+  peerSnapshot(namespace: string, service: string): { snapshot: PeerSnapshot; version: number } {
+    const version = this.versions.get(namespace) ?? 0;
+    const key = `${namespace}/${service}`;
+    const hit = this.cache.get(key);
+    if (hit && hit.version === version) return hit;
+    const entry = { version, snapshot: this.read(namespace, service) };
+    this.cache.set(key, entry);
+    return entry;
+  }
+
+  close(): void {
+    for (const s of this.stops.splice(0)) s();
+  }
+
+  private read(namespace: string, service: string): PeerSnapshot {
+    const endpoints = this.store.get('endpoints', namespace, service) as EndpointsLike | undefined;
+    const pods = this.store.list('pods', namespace).items as Pod[];
+    return { endpoints, pods };
   }
 }
