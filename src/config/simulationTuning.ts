@@ -16,7 +16,9 @@ export function simulationTunedConfig(base: MigrationConfig, nodes: number): Mig
       intervalSeconds: interval,
       timeoutSeconds: Math.min(1, Math.max(0.2, interval / 2)),
       failureThresholdSeconds: Math.max(1, interval * 4),
-      collectIntervalSeconds: interval,
+      // The background monitor between checkpoints: once a second is quick enough to stop a step
+      // soon after a loss, and keeps its requests small beside the migration's own.
+      collectIntervalSeconds: Math.max(1, interval),
       // The simulator takes an agent's datapath down 1 s after its last pod is gone (a DaemonSet's replacement gap).
       settleSeconds: Math.min(base.connectivity.settleSeconds, 1.5),
     },

@@ -29,7 +29,7 @@ export interface CollectorOutcome {
  * over before then are left out (a caller that saw an earlier collection). Only a failure to list
  * pods throws.
  */
-export async function collectAggregated(client: Pick<ClusterClient, 'listPods' | 'proxyPodGet'>, opts: Partial<ConnectivitySettings> = {}, sinceMs?: number): Promise<ProbeCollection & { collectors: CollectorOutcome[] }> {
+export async function collectAggregated(client: Pick<ClusterClient, 'listPods' | 'proxyPodGet'>, opts: Partial<ConnectivitySettings> = {}, sinceMs?: number, fresh = false): Promise<ProbeCollection & { collectors: CollectorOutcome[] }> {
   const s = connectivitySettings(opts);
   const collectedAt = Date.now();
   const pods = await client.listPods({ namespace: s.namespace, labelSelector: s.labelSelector || undefined });
@@ -44,7 +44,7 @@ export async function collectAggregated(client: Pick<ClusterClient, 'listPods' |
     const id = { pod: c.metadata.name ?? '', node: c.spec?.nodeName ?? '' };
     proxyRequests++;
     try {
-      const query = sinceMs === undefined ? undefined : { since: new Date(sinceMs).toISOString() };
+      const query = { ...(sinceMs === undefined ? {} : { since: new Date(sinceMs).toISOString() }), ...(fresh ? { fresh: '1' } : {}) };
       const res = await client.proxyPodGet(c.metadata.namespace ?? s.namespace, id.pod, probePortOf(c, s.port), COLLECT_PATH, { timeoutMs: s.timeoutMs * 4, query });
       bytes += res.body.length;
       if (res.status !== 200) {

@@ -70,9 +70,11 @@ export class ConnectivityMonitor {
   private loop: Promise<void> | undefined;
   private readonly stopper = new AbortController();
   private collections = 0;
+  /** When the latest collection (the loop's or a checkpoint's) ended, wall clock. */
+  private lastCollectedAt = 0;
   /** Collections started, and the one under way. */
   private started = 0;
-  private inflight: { seq: number; promise: Promise<{ matrix: ConnectivityMatrix; collection: ProbeCollection }> } | undefined;
+  private inflight: { seq: number; fresh: boolean; promise: Promise<{ matrix: ConnectivityMatrix; collection: ProbeCollection }> } | undefined;
   private readonly now: () => number;
 
   constructor(
@@ -105,31 +107,35 @@ export class ConnectivityMonitor {
   /**
    * A collection started after this call, with the statuses it read. Callers at once (the
    * background loop, the checkpoints of a batch's nodes) share one: a collection already under way
-   * when the call came is waited out, never reused, since it may predate what the caller did.
+   * when the call came is waited out, never reused, since it may predate what the caller did. With
+   * `fresh` (a checkpoint), the collectors wait for results made after they read each pod (see
+   * freshSince); such a collection serves any caller, a plain one only plain callers.
    */
-  async collect(): Promise<{ matrix: ConnectivityMatrix; collection: ProbeCollection }> {
+  async collect(opts: { fresh?: boolean } = {}): Promise<{ matrix: ConnectivityMatrix; collection: ProbeCollection }> {
+    const fresh = opts.fresh === true && this.settings.collection === 'aggregated';
     const startedBefore = this.started;
     for (;;) {
       const f = this.inflight;
       if (!f) break;
-      if (f.seq > startedBefore) return f.promise;
+      if (f.seq > startedBefore && (f.fresh || !fresh)) return f.promise;
       await f.promise.catch(() => undefined);
     }
     const seq = ++this.started;
-    const promise = this.collectNow().finally(() => {
+    const promise = this.collectNow(fresh).finally(() => {
       if (this.inflight?.seq === seq) this.inflight = undefined;
     });
-    this.inflight = { seq, promise };
+    this.inflight = { seq, fresh, promise };
     return promise;
   }
 
-  private async collectNow(): Promise<{ matrix: ConnectivityMatrix; collection: ProbeCollection }> {
+  private async collectNow(fresh: boolean): Promise<{ matrix: ConnectivityMatrix; collection: ProbeCollection }> {
     // Failures over well before the last collection began were recorded from it: collectors leave
     // them out (the margin covers clock skew between nodes and the flow-break window).
     const since = this.latestCollection ? this.latestCollection.collectedAt - Math.max(SINCE_MARGIN_MS, this.settings.flowBreakWindowMs) : undefined;
-    const collection = this.settings.collection === 'aggregated' ? await collectAggregated(this.client, this.settings, since) : await collectProbeStatuses(this.client, this.settings);
+    const collection = this.settings.collection === 'aggregated' ? await collectAggregated(this.client, this.settings, since, fresh) : await collectProbeStatuses(this.client, this.settings);
     const matrix = buildConnectivityMatrix(collection, { flowBreakWindowMs: this.settings.flowBreakWindowMs });
     this.record(collection);
+    this.lastCollectedAt = Date.now();
     this.latest = matrix;
     this.latestCollection = collection;
     this.collections++;
@@ -194,7 +200,10 @@ export class ConnectivityMonitor {
         this.deps.onError?.(err);
       }
       try {
-        await delay(this.settings.intervalMs, undefined, { signal });
+        // An interval after the latest collection, whoever asked for it: while checkpoints
+        // collect, the background loop has nothing to add and stays quiet.
+        do await delay(Math.max(1, this.lastCollectedAt + this.settings.intervalMs - Date.now()), undefined, { signal });
+        while (Date.now() < this.lastCollectedAt + this.settings.intervalMs);
       } catch {
         // aborted
       }

@@ -9,10 +9,14 @@ import type { ProbeCollection } from './collectProbeStatuses.js';
 /** Per probe pod, the moment (its own clock) from which its results count. */
 export type ProbeMarks = ReadonlyMap<string, number>;
 
-/** Marks every reporting probe pod at the time its status was generated. */
+/**
+ * Marks every reporting probe pod at the time its status was generated — or, where a collector
+ * waited for fresh results, at the time it first read the pod (freshSince): that collection already
+ * holds results made after it, and can satisfy its own checkpoint.
+ */
 export function markProbes(collection: ProbeCollection): ProbeMarks {
   const marks = new Map<string, number>();
-  for (const r of collection.pods) if (r.state === 'ok') marks.set(r.pod, Date.parse(r.status.generatedAt));
+  for (const r of collection.pods) if (r.state === 'ok') marks.set(r.pod, Date.parse(r.status.freshSince ?? r.status.generatedAt));
   return marks;
 }
 

@@ -64,7 +64,7 @@ export function createProbeGate(client: ClusterClient, config: MigrationConfig):
       let marks: ProbeMarks | undefined;
       let last: ConnectivityVerdict | undefined;
       for (;;) {
-        const { matrix: m, collection } = await monitor.collect();
+        const { matrix: m, collection } = await monitor.collect({ fresh: true });
         if (!marks) marks = markProbes(collection);
         const stale = staleProbes(collection, marks);
         last = verdictOf(m);
@@ -73,7 +73,8 @@ export function createProbeGate(client: ClusterClient, config: MigrationConfig):
           if (last.ok) last = staleVerdict(last, stale, config.timeouts.connectivitySeconds);
           break;
         }
-        await new Promise((r) => setTimeout(r, Math.max(50, c.collectIntervalSeconds * 1000)));
+        // Fresh results come a probe round later: look again then (not at the monitor's slower pace).
+        await new Promise((r) => setTimeout(r, Math.max(50, Math.min(c.intervalSeconds, c.collectIntervalSeconds) * 1000)));
       }
       checkpoints++;
       pairChecks += last.pairs;

@@ -80,6 +80,7 @@ export class LedgerWriter {
   private index = 0;
   private bytes = 0;
   private flushing: Promise<void> = Promise.resolve();
+  private queued = false;
   private readonly timer: NodeJS.Timeout;
   private readonly runId: string;
 
@@ -108,9 +109,18 @@ export class LedgerWriter {
     this.buffer.push(...entries);
   }
 
-  /** Writes the buffered entries (one request; serialized with any flush in progress). */
+  /**
+   * Writes the buffered entries (one request; serialized with any flush in progress). Flushes asked
+   * for while one is already waiting to start are that one: the nodes of a batch finishing together
+   * make one write, not one each.
+   */
   flush(): Promise<void> {
-    this.flushing = this.flushing.then(() => this.write());
+    if (this.queued) return this.flushing;
+    this.queued = true;
+    this.flushing = this.flushing.then(() => {
+      this.queued = false;
+      return this.write();
+    });
     return this.flushing;
   }
 

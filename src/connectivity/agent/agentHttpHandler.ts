@@ -6,6 +6,8 @@
  *   GET /status/compact  the same with only failing peers, and counts of all (what collectors read)
  *   GET /metrics  Prometheus text format
  *   GET /hello    what peers probe: who answered, and when
+ *   GET /collect  (collectHandler) every peer's compact status; ?since= leaves out failures over
+ *                 before then, ?fresh=1 waits until every peer probed again after it was first read
  * Long-lived flows (GET /flow) stream and are served by the node server itself (agentServer.ts);
  * GET /collect (a collector reading every peer, asynchronously) by collectHandler below.
  */
@@ -20,6 +22,12 @@ export interface AgentHttpRequest {
   path: string;
   /** The query string, without "?" (GET /collect and /status/compact take since=<RFC 3339 time>). */
   query?: string | undefined;
+}
+
+/** Whether a request asks for fresh results (fresh=1 or fresh=true). */
+export function freshOf(req: AgentHttpRequest): boolean {
+  const raw = new URLSearchParams(req.query ?? '').get('fresh');
+  return raw === '1' || raw === 'true';
 }
 
 /** The `since` parameter of a request, epoch ms; undefined when absent or not a time. */
@@ -70,7 +78,7 @@ export function collectHandler(agent: Pick<ProbeAgent, 'collect' | 'stopped'>): 
     const path = req.path.replace(/\/+$/, '') || '/';
     if (path !== COLLECT_PATH || req.method !== 'GET') return undefined;
     if (agent.stopped) return Promise.resolve(text(503, 'stopping\n'));
-    return agent.collect(sinceOf(req)).then((doc) => ({ status: 200, headers: { 'content-type': JSON_TYPE }, body: JSON.stringify(doc) }));
+    return agent.collect(sinceOf(req), freshOf(req)).then((doc) => ({ status: 200, headers: { 'content-type': JSON_TYPE }, body: JSON.stringify(doc) }));
   };
 }
 

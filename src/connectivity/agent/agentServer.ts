@@ -30,7 +30,7 @@ export class AgentServer {
     private readonly opts: AgentServerOptions,
   ) {
     const handle = agentHttpHandler(agent);
-    const collect = agent.collect ? collectHandler({ collect: (since) => agent.collect!(since), get stopped() { return agent.stopped; } }) : undefined;
+    const collect = agent.collect ? collectHandler({ collect: (since, fresh) => agent.collect!(since, fresh), get stopped() { return agent.stopped; } }) : undefined;
     this.server = http.createServer((req, res) => {
       const [path = '/', query] = (req.url ?? '/').split('?');
       if (path === FLOW_PATH && req.method === 'GET' && !agent.stopped) return this.serveFlow(agent.self.pod, res);

@@ -33,6 +33,8 @@ export const SlimStatusSchema = z.object({
   breaks: z.array(FlowBreakSchema).optional(),
   breaksTotal: z.number().optional(),
   peerSourceError: z.string().optional(),
+  /** See ProbeStatusDocument.freshSince. */
+  freshSince: z.string().optional(),
 });
 
 /** A pod's slim status in a collection. */
@@ -72,6 +74,7 @@ export function slimStatus(doc: ProbeStatusDocument): SlimStatus {
     ...(breaks.length ? { breaks } : {}),
     ...(doc.flows.breaksTotal ? { breaksTotal: doc.flows.breaksTotal } : {}),
     ...(doc.peerSourceError ? { peerSourceError: doc.peerSourceError } : {}),
+    ...(doc.freshSince ? { freshSince: doc.freshSince } : {}),
   };
 }
 
@@ -89,6 +92,7 @@ export function expandSlimStatus(id: { pod: string; namespace: string; node: str
     peers: slim.peers ?? [],
     flows: { open: [], breaks: slim.breaks ?? [], breaksTotal: slim.breaksTotal ?? 0 },
     ...(slim.peerSourceError ? { peerSourceError: slim.peerSourceError } : {}),
+    ...(slim.freshSince ? { freshSince: slim.freshSince } : {}),
     peerSummary: slim.summary,
   };
 }
@@ -109,43 +113,79 @@ export interface CollectOptions {
   concurrency?: number;
   /** Leave out failures over before this time (epoch ms). */
   sinceMs?: number | undefined;
+  /**
+   * Fresh results only: each peer read once for its own time, then again (a probe round later,
+   * at most `fresh.rounds` times) until every peer it counts was probed after that time. What a
+   * checkpoint needs, in one proxied request instead of a collection to mark and more to wait.
+   */
+  fresh?: { rounds: number; sleep: (ms: number) => Promise<void> } | undefined;
+}
+
+/** Whether a compact status shows every peer probed at or after `mark` (its own clock). */
+export function freshAfter(doc: ProbeStatusDocument, mark: number): boolean {
+  const s = doc.peerSummary;
+  if (!s) return doc.peers.every((p) => p.lastProbeAt !== undefined && Date.parse(p.lastProbeAt) >= mark);
+  return s.pending === 0 && (s.oldestProbeAt === undefined || Date.parse(s.oldestProbeAt) >= mark);
 }
 
 /** Reads every known peer's compact status over the pod network (at most `concurrency` at once). */
 export async function collectPeerStatuses(agent: CollectorAgent, transport: ProbeTransport, port: number, timeoutMs: number, opts: CollectOptions = {}): Promise<CollectDocument> {
   const now = opts.now ?? Date.now;
-  const own = agent.compactStatus(opts.sinceMs);
+  const startedAt = now();
   const peers = agent.peerPods();
   const namespace = agent.self.namespace;
   const path = opts.sinceMs === undefined ? COMPACT_STATUS_PATH : `${COMPACT_STATUS_PATH}?since=${encodeURIComponent(new Date(opts.sinceMs).toISOString())}`;
-  const read = async (peer: { pod: string; node: string; ip: string }): Promise<CollectDocument['pods'][number]> => {
+  type Read = { entry: CollectDocument['pods'][number]; doc?: ProbeStatusDocument };
+  const read = async (peer: { pod: string; node: string; ip: string }): Promise<Read> => {
     const id = { pod: peer.pod, namespace, node: peer.node };
     const res = await transport.httpGet(peer.ip, port, path, timeoutMs);
-    if (res.kind === 'failure') return { ...id, state: 'unreachable', ip: peer.ip, detail: `${res.failure}: ${res.message}` };
-    if (res.status !== 200) return { ...id, state: 'unreachable', ip: peer.ip, detail: `HTTP ${res.status} from ${peer.ip}:${port}` };
+    if (res.kind === 'failure') return { entry: { ...id, state: 'unreachable', ip: peer.ip, detail: `${res.failure}: ${res.message}` } };
+    if (res.status !== 200) return { entry: { ...id, state: 'unreachable', ip: peer.ip, detail: `HTTP ${res.status} from ${peer.ip}:${port}` } };
     try {
       const parsed = ProbeStatusSchema.safeParse(JSON.parse(res.body));
-      if (parsed.success) return { ...id, state: 'ok', status: slimStatus(parsed.data) };
-      return { ...id, state: 'unreachable', ip: peer.ip, detail: `not a status document: ${parsed.error.issues[0]?.message ?? '?'}` };
+      if (parsed.success) return { entry: { ...id, state: 'ok', status: slimStatus(parsed.data) }, doc: parsed.data };
+      return { entry: { ...id, state: 'unreachable', ip: peer.ip, detail: `not a status document: ${parsed.error.issues[0]?.message ?? '?'}` } };
     } catch {
-      return { ...id, state: 'unreachable', ip: peer.ip, detail: 'not JSON' };
+      return { entry: { ...id, state: 'unreachable', ip: peer.ip, detail: 'not JSON' } };
     }
   };
-  const results = new Array<CollectDocument['pods'][number]>(peers.length);
-  let next = 0;
   const concurrency = opts.concurrency ?? 16;
-  await Promise.all(
-    Array.from({ length: Math.min(concurrency, peers.length) }, async () => {
-      while (next < peers.length) {
-        const i = next++;
-        results[i] = await read(peers[i]!);
-      }
-    }),
-  );
+  let results = await mapConcurrently(peers, concurrency, read);
+  let own = agent.compactStatus(opts.sinceMs);
+  const fresh = opts.fresh;
+  if (fresh) {
+    // Each agent's own time at the first read is its mark; those not yet past it are read again.
+    const marks = results.map((r) => (r.doc ? Date.parse(r.doc.generatedAt) : undefined));
+    const ownMark = startedAt;
+    for (let round = 0; round < fresh.rounds; round++) {
+      const stale = results.map((r, i) => (r.doc && !freshAfter(r.doc, marks[i]!) ? i : -1)).filter((i) => i >= 0);
+      if (!stale.length && freshAfter(own, ownMark)) break;
+      await fresh.sleep(Math.max(own.settings.intervalMs, 1));
+      const again = await mapConcurrently(stale.map((i) => peers[i]!), concurrency, read);
+      stale.forEach((i, k) => (results[i] = again[k]!));
+      own = agent.compactStatus(opts.sinceMs);
+    }
+    results = results.map((r, i) => (r.entry.state === 'ok' && marks[i] !== undefined ? { ...r, entry: { ...r.entry, status: { ...r.entry.status, freshSince: new Date(marks[i]).toISOString() } } } : r));
+    own = { ...own, freshSince: new Date(ownMark).toISOString() };
+  }
   return {
     version: COLLECT_VERSION,
     collector: { pod: agent.self.pod, namespace, node: agent.self.node },
     generatedAt: new Date(now()).toISOString(),
-    pods: [{ pod: agent.self.pod, namespace, node: agent.self.node, state: 'ok', status: slimStatus(own) }, ...results],
+    pods: [{ pod: agent.self.pod, namespace, node: agent.self.node, state: 'ok', status: slimStatus(own) }, ...results.map((r) => r.entry)],
   };
+}
+
+async function mapConcurrently<T, R>(items: readonly T[], concurrency: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await fn(items[i]!);
+      }
+    }),
+  );
+  return out;
 }

@@ -259,8 +259,9 @@ export class ProbeAgent {
 
   /** GET /metrics. */
   /** The aggregated collection this agent answers as a collector (see peerCollection.ts). */
-  collect(sinceMs?: number): Promise<CollectDocument> {
-    return collectPeerStatuses(this, this.opts.transport, this.opts.port, this.timeoutMs * 2, { now: this.now, sinceMs });
+  collect(sinceMs?: number, fresh = false): Promise<CollectDocument> {
+    const sleep = (ms: number) => delay(ms, undefined, { signal: this.stopper.signal }).catch(() => undefined);
+    return collectPeerStatuses(this, this.opts.transport, this.opts.port, this.timeoutMs * 2, { now: this.now, sinceMs, ...(fresh ? { fresh: { rounds: 3, sleep } } : {}) });
   }
 
   metrics(): string {

@@ -84,6 +84,11 @@ export const ProbeStatusSchema = z.object({
    * probe failed or that had a failure episode; these counts cover every peer.
    */
   peerSummary: PeerSummarySchema.optional(),
+  /**
+   * Set by a collector that waited for fresh results (GET /collect?fresh=1): this agent's time when
+   * the collector first read it; every peer counted was probed again after it.
+   */
+  freshSince: z.string().optional(),
 });
 
 /** GET /status. */
