@@ -1,12 +1,47 @@
-// Benchmark of the simulated cluster: start-up time, list and patch throughput over HTTP, and
-// memory, at 10, 100 and 1000 nodes with about 30 pods per node. Each size runs in a fresh child
-// process so memory figures do not mix. Prints a table; asserts nothing (figures, not tests).
+// Benchmark of the simulated cluster: start-up time, list and patch throughput over HTTP, churn
+// (every pod of 5% of the nodes deleted at once, until the replacements run and the cluster has
+// settled) and memory, at 10, 100 and 1000 nodes with about 30 pods per node. Each size runs in a
+// fresh child process so memory figures do not mix. Prints a table; asserts nothing (figures, not tests).
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { SimCluster } from '../src/sim/simCluster.js';
 import { simRequest } from '../test/support/simHttp.js';
 
 const PODS_PER_NODE = 30;
+/** Share of the nodes whose pods the churn figure deletes at once (50 of 1000, as a drain wave might). */
+const CHURN_SHARE = 0.05;
+
+/** Runs n requests, 8 at a time, and returns how many per second were done. */
+async function rate(n: number, one: (i: number) => Promise<unknown>): Promise<number> {
+  const s = performance.now();
+  const conc = 8;
+  let next = 0;
+  await Promise.all(Array.from({ length: conc }, async () => {
+    while (next < n) await one(next++);
+  }));
+  return Math.round((n / (performance.now() - s)) * 1000);
+}
+
+/**
+ * Deletes every pod on the first CHURN_SHARE of the nodes through the API (DELETE, default grace)
+ * and waits until the cluster has settled again: wall time and the process's CPU time, in ms. The
+ * CPU time includes the benchmark's own HTTP client, a small part of it.
+ */
+async function measureChurn(cluster: SimCluster, nodeNames: readonly string[]): Promise<{ nodes: number; pods: number; ms: number; cpuMs: number }> {
+  const nodes = nodeNames.slice(0, Math.max(1, Math.round(nodeNames.length * CHURN_SHARE)));
+  const onNodes = new Set(nodes);
+  const victims = cluster.store.list('pods').items.filter((p) => onNodes.has(p.spec?.nodeName as string));
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  await rate(victims.length, async (i) => {
+    const p = victims[i]!;
+    await simRequest(cluster, 'DELETE', `/api/v1/namespaces/${p.metadata.namespace}/pods/${p.metadata.name}`);
+  });
+  await cluster.waitUntilSettled(600_000);
+  const ms = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  return { nodes: nodes.length, pods: victims.length, ms: Math.round(ms), cpuMs: Math.round((cpu.user + cpu.system) / 1000) };
+}
 
 async function measure(nodes: number): Promise<Record<string, number | string>> {
   // canal (1/node) + web (N) are built in; a filler Deployment brings the total to ~30 pods/node.
@@ -28,15 +63,6 @@ spec:
   await cluster.waitUntilSettled(600_000);
   const tSettled = performance.now() - t0;
   const pods = cluster.store.count('pods');
-  const rate = async (n: number, one: (i: number) => Promise<unknown>) => {
-    const s = performance.now();
-    const conc = 8;
-    let next = 0;
-    await Promise.all(Array.from({ length: conc }, async () => {
-      while (next < n) await one(next++);
-    }));
-    return Math.round((n / (performance.now() - s)) * 1000);
-  };
   const nodeNames = cluster.store.list('nodes').items.map((n) => n.metadata.name!);
   const listOnNode = await rate(300, async (i) => {
     await simRequest(cluster, 'GET', `/api/v1/pods?fieldSelector=spec.nodeName%3D${nodeNames[i % nodeNames.length]}`);
@@ -49,6 +75,7 @@ spec:
   });
   global.gc?.();
   const mem = process.memoryUsage();
+  const churn = await measureChurn(cluster, nodeNames);
   await cluster.stop();
   return {
     nodes,
@@ -58,6 +85,9 @@ spec:
     'list pods/node req/s': listOnNode,
     'list nodes req/s': listNodes,
     'patch node req/s': patchNode,
+    'churn pods': churn.pods,
+    'churn ms': churn.ms,
+    'churn cpu ms': churn.cpuMs,
     'rss MiB': Math.round(mem.rss / 2 ** 20),
     'heap MiB': Math.round(mem.heapUsed / 2 ** 20),
   };

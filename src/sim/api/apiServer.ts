@@ -191,7 +191,7 @@ export class SimApiServer {
     const verb = verbOf(r);
     if (type.plural === 'selfsubjectaccessreviews' && type.group === 'authorization.k8s.io' && r.method === 'POST') return accessReview(r, settings.forbidden);
     // As kube-apiserver: a server-side apply that would create the object is authorized as a create too.
-    const applyCreates = verb === 'patch' && String(r.headers['content-type'] ?? '').startsWith('application/apply-patch') && info.name !== undefined && !this.opts.store.get(resourceKey(type.group, type.plural), type.namespaced ? info.namespace : undefined, info.name);
+    const applyCreates = verb === 'patch' && String(r.headers['content-type'] ?? '').startsWith('application/apply-patch') && info.name !== undefined && !this.opts.store.peek(resourceKey(type.group, type.plural), type.namespaced ? info.namespace : undefined, info.name);
     if (isForbidden(settings.forbidden, info.resource, info.subresource, verb) || (applyCreates && isForbidden(settings.forbidden, info.resource, info.subresource, 'create'))) {
       const denied = isForbidden(settings.forbidden, info.resource, info.subresource, verb) ? verb : 'create';
       const scope = info.namespace ? `in the namespace "${info.namespace}"` : 'at the cluster scope';

@@ -2,6 +2,7 @@ import { badRequest } from './apiError.js';
 import { matchesFields, parseFieldSelector, type FieldRequirement } from './fieldSelector.js';
 import { matchesRequirements, parseLabelSelector, type Requirement } from '../store/labelSelector.js';
 import type { KubeObject } from '../store/kubeObject.js';
+import type { StoreQuery } from '../store/objectStore.js';
 
 /** The filters of a list or watch request. */
 export interface ListFilter {
@@ -20,6 +21,27 @@ export function parseListFilter(resource: string, query: URLSearchParams): ListF
 /** True when an object passes both selectors. */
 export function passesFilter(obj: KubeObject, filter: ListFilter): boolean {
   return matchesRequirements(obj.metadata.labels, filter.labels) && matchesFields(obj, filter.fields);
+}
+
+/**
+ * The part of a list or watch request the store's indexes can narrow by: the namespace (from the
+ * URL, else an equality field selector), the label selector and, for pods, an equality selector on
+ * spec.nodeName (what every kubelet and node drain asks for). The caller still applies the whole filter.
+ */
+export function storeQueryOf(resource: string, namespace: string | undefined, filter: ListFilter): StoreQuery {
+  const equal = (field: string) => filter.fields.find((f) => f.field === field && f.equal)?.value;
+  return {
+    namespace: namespace ?? equal('metadata.namespace'),
+    labels: filter.labels,
+    ...(resource === 'pods' ? { nodeName: equal('spec.nodeName') } : {}),
+  };
+}
+
+/** Objects in list order: by namespace, then name. */
+export function sortedByKey(items: readonly KubeObject[]): KubeObject[] {
+  const keyed = items.map((o) => ({ key: keyOf(o), o }));
+  keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return keyed.map((k) => k.o);
 }
 
 /** A page of a list: limit/continue as the API server does them (continue = opaque token of the last key). */

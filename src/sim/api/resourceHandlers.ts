@@ -1,7 +1,7 @@
 import { ApiError, badRequest, conflict, notFound, unsupportedMediaType } from './apiError.js';
 import type { ApiRequest, ApiResponse } from './apiServer.js';
 import { applyDefaults } from './defaults.js';
-import { paginate, parseListFilter, passesFilter } from './listing.js';
+import { paginate, parseListFilter, passesFilter, sortedByKey, storeQueryOf } from './listing.js';
 import { applyJsonPatch } from './patch/jsonPatch.js';
 import { applyStrategicMergePatch } from './patch/strategicMerge.js';
 import { apiVersionOf, resourceKey, type ResourceRegistry, type ResourceType } from './resourceRegistry.js';
@@ -107,7 +107,9 @@ export class ResourceHandlers {
 
   private list(r: ApiRequest, type: ResourceType, key: string, ns: string | undefined): ApiResponse {
     const filter = parseListFilter(key, r.query);
-    const { items: filtered, resourceVersion } = this.store.list(key, ns, (o) => passesFilter(o, filter));
+    const resourceVersion = this.store.currentResourceVersion();
+    // The store's own (frozen) objects: the response only serializes them, so nothing is copied.
+    const filtered = sortedByKey(this.store.select(key, storeQueryOf(key, ns, filter)).filter((o) => passesFilter(o, filter)));
     const page = paginate(filtered, r.query, resourceVersion);
     if (wantsTable(String(r.headers.accept ?? ''))) {
       return { status: 200, body: buildTable(key, page.items, resourceVersion, r.query.get('includeObject') ?? 'Metadata', page.continue) };
@@ -162,7 +164,7 @@ export class ResourceHandlers {
 
   private checkNamespace(type: ResourceType, ns: string | undefined): void {
     if (!type.namespaced || !ns) return;
-    const nsObj = this.store.get('namespaces', undefined, ns);
+    const nsObj = this.store.peek('namespaces', undefined, ns);
     if (!nsObj) throw notFound('', 'namespaces', ns);
     if (nsObj.metadata.deletionTimestamp || nsObj.status?.phase === 'Terminating') {
       throw new ApiError(403, 'Forbidden', `unable to create new content in namespace ${ns} because it is being terminated`, {
@@ -186,7 +188,7 @@ export class ResourceHandlers {
     applyDefaults(obj, { creating: true });
     delete obj.metadata.resourceVersion;
     if (this.dryRun(r)) {
-      if (this.store.get(key, obj.metadata.namespace, obj.metadata.name ?? '')) {
+      if (this.store.peek(key, obj.metadata.namespace, obj.metadata.name ?? '')) {
         throw new ApiError(409, 'AlreadyExists', `${type.group ? `${type.plural}.${type.group}` : type.plural} "${obj.metadata.name}" already exists`);
       }
       return { ...obj, metadata: { ...obj.metadata, uid: '00000000-0000-0000-0000-000000000000', creationTimestamp: new Date().toISOString() } };
@@ -294,7 +296,7 @@ export class ResourceHandlers {
   }
 
   private delete(r: ApiRequest, type: ResourceType, key: string, ns: string | undefined, name: string): ApiResponse {
-    const current = this.store.get(key, ns, name);
+    const current = this.store.peek(key, ns, name);
     if (!current) throw notFound(type.group, type.plural, name);
     const opts = this.deleteOptions(r);
     if (this.dryRun(r)) return { status: 200, body: current };
@@ -336,7 +338,7 @@ export class ResourceHandlers {
   private deleteCollection(r: ApiRequest, type: ResourceType, key: string, ns: string | undefined): ApiResponse {
     const filter = parseListFilter(key, r.query);
     const opts = this.deleteOptions(r);
-    const items = this.store.list(key, ns).items.filter((o) => passesFilter(o, filter));
+    const items = sortedByKey(this.store.select(key, storeQueryOf(key, ns, filter)).filter((o) => passesFilter(o, filter)));
     const out: KubeObject[] = [];
     if (!this.dryRun(r)) {
       for (const o of items) {
@@ -357,7 +359,7 @@ export class ResourceHandlers {
       throw badRequest('the object provided is unrecognized (must be of type Eviction)');
     }
     if (body.metadata?.name && body.metadata.name !== name) throw badRequest(`name in URL does not match name in Eviction object`);
-    const pod = this.store.get('pods', ns, name);
+    const pod = this.store.peek('pods', ns, name);
     if (!pod) throw notFound('', 'pods', name);
     if (body.deleteOptions?.preconditions?.uid && body.deleteOptions.preconditions.uid !== pod.metadata.uid) {
       throw new ApiError(409, 'Conflict', `Operation cannot be fulfilled on pods "${name}": Precondition failed`);
@@ -383,7 +385,7 @@ export class ResourceHandlers {
     const body = r.body() as { target?: { name?: string } };
     const node = body?.target?.name;
     if (!node) throw badRequest('Binding.target.name is required');
-    const pod = this.store.get('pods', ns, name);
+    const pod = this.store.peek('pods', ns, name);
     if (!pod) throw notFound('', 'pods', name);
     if (pod.spec?.nodeName) throw new ApiError(409, 'Conflict', `Operation cannot be fulfilled on pods/binding "${name}": pod ${name} is already assigned to node "${pod.spec.nodeName}"`);
     this.store.mutate('pods', ns, name, (p) => {
@@ -398,7 +400,7 @@ export class ResourceHandlers {
   }
 
   private log(ns: string, name: string): ApiResponse {
-    const pod = this.store.get('pods', ns, name);
+    const pod = this.store.peek('pods', ns, name);
     if (!pod) throw notFound('', 'pods', name);
     return { status: 200, text: this.hooks.podLog?.(ns, name) ?? '' };
   }
@@ -408,7 +410,7 @@ export class ResourceHandlers {
     const parts = rawName.split(':');
     const name = parts.length === 3 ? parts[1]! : parts[0]!;
     const port = parts.length === 3 ? parts[2] : parts[1];
-    const pod = this.store.get('pods', ns, name);
+    const pod = this.store.peek('pods', ns, name);
     if (!pod) throw notFound('', 'pods', name);
     if (!this.hooks.proxyToPod) throw new ApiError(503, 'ServiceUnavailable', 'error trying to reach service: no node model');
     const info = r.info.type === 'resource' ? r.info : undefined;

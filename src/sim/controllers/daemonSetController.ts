@@ -1,10 +1,10 @@
 import type { KubeObject, WatchEvent } from '../store/kubeObject.js';
-import { matchesLabelSelector } from '../store/labelSelector.js';
+import { labelSelectorMatcher } from '../store/labelSelector.js';
 import { nodeShouldRunDaemonPod } from './daemonSetPlacement.js';
 import { allowsSurge, countDaemonSetStatus, planDaemonPods, planRollingUpdate, rolloutLimits, type DaemonNodeView, type DaemonPlan } from './daemonSetPlan.js';
 import { buildDaemonPod, groupDaemonPodsByNode, templateGenerationOf, toDaemonPodView, type DaemonPodView } from './daemonSetPods.js';
 import { createAdmitted } from './objectCreation.js';
-import { applyClaims, controllerRefOf, planClaims } from './ownerReferences.js';
+import { applyClaims, claimCandidates, controlledObjects, controllerRefOf, planClaims } from './ownerReferences.js';
 import { deletePod } from './podDeletion.js';
 import { QueuedController, keyOf, keysOf, splitKey, type WatchMapping } from './queuedController.js';
 import { jsonEqual } from './stableJson.js';
@@ -44,7 +44,7 @@ export class DaemonSetController extends QueuedController {
 
   protected reconcile(key: string): void {
     const { namespace, name } = splitKey(key);
-    const ds = this.ctx.store.get(DAEMONSETS, namespace, name);
+    const ds = this.ctx.store.peek(DAEMONSETS, namespace, name);
     if (!ds || ds.metadata.deletionTimestamp || selectsEverything(ds)) return;
     const sync: DaemonSetSync = {
       ds,
@@ -64,8 +64,8 @@ export class DaemonSetController extends QueuedController {
 
   /** Pods of the DaemonSet, adopting matching orphans and releasing pods that stopped matching. */
   private claimPods(ds: KubeObject): KubeObject[] {
-    const candidates = [...this.ctx.store.peekAll('pods')].filter((p) => p.metadata.namespace === ds.metadata.namespace);
-    const plan = planClaims(ds, candidates, (p) => matchesLabelSelector(p.metadata.labels, ds.spec?.selector));
+    const selects = labelSelectorMatcher(ds.spec?.selector);
+    const plan = planClaims(ds, claimCandidates(this.ctx.store, 'pods', ds), (p) => selects(p.metadata.labels));
     return applyClaims(this.ctx.store, 'pods', ds, plan);
   }
 
@@ -82,7 +82,7 @@ export class DaemonSetController extends QueuedController {
   private apply(sync: DaemonSetSync, plan: DaemonPlan): boolean {
     const { ds } = sync;
     for (const podName of plan.deletePods) {
-      const pod = this.ctx.store.get('pods', ds.metadata.namespace, podName);
+      const pod = this.ctx.store.peek('pods', ds.metadata.namespace, podName);
       if (pod && !pod.metadata.deletionTimestamp) deletePod(this.ctx.store, pod);
     }
     for (const nodeName of plan.createOn) {
@@ -94,7 +94,7 @@ export class DaemonSetController extends QueuedController {
   private updateStatus(sync: DaemonSetSync): void {
     const { ds } = sync;
     const uid = ds.metadata.uid;
-    const owned = [...this.ctx.store.peekAll('pods')].filter((p) => p.metadata.namespace === ds.metadata.namespace && controllerRefOf(p)?.uid === uid);
+    const owned = controlledObjects(this.ctx.store, 'pods', ds);
     const counts = countDaemonSetStatus(sync.nodes, this.podViews(sync, owned));
     this.ctx.store.mutate(DAEMONSETS, ds.metadata.namespace, ds.metadata.name ?? '', (o) => {
       if (o.metadata.uid !== uid) return false;
@@ -114,7 +114,7 @@ export class DaemonSetController extends QueuedController {
     if (ref) return ref.kind === 'DaemonSet' ? [`${ns}/${ref.name}`] : [];
     if (ev.type === 'DELETED') return [];
     // An orphan: DaemonSets that may adopt it.
-    return keysOf(this.ctx.store.peekAll(DAEMONSETS), (ds) => ds.metadata.namespace === ns && matchesLabelSelector(pod.metadata.labels, ds.spec?.selector));
+    return keysOf(this.ctx.store.peekInNamespace(DAEMONSETS, ns ?? ''), (ds) => labelSelectorMatcher(ds.spec?.selector)(pod.metadata.labels));
   }
 }
 

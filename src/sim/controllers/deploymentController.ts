@@ -1,11 +1,11 @@
 import { ApiError } from '../api/apiError.js';
 import { applyDefaults } from '../api/defaults.js';
 import type { KubeObject, WatchEvent } from '../store/kubeObject.js';
-import { matchesLabelSelector } from '../store/labelSelector.js';
+import { labelSelectorMatcher } from '../store/labelSelector.js';
 import { maxSurge, newRSNewReplicas, planOldScaleDown, rsCounts } from './deploymentRollout.js';
 import { applyProgressConditions, calculateStatus, deploymentComplete, deploymentCondition, msToProgressDeadline, newCondition, ProgressReasons, setDeploymentCondition, type DeploymentCondition } from './deploymentStatus.js';
 import { createAdmitted } from './objectCreation.js';
-import { applyClaims, controllerRefOf, newControllerRef, planClaims } from './ownerReferences.js';
+import { applyClaims, claimCandidates, controlledObjects, controllerRefOf, newControllerRef, planClaims } from './ownerReferences.js';
 import { deleteNow } from './podDeletion.js';
 import { isPodTerminal } from './podStatus.js';
 import { QueuedController, keyOf, keysOf, splitKey, type WatchMapping } from './queuedController.js';
@@ -89,8 +89,8 @@ export class DeploymentController extends QueuedController {
   }
 
   private claimReplicaSets(d: KubeObject): KubeObject[] {
-    const candidates = [...this.ctx.store.peekAll(REPLICASETS)].filter((rs) => rs.metadata.namespace === d.metadata.namespace);
-    const plan = planClaims(d, candidates, (rs) => matchesLabelSelector(rs.metadata.labels, d.spec?.selector));
+    const selects = labelSelectorMatcher(d.spec?.selector);
+    const plan = planClaims(d, claimCandidates(this.ctx.store, REPLICASETS, d), (rs) => selects(rs.metadata.labels));
     return applyClaims(this.ctx.store, REPLICASETS, d, plan);
   }
 
@@ -226,12 +226,7 @@ export class DeploymentController extends QueuedController {
   /** oldPodsRunning: Recreate waits until no pod of an old ReplicaSet is left unfinished. */
   private oldPodsRunning(sync: DeploymentSync): boolean {
     if (sync.oldRSs.some((rs) => Number(rs.status?.replicas ?? 0) > 0)) return true;
-    const oldUids = new Set(sync.oldRSs.map((rs) => rs.metadata.uid));
-    for (const p of this.ctx.store.peekAll('pods')) {
-      if (p.metadata.namespace !== sync.d.metadata.namespace || !oldUids.has(controllerRefOf(p)?.uid)) continue;
-      if (!isPodTerminal(p)) return true;
-    }
-    return false;
+    return sync.oldRSs.some((rs) => controlledObjects(this.ctx.store, 'pods', rs).some((p) => !isPodTerminal(p)));
   }
 
   /** Trims old ReplicaSets beyond revisionHistoryLimit (cleanupDeployment) once the rollout is complete, then writes status. */
@@ -284,13 +279,13 @@ export class DeploymentController extends QueuedController {
     const ref = controllerRefOf(rs);
     if (ref) return ref.kind === 'Deployment' ? [`${ns}/${ref.name}`] : [];
     if (ev.type === 'DELETED') return [];
-    return keysOf(this.ctx.store.peekAll(DEPLOYMENTS), (d) => d.metadata.namespace === ns && matchesLabelSelector(rs.metadata.labels, d.spec?.selector));
+    return keysOf(this.ctx.store.peekInNamespace(DEPLOYMENTS, ns ?? ''), (d) => labelSelectorMatcher(d.spec?.selector)(rs.metadata.labels));
   }
 
   private deploymentOfPod(pod: KubeObject): string[] {
     const ref = controllerRefOf(pod);
     if (ref?.kind !== 'ReplicaSet') return [];
-    const rs = this.ctx.store.get(REPLICASETS, pod.metadata.namespace, ref.name);
+    const rs = this.ctx.store.peek(REPLICASETS, pod.metadata.namespace, ref.name);
     const owner = rs ? controllerRefOf(rs) : undefined;
     return owner?.kind === 'Deployment' ? [`${pod.metadata.namespace}/${owner.name}`] : [];
   }

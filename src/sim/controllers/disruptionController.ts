@@ -2,7 +2,7 @@ import type { ResourceRegistry } from '../api/resourceRegistry.js';
 import { qualifiedResource } from '../api/apiError.js';
 import { resourceKey } from '../api/resourceRegistry.js';
 import type { KubeObject, OwnerReference, WatchEvent } from '../store/kubeObject.js';
-import { matchesLabelSelector } from '../store/labelSelector.js';
+import { labelSelectorRequirements } from '../store/labelSelector.js';
 import type { ObjectStore } from '../store/objectStore.js';
 import { controllerRefOf } from './ownerReferences.js';
 import { computePdbStatus, countHealthyPods, liveDisruptedPods, pdbTargets, withDisruptionAllowedCondition } from './pdbStatus.js';
@@ -21,17 +21,17 @@ const PDBS = 'policy/poddisruptionbudgets';
  */
 function ownerScale(store: ObjectStore, registry: ResourceRegistry, namespace: string | undefined, ref: OwnerReference): { uid: string; replicas: number } | undefined {
   if (ref.kind === 'ReplicaSet') {
-    const rs = store.get('apps/replicasets', namespace, ref.name);
+    const rs = store.peek('apps/replicasets', namespace, ref.name);
     const owner = rs?.metadata.uid === ref.uid ? controllerRefOf(rs) : undefined;
     if (owner?.kind === 'Deployment') {
-      const d = store.get('apps/deployments', namespace, owner.name);
+      const d = store.peek('apps/deployments', namespace, owner.name);
       if (d?.metadata.uid === owner.uid) return { uid: owner.uid, replicas: Number(d.spec?.replicas ?? 1) };
     }
   }
   const type = registry.lookupKind(ref.apiVersion, ref.kind);
   if (!type) throw new Error(`no matches for kind "${ref.kind}" in version "${ref.apiVersion}"`);
   if (!type.subresources.includes('scale')) throw new Error(`${qualifiedResource(type.group, type.plural)} does not implement the scale subresource`);
-  const obj = store.get(resourceKey(type.group, type.plural), namespace, ref.name);
+  const obj = store.peek(resourceKey(type.group, type.plural), namespace, ref.name);
   return obj?.metadata.uid === ref.uid ? { uid: ref.uid, replicas: Number(obj.spec?.replicas ?? 0) } : undefined;
 }
 
@@ -59,7 +59,7 @@ export class DisruptionController extends QueuedController {
   readonly name = 'disruption-controller';
 
   protected watches(): WatchMapping[] {
-    const inNamespace = (ev: WatchEvent) => keysOf(this.ctx.store.peekAll(PDBS), (p) => p.metadata.namespace === ev.object.metadata.namespace);
+    const inNamespace = (ev: WatchEvent) => keysOf(this.ctx.store.peekInNamespace(PDBS, ev.object.metadata.namespace ?? ''));
     return [
       { resource: PDBS, keys: (ev) => (ev.type === 'DELETED' ? [] : [keyOf(ev.object)]) },
       { resource: 'pods', keys: inNamespace },
@@ -75,9 +75,10 @@ export class DisruptionController extends QueuedController {
 
   protected reconcile(key: string): void {
     const { namespace, name } = splitKey(key);
-    const pdb = this.ctx.store.get(PDBS, namespace, name);
+    const pdb = this.ctx.store.peek(PDBS, namespace, name);
     if (!pdb) return;
-    const pods = [...this.ctx.store.peekAll('pods')].filter((p) => p.metadata.namespace === namespace && matchesLabelSelector(p.metadata.labels, pdb.spec?.selector));
+    const selector = labelSelectorRequirements(pdb.spec?.selector);
+    const pods = selector ? this.ctx.store.selectByLabels('pods', namespace ?? '', selector) : [];
     let targets;
     try {
       targets = pdbTargets(pdb, pods.length, () => expectedScale(this.ctx.store, this.ctx.registry, pods));

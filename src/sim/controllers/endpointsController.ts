@@ -1,5 +1,5 @@
 import type { KubeObject, WatchEvent } from '../store/kubeObject.js';
-import { matchesMapSelector } from '../store/labelSelector.js';
+import { mapSelectorRequirements, matchesMapSelector } from '../store/labelSelector.js';
 import { buildEndpointSubsets } from './endpointSubsets.js';
 import { createAdmitted } from './objectCreation.js';
 import { deleteNow } from './podDeletion.js';
@@ -40,14 +40,15 @@ export class EndpointsController extends QueuedController {
 
   protected reconcile(key: string): void {
     const { namespace, name } = splitKey(key);
-    const svc = this.ctx.store.get('services', namespace, name);
-    const current = this.ctx.store.get('endpoints', namespace, name);
+    const svc = this.ctx.store.peek('services', namespace, name);
+    const current = this.ctx.store.peek('endpoints', namespace, name);
     if (!svc) {
       if (current) deleteNow(this.ctx.store, 'endpoints', current);
       return;
     }
     if (!svc.spec?.selector || svc.metadata.deletionTimestamp) return;
-    const pods = [...this.ctx.store.peekAll('pods')].filter((p) => p.metadata.namespace === namespace && matchesMapSelector(p.metadata.labels, svc.spec.selector));
+    const selector = mapSelectorRequirements(svc.spec.selector);
+    const pods = selector ? this.ctx.store.selectByLabels('pods', namespace ?? '', selector) : [];
     const subsets = buildEndpointSubsets(svc, pods);
     const labels = endpointsLabels(svc);
     if (!current) {
@@ -67,6 +68,6 @@ export class EndpointsController extends QueuedController {
   private servicesOfPod(ev: WatchEvent): string[] {
     const ns = ev.object.metadata.namespace;
     const labelSets = [ev.object.metadata.labels, ev.oldObject?.metadata.labels];
-    return keysOf(this.ctx.store.peekAll('services'), (s) => s.metadata.namespace === ns && labelSets.some((l) => matchesMapSelector(l, s.spec?.selector)));
+    return keysOf(this.ctx.store.peekInNamespace('services', ns ?? ''), (s) => labelSets.some((l) => matchesMapSelector(l, s.spec?.selector)));
   }
 }

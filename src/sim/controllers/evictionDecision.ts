@@ -1,6 +1,6 @@
 import type { EvictionDecision } from '../api/resourceHandlers.js';
 import type { KubeObject } from '../store/kubeObject.js';
-import { matchesLabelSelector } from '../store/labelSelector.js';
+import { labelSelectorMatcher } from '../store/labelSelector.js';
 import type { ObjectStore } from '../store/objectStore.js';
 import { kubeTime } from './kubeTime.js';
 import { withDisruptionAllowedCondition } from './pdbStatus.js';
@@ -64,7 +64,7 @@ function noDisruptionMessage(name: string, s: NonNullable<KubeObject['status']>)
  */
 export function decideEviction(store: ObjectStore, pod: KubeObject): EvictionDecision {
   if (canIgnorePdb(pod)) return { allowed: true };
-  const pdbs = [...store.peekAll(PDBS)].filter((p) => p.metadata.namespace === pod.metadata.namespace && matchesLabelSelector(pod.metadata.labels, p.spec?.selector));
+  const pdbs = store.peekInNamespace(PDBS, pod.metadata.namespace ?? '').filter((p) => labelSelectorMatcher(p.spec?.selector)(pod.metadata.labels));
   if (pdbs.length > 1) return { allowed: false, code: 500, message: MULTIPLE_PDBS_MESSAGE };
   const pdb = pdbs[0];
   if (!pdb) return { allowed: true };

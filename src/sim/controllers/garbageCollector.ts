@@ -26,8 +26,7 @@ function refKey(r: ObjectRef): string {
 export function orphanDependents(store: ObjectStore, ownerUid: string): void {
   const resources = new Set([...BUILTIN_RESOURCES.map((t) => resourceKey(t.group, t.plural)), ...(seenResources.get(store) ?? [])]);
   for (const resource of resources) {
-    const dependents = [...store.peekAll(resource)].filter((o) => o.metadata.ownerReferences?.some((r) => r.uid === ownerUid));
-    for (const dep of dependents) {
+    for (const dep of store.objectsOwnedBy(resource, ownerUid)) {
       store.mutate(resource, dep.metadata.namespace, dep.metadata.name ?? '', (o) => {
         const kept = (o.metadata.ownerReferences ?? []).filter((r) => r.uid !== ownerUid);
         if (kept.length) o.metadata.ownerReferences = kept;
@@ -64,7 +63,7 @@ export class GarbageCollector implements Controller {
     });
     const keys = new Set([...this.ctx.registry.all().map((t) => resourceKey(t.group, t.plural)), ...seen]);
     for (const resource of keys) {
-      for (const object of this.ctx.store.list(resource).items) this.observe({ type: 'ADDED', resource, object });
+      for (const object of this.ctx.store.peekAll(resource)) this.observe({ type: 'ADDED', resource, object });
     }
   }
 
@@ -106,7 +105,7 @@ export class GarbageCollector implements Controller {
   private attemptToDelete(key: string): void {
     const ref = this.refs.get(key);
     if (!ref) return;
-    const obj = this.ctx.store.get(ref.resource, ref.namespace, ref.name);
+    const obj = this.ctx.store.peek(ref.resource, ref.namespace, ref.name);
     if (!obj) {
       this.refs.delete(key);
       return;
@@ -128,6 +127,6 @@ export class GarbageCollector implements Controller {
   /** An owner exists if the index knows its uid and the store still holds it. */
   private ownerExists(uid: string): boolean {
     const ref = this.live.get(uid);
-    return Boolean(ref && this.ctx.store.get(ref.resource, ref.namespace, ref.name)?.metadata.uid === uid);
+    return Boolean(ref && this.ctx.store.peek(ref.resource, ref.namespace, ref.name)?.metadata.uid === uid);
   }
 }

@@ -45,7 +45,7 @@ export class NamespaceController extends QueuedController {
   }
 
   protected reconcile(name: string): void {
-    const ns = this.ctx.store.get('namespaces', undefined, name);
+    const ns = this.ctx.store.peek('namespaces', undefined, name);
     if (!ns) return;
     if (isTerminating(ns)) this.terminate(ns);
     else this.ensureDefaultServiceAccount(name);
@@ -70,7 +70,7 @@ export class NamespaceController extends QueuedController {
     }
     let remaining = 0;
     for (const resource of this.namespacedResources()) {
-      const objects = [...this.ctx.store.peekAll(resource)].filter((o) => o.metadata.namespace === name);
+      const objects = this.ctx.store.peekInNamespace(resource, name);
       remaining += objects.length;
       for (const o of objects) {
         if (o.metadata.deletionTimestamp) continue;
@@ -92,7 +92,7 @@ export class NamespaceController extends QueuedController {
   }
 
   private hasContent(namespace: string): boolean {
-    return this.namespacedResources().some((r) => [...this.ctx.store.peekAll(r)].some((o) => o.metadata.namespace === namespace));
+    return this.namespacedResources().some((r) => this.ctx.store.peekInNamespace(r, namespace).length > 0);
   }
 
   private namespacedResources(): string[] {
@@ -100,7 +100,7 @@ export class NamespaceController extends QueuedController {
   }
 
   private ensureDefaultServiceAccount(namespace: string): void {
-    if (this.ctx.store.get('serviceaccounts', namespace, 'default')) return;
+    if (this.ctx.store.peek('serviceaccounts', namespace, 'default')) return;
     ignoreNotFound(() => createAdmitted(this.ctx.store, 'serviceaccounts', { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace } }));
   }
 }

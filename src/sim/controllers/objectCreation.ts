@@ -11,7 +11,7 @@ import type { ObjectStore } from '../store/objectStore.js';
  */
 export function namespaceAcceptsObjects(store: ObjectStore, namespace: string | undefined): boolean {
   if (!namespace) return true;
-  const ns = store.get('namespaces', undefined, namespace);
+  const ns = store.peek('namespaces', undefined, namespace);
   return Boolean(ns && !ns.metadata.deletionTimestamp && ns.status?.phase !== 'Terminating');
 }
 

@@ -1,10 +1,9 @@
+import { memoizeFrozen } from '../store/frozenMemo.js';
 import type { KubeObject, OwnerReference } from '../store/kubeObject.js';
-import type { ObjectStore } from '../store/objectStore.js';
+import { NO_CONTROLLER, type ObjectStore } from '../store/objectStore.js';
 
-/** metav1.GetControllerOf: the owner reference marked controller: true. */
-export function controllerRefOf(obj: KubeObject): OwnerReference | undefined {
-  return obj.metadata.ownerReferences?.find((r) => r.controller === true);
-}
+/** metav1.GetControllerOf: the owner reference marked controller: true (remembered per stored object). */
+export const controllerRefOf: (obj: KubeObject) => OwnerReference | undefined = memoizeFrozen((obj) => obj.metadata.ownerReferences?.find((r) => r.controller === true));
 
 /** metav1.NewControllerRef: a controlling, deletion-blocking reference to owner. */
 export function newControllerRef(owner: KubeObject): OwnerReference {
@@ -26,6 +25,21 @@ export interface ClaimPlan {
   adopt: KubeObject[];
   /** Controlled by the owner but no longer matching: to release. */
   release: KubeObject[];
+}
+
+/**
+ * The objects an owner's claim looks at: those it controls and the orphans of its namespace, from
+ * the store's indexes (read-only). Objects another controller owns are left out, as planClaims
+ * would skip them anyway.
+ */
+export function claimCandidates(store: ObjectStore, resource: string, owner: KubeObject): KubeObject[] {
+  return [...controlledObjects(store, resource, owner), ...store.objectsControlledBy(resource, NO_CONTROLLER, owner.metadata.namespace ?? '')];
+}
+
+/** The objects of a resource owner controls in its namespace, from the store's index (read-only). */
+export function controlledObjects(store: ObjectStore, resource: string, owner: KubeObject): KubeObject[] {
+  const uid = owner.metadata.uid;
+  return uid ? store.objectsControlledBy(resource, uid, owner.metadata.namespace ?? '') : [];
 }
 
 /**

@@ -34,19 +34,19 @@ export class PodGarbageCollector extends QueuedController {
       return [];
     }
     this.deletedNodes.add(name);
-    return [...this.ctx.store.peekAll('pods')].filter((p) => p.spec?.nodeName === name).map(keyOf);
+    return name ? this.ctx.store.podsOnNode(name).map(keyOf) : [];
   }
 
   protected reconcile(key: string): void {
     const [namespace = '', name = ''] = key.split('/');
-    const pod = this.ctx.store.get('pods', namespace, name);
+    const pod = this.ctx.store.peek('pods', namespace, name);
     if (!pod) return;
     const nodeName = pod.spec?.nodeName as string | undefined;
     if (!nodeName) {
       if (pod.metadata.deletionTimestamp) deleteNow(this.ctx.store, 'pods', pod);
       return;
     }
-    if (this.ctx.store.get('nodes', undefined, nodeName)) return;
+    if (this.ctx.store.peek('nodes', undefined, nodeName)) return;
     const age = Date.now() - Date.parse(pod.metadata.creationTimestamp ?? '');
     if (!this.deletedNodes.has(nodeName) && age < UNKNOWN_NODE_QUARANTINE_MS) {
       this.queue.addAfter(key, UNKNOWN_NODE_QUARANTINE_MS - age);

@@ -1,3 +1,4 @@
+import { memoizeFrozen } from '../store/frozenMemo.js';
 import type { KubeObject } from '../store/kubeObject.js';
 import { kubeTime, parseKubeTime } from './kubeTime.js';
 
@@ -17,23 +18,24 @@ export function podCondition(pod: KubeObject, type: string): PodCondition | unde
   return conditions.find((c) => c.type === type);
 }
 
-/** podutil.IsPodReady: condition Ready is "True". */
-export function isPodReady(pod: KubeObject): boolean {
-  return podCondition(pod, 'Ready')?.status === 'True';
-}
+/** podutil.IsPodReady: condition Ready is "True" (remembered per stored pod, see memoizeFrozen). */
+export const isPodReady: (pod: KubeObject) => boolean = memoizeFrozen((pod) => podCondition(pod, 'Ready')?.status === 'True');
+
+// When the Ready condition last changed, in ms (remembered per stored pod).
+const readySinceMs = memoizeFrozen((pod: KubeObject) => parseKubeTime(podCondition(pod, 'Ready')?.lastTransitionTime));
 
 /** podutil.IsPodAvailable: ready for at least minReadySeconds (Ready's lastTransitionTime). */
 export function isPodAvailable(pod: KubeObject, minReadySeconds: number, nowMs: number): boolean {
   if (!isPodReady(pod)) return false;
   if (!minReadySeconds) return true;
-  const since = parseKubeTime(podCondition(pod, 'Ready')?.lastTransitionTime);
+  const since = readySinceMs(pod);
   return since !== undefined && since + minReadySeconds * 1000 <= nowMs;
 }
 
 /** Milliseconds until a ready pod becomes available, or undefined when it is not ready or already available. */
 export function msUntilAvailable(pod: KubeObject, minReadySeconds: number, nowMs: number): number | undefined {
-  if (!isPodReady(pod) || !minReadySeconds) return undefined;
-  const since = parseKubeTime(podCondition(pod, 'Ready')?.lastTransitionTime) ?? nowMs;
+  if (!minReadySeconds || !isPodReady(pod)) return undefined;
+  const since = readySinceMs(pod) ?? nowMs;
   const wait = since + minReadySeconds * 1000 - nowMs;
   return wait > 0 ? wait : undefined;
 }
@@ -44,10 +46,8 @@ export function isPodTerminal(pod: KubeObject): boolean {
   return phase === 'Succeeded' || phase === 'Failed';
 }
 
-/** controller.IsPodActive: not terminal and not being deleted. */
-export function isPodActive(pod: KubeObject): boolean {
-  return !isPodTerminal(pod) && !pod.metadata.deletionTimestamp;
-}
+/** controller.IsPodActive: not terminal and not being deleted (remembered per stored pod). */
+export const isPodActive: (pod: KubeObject) => boolean = memoizeFrozen((pod) => !isPodTerminal(pod) && !pod.metadata.deletionTimestamp);
 
 /**
  * podutil.UpdatePodCondition on a status object: adds or replaces the condition, keeping

@@ -1,7 +1,7 @@
 import type { KubeObject, WatchEvent } from '../store/kubeObject.js';
-import { matchesLabelSelector } from '../store/labelSelector.js';
+import { labelSelectorMatcher } from '../store/labelSelector.js';
 import { createAdmitted } from './objectCreation.js';
-import { applyClaims, controllerRefOf, newControllerRef, planClaims } from './ownerReferences.js';
+import { applyClaims, claimCandidates, controlledObjects, controllerRefOf, newControllerRef, planClaims } from './ownerReferences.js';
 import { deletePod } from './podDeletion.js';
 import { isPodActive, isPodAvailable, isPodReady, msUntilAvailable } from './podStatus.js';
 import { QueuedController, keyOf, keysOf, splitKey, type WatchMapping } from './queuedController.js';
@@ -31,15 +31,16 @@ export function buildReplicaSetPod(rs: KubeObject): KubeObject {
 
 /** ReplicaSet status from its active pods (calculateStatus). */
 export function replicaSetStatusCounts(rs: KubeObject, pods: readonly KubeObject[], nowMs: number): Record<string, number> {
-  const templateLabels = (rs.spec?.template?.metadata?.labels ?? {}) as Record<string, string>;
+  const hasTemplateLabels = labelSelectorMatcher({ matchLabels: (rs.spec?.template?.metadata?.labels ?? {}) as Record<string, string> });
   const minReady = Number(rs.spec?.minReadySeconds ?? 0);
   let fullyLabeled = 0;
   let ready = 0;
   let available = 0;
   for (const p of pods) {
-    if (Object.entries(templateLabels).every(([k, v]) => p.metadata.labels?.[k] === v)) fullyLabeled++;
-    if (isPodReady(p)) ready++;
-    if (isPodAvailable(p, minReady, nowMs)) available++;
+    if (hasTemplateLabels(p.metadata.labels)) fullyLabeled++;
+    if (!isPodReady(p)) continue;
+    ready++;
+    if (!minReady || isPodAvailable(p, minReady, nowMs)) available++;
   }
   return { replicas: pods.length, fullyLabeledReplicas: fullyLabeled, readyReplicas: ready, availableReplicas: available };
 }
@@ -65,31 +66,40 @@ export class ReplicaSetController extends QueuedController {
 
   protected reconcile(key: string): void {
     const { namespace, name } = splitKey(key);
-    const rs = this.ctx.store.get(REPLICASETS, namespace, name);
+    const rs = this.ctx.store.peek(REPLICASETS, namespace, name);
     if (!rs) return;
     const active = this.claimPods(rs).filter(isPodActive);
-    if (!rs.metadata.deletionTimestamp) this.manageReplicas(rs, active);
-    this.updateStatus(rs);
+    const deleting = Boolean(rs.metadata.deletionTimestamp);
+    const changed = !deleting && this.manageReplicas(rs, active);
+    // With no pod written since the claim, its pods are the ones the status counts (a ReplicaSet
+    // being deleted releases nothing, so then it may control pods it no longer claims).
+    this.updateStatus(rs, changed || deleting ? this.activePods(rs) : active);
+  }
+
+  /** The active pods the ReplicaSet controls. */
+  private activePods(rs: KubeObject): KubeObject[] {
+    return controlledObjects(this.ctx.store, 'pods', rs).filter(isPodActive);
   }
 
   private claimPods(rs: KubeObject): KubeObject[] {
-    const candidates = [...this.ctx.store.peekAll('pods')].filter((p) => p.metadata.namespace === rs.metadata.namespace);
-    const plan = planClaims(rs, candidates, (p) => matchesLabelSelector(p.metadata.labels, rs.spec?.selector));
+    const selects = labelSelectorMatcher(rs.spec?.selector);
+    const plan = planClaims(rs, claimCandidates(this.ctx.store, 'pods', rs), (p) => selects(p.metadata.labels));
     return applyClaims(this.ctx.store, 'pods', rs, plan);
   }
 
-  private manageReplicas(rs: KubeObject, active: KubeObject[]): void {
+  /** Creates or deletes pods towards spec.replicas; true when it wrote anything. */
+  private manageReplicas(rs: KubeObject, active: KubeObject[]): boolean {
     const diff = active.length - Number(rs.spec?.replicas ?? 1);
     for (let i = 0; i < -diff; i++) createAdmitted(this.ctx.store, 'pods', buildReplicaSetPod(rs));
     if (diff > 0) {
       for (const pod of rankPodsForDeletion(active).slice(0, diff)) deletePod(this.ctx.store, pod);
     }
+    return diff !== 0;
   }
 
-  private updateStatus(rs: KubeObject): void {
+  private updateStatus(rs: KubeObject, pods: readonly KubeObject[]): void {
     const uid = rs.metadata.uid;
     const now = Date.now();
-    const pods = [...this.ctx.store.peekAll('pods')].filter((p) => p.metadata.namespace === rs.metadata.namespace && controllerRefOf(p)?.uid === uid && isPodActive(p));
     const counts = replicaSetStatusCounts(rs, pods, now);
     this.ctx.store.mutate(REPLICASETS, rs.metadata.namespace, rs.metadata.name ?? '', (o) => {
       if (o.metadata.uid !== uid) return false;
@@ -107,6 +117,6 @@ export class ReplicaSetController extends QueuedController {
     const ref = controllerRefOf(pod);
     if (ref) return ref.kind === 'ReplicaSet' ? [`${ns}/${ref.name}`] : [];
     if (ev.type === 'DELETED') return [];
-    return keysOf(this.ctx.store.peekAll(REPLICASETS), (rs) => rs.metadata.namespace === ns && matchesLabelSelector(pod.metadata.labels, rs.spec?.selector));
+    return keysOf(this.ctx.store.peekInNamespace(REPLICASETS, ns ?? ''), (rs) => labelSelectorMatcher(rs.spec?.selector)(pod.metadata.labels));
   }
 }

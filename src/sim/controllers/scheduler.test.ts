@@ -1,5 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { ResourceRegistry } from '../api/resourceRegistry.js';
 import type { KubeObject } from '../store/kubeObject.js';
+import { ObjectStore } from '../store/objectStore.js';
+import { storeInfoFrom } from '../store/storeInfo.js';
 import { NodeLifecycleController } from './nodeLifecycleController.js';
 import { podCondition } from './podStatus.js';
 import { Scheduler } from './scheduler.js';
@@ -52,6 +55,14 @@ describe('schedulePod (pure)', () => {
     expect(schedulePod(pod('p'), [], new PodLoad())).toEqual({ message: 'no nodes available to schedule pods' });
   });
 
+  it('places a pod pinned to a node (as DaemonSet pods are) there, and words the fit error over every node when it cannot go', () => {
+    const pinnedTo = (node: string) => pod('p', { affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: [node] }] }] } } } });
+    expect(schedulePod(pinnedTo('c'), [makeNode('a'), makeNode('c')], loadOf({ c: 9 }))).toEqual({ node: 'c' });
+    expect(schedulePod(pinnedTo('b'), nodes, new PodLoad())).toEqual({
+      message: "0/3 nodes are available: 1 node(s) didn't match Pod's node affinity/selector, 1 node(s) had untolerated taint {dedicated: db}, 1 node(s) were unschedulable. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.",
+    });
+  });
+
   it('honours tolerations: Exists with an empty key tolerates everything, Equal needs the value', () => {
     expect(schedulePod(pod('p', { tolerations: [{ operator: 'Exists' }] }), nodes, loadOf({ a: 5 }))).toEqual({ node: 'b' });
     expect(schedulePod(pod('p', { tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'web', effect: 'NoSchedule' }] }), [nodes[2]!], new PodLoad())).toHaveProperty('message');
@@ -74,6 +85,32 @@ describe('schedulePod (pure)', () => {
 
   it('formats an empty reason histogram like FitError', () => {
     expect(fitErrorMessage(0, new Map())).toBe('0/0 nodes are available: preemption: 0/0 nodes are available: 0 Preemption is not helpful for scheduling.');
+  });
+});
+
+describe('PodLoad.track', () => {
+  it('keeps the counts a recount from every pod gives, through binds, completion and deletions', () => {
+    const store = new ObjectStore(storeInfoFrom(new ResourceRegistry()));
+    const load = new PodLoad();
+    store.watch({ resource: 'pods' }, (ev) => load.track(ev));
+    const owned = (name: string, node?: string) => ({ ...pod(name, node ? { nodeName: node } : {}), metadata: { name, namespace: 'default', ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'rs', uid: 'rs-uid', controller: true }] } });
+    store.create('pods', owned('a', 'n1'));
+    store.create('pods', owned('b'));
+    store.create('pods', pod('c', { nodeName: 'n1' }));
+    store.create('pods', owned('d', 'n2'));
+    store.mutate('pods', 'default', 'b', (p) => {
+      p.spec.nodeName = 'n2';
+    });
+    store.mutate('pods', 'default', 'd', (p) => {
+      p.status = { phase: 'Succeeded' };
+    }, { part: 'status' });
+    store.markForDeletion('pods', 'default', 'c', 30);
+    store.delete('pods', 'default', 'a');
+    const recount = PodLoad.of(store.peekAll('pods'));
+    for (const node of ['n1', 'n2']) {
+      expect([load.podsOn(node), load.ownedOn('rs-uid').get(node)], node).toEqual([recount.podsOn(node), recount.ownedOn('rs-uid').get(node)]);
+    }
+    expect([load.podsOn('n1'), load.podsOn('n2'), load.ownedOn('rs-uid').get('n2')]).toEqual([1, 1, 1]);
   });
 });
 

@@ -1,5 +1,5 @@
-import type { KubeObject } from '../store/kubeObject.js';
-import { podFitsNodeAffinity } from './nodeAffinity.js';
+import type { KubeObject, WatchEvent } from '../store/kubeObject.js';
+import { NODE_NAME_FIELD, podFitsNodeAffinity, type NodeSelectorTerm } from './nodeAffinity.js';
 import { blocksScheduling, findUntoleratedTaint, TaintKeys, tolerationsTolerateTaint, type Taint, type Toleration } from './tolerations.js';
 
 /** kube-scheduler's filter failure reasons (v1.32 wording). */
@@ -60,35 +60,159 @@ export type ScheduleResult = { node: string } | { message: string };
 /** Pods bound to each node, in total and per owning controller, for scoring. */
 export class PodLoad {
   private readonly total = new Map<string, number>();
-  private readonly owned = new Map<string, number>();
+  /** Owner uid → node → pods of that owner on the node. */
+  private readonly owned = new Map<string, Map<string, number>>();
 
   /** Load from pods already bound (finished pods do not count). */
   static of(pods: Iterable<KubeObject>): PodLoad {
     const load = new PodLoad();
-    for (const p of pods) {
-      const node = p.spec?.nodeName as string | undefined;
-      const phase = p.status?.phase;
-      if (node && phase !== 'Succeeded' && phase !== 'Failed') load.add(node, p);
-    }
+    for (const p of pods) load.count(p, 1);
     return load;
   }
 
   /** Counts a pod placed on a node. */
   add(node: string, pod: KubeObject): void {
-    this.total.set(node, (this.total.get(node) ?? 0) + 1);
-    const owner = ownerUid(pod);
-    if (owner) this.owned.set(`${node}|${owner}`, (this.owned.get(`${node}|${owner}`) ?? 0) + 1);
+    this.change(node, ownerUid(pod), 1);
+  }
+
+  /**
+   * Keeps the counts in step with a pod watch event: the pod's old placement goes out and its new
+   * one comes in, so a scheduling pass never recounts every pod in the cluster.
+   */
+  track(ev: WatchEvent): void {
+    if (ev.type === 'DELETED') return this.count(ev.object, -1);
+    if (ev.oldObject) this.count(ev.oldObject, -1);
+    this.count(ev.object, 1);
   }
 
   /** Lower is better: pods of the same controller on the node first (default spreading), then all pods. */
   score(node: string, pod: KubeObject): [number, number] {
-    const owner = ownerUid(pod);
-    return [owner ? (this.owned.get(`${node}|${owner}`) ?? 0) : 0, this.total.get(node) ?? 0];
+    return [this.ownedOn(ownerUid(pod)).get(node) ?? 0, this.podsOn(node)];
   }
+
+  /** Pods bound to a node. */
+  podsOn(node: string): number {
+    return this.total.get(node) ?? 0;
+  }
+
+  /** Pods of one owner per node (empty for no owner). */
+  ownedOn(owner: string | undefined): ReadonlyMap<string, number> {
+    return (owner && this.owned.get(owner)) || NO_PODS;
+  }
+
+  /** Adds (+1) or takes out (-1) a pod's share: bound, unfinished pods count. */
+  private count(p: KubeObject, delta: 1 | -1): void {
+    const node = p.spec?.nodeName as string | undefined;
+    const phase = p.status?.phase;
+    if (node && phase !== 'Succeeded' && phase !== 'Failed') this.change(node, ownerUid(p), delta);
+  }
+
+  private change(node: string, owner: string | undefined, delta: number): void {
+    bump(this.total, node, delta);
+    if (!owner) return;
+    let perNode = this.owned.get(owner);
+    if (!perNode) this.owned.set(owner, (perNode = new Map()));
+    bump(perNode, node, delta);
+    if (perNode.size === 0) this.owned.delete(owner);
+  }
+}
+
+const NO_PODS: ReadonlyMap<string, number> = new Map();
+
+// Entries at zero are dropped: nodes and owners come and go over a long run.
+function bump(counts: Map<string, number>, key: string, delta: number): void {
+  const n = (counts.get(key) ?? 0) + delta;
+  if (n > 0) counts.set(key, n);
+  else counts.delete(key);
 }
 
 function ownerUid(pod: KubeObject): string | undefined {
   return pod.metadata.ownerReferences?.find((r) => r.controller)?.uid;
+}
+
+/** A node a pod may go to, with its PreferNoSchedule penalty (see intolerablePreferNoSchedule). */
+interface FeasibleNode {
+  name: string;
+  penalty: number;
+}
+
+/** The filters' outcome for one placement: the nodes that pass, or the fit error. */
+type Feasibility = { nodes: FeasibleNode[] } | { message: string };
+
+/**
+ * The filter verdicts of one scheduling pass, computed once per distinct placement (tolerations,
+ * node selector, node affinity, node name): the pods of one workload share theirs, so thousands of
+ * pending pods cost a few filter runs over the nodes instead of one each.
+ */
+export class FeasibleNodes {
+  private readonly byPlacement = new Map<string, Feasibility>();
+  private byName: Map<string, KubeObject> | undefined;
+
+  constructor(private readonly nodes: readonly KubeObject[]) {}
+
+  /** The nodes that pass the filters for a pod, in the given node order, or why none does. */
+  of(pod: KubeObject): Feasibility {
+    const key = placementKey(pod);
+    let found = this.byPlacement.get(key);
+    if (!found) this.byPlacement.set(key, (found = this.filter(pod)));
+    return found;
+  }
+
+  private filter(pod: KubeObject): Feasibility {
+    if (this.nodes.length === 0) return { message: NO_NODES_MESSAGE };
+    // A pod pinned to named nodes (every DaemonSet pod) can only go there: the other nodes are
+    // looked at only to word the fit error when none of those fits.
+    const pinned = pinnedNodeNames(pod);
+    if (pinned) {
+      const candidates = [...pinned].map((name) => this.node(name)).filter((n): n is KubeObject => n !== undefined);
+      const found = this.fits(pod, sortedByName(candidates), new Map());
+      if (found.length) return { nodes: found };
+    }
+    const reasons = new Map<string, number>();
+    const found = this.fits(pod, this.nodes, reasons);
+    return found.length ? { nodes: found } : { message: fitErrorMessage(this.nodes.length, reasons) };
+  }
+
+  private fits(pod: KubeObject, nodes: readonly KubeObject[], reasons: Map<string, number>): FeasibleNode[] {
+    const out: FeasibleNode[] = [];
+    for (const node of nodes) {
+      const reason = filterNode(pod, node);
+      if (reason) reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
+      else out.push({ name: node.metadata.name ?? '', penalty: intolerablePreferNoSchedule(pod, node) });
+    }
+    return out;
+  }
+
+  private node(name: string): KubeObject | undefined {
+    this.byName ??= new Map(this.nodes.map((n) => [n.metadata.name ?? '', n]));
+    return this.byName.get(name);
+  }
+}
+
+/**
+ * The only nodes a pod's required node affinity can match, when every term pins names
+ * (matchFields metadata.name In [...], as the DaemonSet controller pins its pods); undefined otherwise.
+ */
+function pinnedNodeNames(pod: KubeObject): Set<string> | undefined {
+  const terms = (pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms ?? []) as NodeSelectorTerm[];
+  if (terms.length === 0) return undefined;
+  const names = new Set<string>();
+  for (const term of terms) {
+    const pin = (term.matchFields ?? []).find((f) => f.key === NODE_NAME_FIELD && f.operator === 'In');
+    if (!pin) return undefined;
+    for (const name of pin.values ?? []) names.add(name);
+  }
+  return names;
+}
+
+function sortedByName(nodes: KubeObject[]): KubeObject[] {
+  return nodes.sort((a, b) => ((a.metadata.name ?? '') < (b.metadata.name ?? '') ? -1 : 1));
+}
+
+// Everything filterNode and intolerablePreferNoSchedule read from the pod.
+function placementKey(pod: KubeObject): string {
+  const spec = pod.spec ?? {};
+  return JSON.stringify([spec.nodeName ?? '', spec.tolerations ?? [], spec.nodeSelector ?? {}, spec.affinity?.nodeAffinity ?? {}]);
 }
 
 /**
@@ -105,29 +229,37 @@ export function intolerablePreferNoSchedule(pod: KubeObject, node: KubeObject): 
  * Picks a node for a pod: among the nodes that pass the filters, the one with the fewest
  * PreferNoSchedule taints it does not tolerate, then the fewest pods of the pod's own controller
  * (as the default topology spreading does), then the fewest pods, then the first name; or the fit
- * error explaining why none fits.
+ * error explaining why none fits. A scheduling pass shares one FeasibleNodes over its pods.
  */
-export function schedulePod(pod: KubeObject, nodes: readonly KubeObject[], load: PodLoad): ScheduleResult {
-  if (nodes.length === 0) return { message: NO_NODES_MESSAGE };
-  const reasons = new Map<string, number>();
-  let best: { name: string; score: number[] } | undefined;
-  for (const node of nodes) {
-    const name = node.metadata.name ?? '';
-    const reason = filterNode(pod, node);
-    if (reason) {
-      reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
-      continue;
-    }
-    const score = [intolerablePreferNoSchedule(pod, node), ...load.score(name, pod)];
-    if (!best || lexicallyBetter(score, name, best)) best = { name, score };
+export function schedulePod(pod: KubeObject, nodes: readonly KubeObject[], load: PodLoad, feasible = new FeasibleNodes(nodes)): ScheduleResult {
+  const found = feasible.of(pod);
+  if ('message' in found) return found;
+  const owned = load.ownedOn(ownerUid(pod));
+  // Two records reused across the nodes: this loop runs for every pending pod times every node.
+  const candidate: Candidate = { name: '', penalty: 0, owned: 0, pods: 0 };
+  let best: Candidate | undefined;
+  for (const node of found.nodes) {
+    candidate.name = node.name;
+    candidate.penalty = node.penalty;
+    candidate.owned = owned.get(node.name) ?? 0;
+    candidate.pods = load.podsOn(node.name);
+    if (!best) best = { ...candidate };
+    else if (better(candidate, best)) Object.assign(best, candidate);
   }
-  return best ? { node: best.name } : { message: fitErrorMessage(nodes.length, reasons) };
+  return { node: best!.name };
 }
 
-function lexicallyBetter(score: readonly number[], name: string, best: { name: string; score: readonly number[] }): boolean {
-  for (const [i, v] of score.entries()) {
-    const b = best.score[i]!;
-    if (v !== b) return v < b;
-  }
-  return name < best.name;
+/** A feasible node's score, compared field by field in this order (lower wins), then by name. */
+interface Candidate {
+  name: string;
+  penalty: number;
+  owned: number;
+  pods: number;
+}
+
+function better(a: Candidate, b: Candidate): boolean {
+  if (a.penalty !== b.penalty) return a.penalty < b.penalty;
+  if (a.owned !== b.owned) return a.owned < b.owned;
+  if (a.pods !== b.pods) return a.pods < b.pods;
+  return a.name < b.name;
 }

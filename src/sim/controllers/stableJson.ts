@@ -14,7 +14,5 @@ function sortKeys(value: unknown): unknown {
   return out;
 }
 
-/** Deep equality of two JSON values, ignoring key order. */
-export function jsonEqual(a: unknown, b: unknown): boolean {
-  return stableJson(a) === stableJson(b);
-}
+/** Deep equality of two JSON values, ignoring key order (the store's comparison, without serializing). */
+export { jsonEqual } from '../store/jsonEqual.js';

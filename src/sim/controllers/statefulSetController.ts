@@ -1,8 +1,8 @@
 import { ApiError } from '../api/apiError.js';
 import type { KubeObject, WatchEvent } from '../store/kubeObject.js';
-import { matchesLabelSelector } from '../store/labelSelector.js';
+import { labelSelectorMatcher } from '../store/labelSelector.js';
 import { createAdmitted } from './objectCreation.js';
-import { applyClaims, controllerRefOf, planClaims } from './ownerReferences.js';
+import { applyClaims, claimCandidates, controllerRefOf, planClaims } from './ownerReferences.js';
 import { deleteNow, deletePod } from './podDeletion.js';
 import { msUntilAvailable } from './podStatus.js';
 import { QueuedController, keyOf, keysOf, splitKey, type WatchMapping } from './queuedController.js';
@@ -50,7 +50,7 @@ export class StatefulSetController extends QueuedController {
 
   protected reconcile(key: string): void {
     const { namespace, name } = splitKey(key);
-    const sts = this.ctx.store.get(STATEFULSETS, namespace, name);
+    const sts = this.ctx.store.peek(STATEFULSETS, namespace, name);
     if (!sts) return;
     const revisions = this.syncRevisions(sts);
     const pods = this.claimPods(sts);
@@ -78,15 +78,15 @@ export class StatefulSetController extends QueuedController {
 
   /** Member pods of the set: adopts matching orphans, releases pods that stopped matching. */
   private claimPods(sts: KubeObject): KubeObject[] {
-    const candidates = [...this.ctx.store.peekAll('pods')].filter((p) => p.metadata.namespace === sts.metadata.namespace);
-    const plan = planClaims(sts, candidates, (p) => isMemberOf(sts, p) && matchesLabelSelector(p.metadata.labels, sts.spec?.selector));
+    const selects = labelSelectorMatcher(sts.spec?.selector);
+    const plan = planClaims(sts, claimCandidates(this.ctx.store, 'pods', sts), (p) => isMemberOf(sts, p) && selects(p.metadata.labels));
     return applyClaims(this.ctx.store, 'pods', sts, plan);
   }
 
   /** The set's revisions, adopting orphans; ListRevisions never releases, it just stops listing. */
   private listRevisions(sts: KubeObject): KubeObject[] {
-    const candidates = [...this.ctx.store.peekAll(REVISIONS)].filter((r) => r.metadata.namespace === sts.metadata.namespace);
-    const plan = planClaims(sts, candidates, (r) => matchesLabelSelector(r.metadata.labels, sts.spec?.selector));
+    const selects = labelSelectorMatcher(sts.spec?.selector);
+    const plan = planClaims(sts, claimCandidates(this.ctx.store, REVISIONS, sts), (r) => selects(r.metadata.labels));
     return sortRevisions(applyClaims(this.ctx.store, REVISIONS, sts, { ...plan, release: [] }));
   }
 
@@ -131,7 +131,7 @@ export class StatefulSetController extends QueuedController {
   private apply(sts: KubeObject, revisions: SetRevisions, plan: StatefulSetPlan): void {
     const ns = sts.metadata.namespace;
     for (const ordinal of plan.delete) {
-      const pod = this.ctx.store.get('pods', ns, statefulPodName(sts, ordinal));
+      const pod = this.ctx.store.peek('pods', ns, statefulPodName(sts, ordinal));
       if (pod && !pod.metadata.deletionTimestamp) deletePod(this.ctx.store, pod);
     }
     const byName = new Map([revisions.current, revisions.update].map((r) => [r.metadata.name, r]));
@@ -177,6 +177,6 @@ export class StatefulSetController extends QueuedController {
     if (ref) return ref.kind === 'StatefulSet' ? [`${ns}/${ref.name}`] : [];
     if (ev.type === 'DELETED') return [];
     // An orphan: sets that select it (getStatefulSetsForPod); the claim decides membership.
-    return keysOf(this.ctx.store.peekAll(STATEFULSETS), (s) => s.metadata.namespace === ns && matchesLabelSelector(pod.metadata.labels, s.spec?.selector));
+    return keysOf(this.ctx.store.peekInNamespace(STATEFULSETS, ns ?? ''), (s) => labelSelectorMatcher(s.spec?.selector)(pod.metadata.labels));
   }
 }

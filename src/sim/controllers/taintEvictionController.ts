@@ -51,8 +51,8 @@ export class TaintEvictionController extends QueuedController {
   /** processPodOnNode. */
   protected reconcile(key: string): void {
     const [namespace = '', name = ''] = key.split('/');
-    const pod = this.ctx.store.get('pods', namespace, name);
-    const node = pod?.spec?.nodeName ? this.ctx.store.get('nodes', undefined, pod.spec.nodeName) : undefined;
+    const pod = this.ctx.store.peek('pods', namespace, name);
+    const node = pod?.spec?.nodeName ? this.ctx.store.peek('nodes', undefined, pod.spec.nodeName) : undefined;
     if (!pod || !node || pod.metadata.deletionTimestamp) {
       this.cancel(key);
       return;
@@ -93,6 +93,6 @@ export class TaintEvictionController extends QueuedController {
   }
 
   private podsOnNode(nodeName: string | undefined): string[] {
-    return [...this.ctx.store.peekAll('pods')].filter((p) => p.spec?.nodeName === nodeName).map(keyOf);
+    return nodeName ? this.ctx.store.podsOnNode(nodeName).map(keyOf) : [];
   }
 }

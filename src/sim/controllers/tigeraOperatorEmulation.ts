@@ -86,13 +86,13 @@ export class TigeraOperatorEmulation extends QueuedController {
   }
 
   private operatorRunning(): boolean {
-    return [...this.ctx.store.peekAll(DEPLOYMENTS)].some((d) => d.metadata.namespace === OPERATOR_NAMESPACE && (d.status?.availableReplicas ?? 0) > 0);
+    return this.ctx.store.peekInNamespace(DEPLOYMENTS, OPERATOR_NAMESPACE).some((d) => (d.status?.availableReplicas ?? 0) > 0);
   }
 
   // The Installation's finalizer makes the operator remove what it rendered before it lets go.
   private tearDown(): void {
     for (const resource of [DAEMONSETS, DEPLOYMENTS]) {
-      for (const o of [...this.ctx.store.peekAll(resource)].filter((x) => x.metadata.namespace === RENDERED_NAMESPACE)) {
+      for (const o of this.ctx.store.peekInNamespace(resource, RENDERED_NAMESPACE)) {
         deleteNow(this.ctx.store, resource, o);
       }
     }

@@ -46,7 +46,33 @@ export interface WatchEvent {
   oldObject?: KubeObject;
 }
 
-/** Deep copy through JSON: the store never shares objects with callers. */
+/**
+ * Deep copy of a JSON value, so a caller never shares mutable state with the store. Plain objects
+ * and arrays are copied by hand (several times faster than structuredClone on Kubernetes objects,
+ * which matters at tens of thousands of pods); anything else falls back to structuredClone.
+ */
 export function cloneObject<T>(value: T): T {
-  return structuredClone(value);
+  return copyJson(value) as T;
+}
+
+function copyJson(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map(copyJson);
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return structuredClone(value);
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) out[key] = copyJson((value as Record<string, unknown>)[key]);
+  return out;
+}
+
+/**
+ * Deep-freezes a value in place and returns it. Stored objects are frozen so the store can hand
+ * the same object to every reader, watch event and history entry without copying: a reader that
+ * tries to change one fails loudly instead of corrupting the store. Frozen parts are skipped, so
+ * a new version sharing most of its tree with the previous one costs only its new parts.
+ */
+export function freezeObject<T>(value: T): T {
+  if (value === null || typeof value !== 'object' || Object.isFrozen(value)) return value;
+  for (const key of Object.keys(value)) freezeObject((value as Record<string, unknown>)[key]);
+  return Object.freeze(value);
 }

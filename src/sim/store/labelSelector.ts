@@ -1,4 +1,5 @@
 import { badRequest } from '../api/apiError.js';
+import { memoizeFrozen } from './frozenMemo.js';
 
 /** metav1.LabelSelector as JSON. */
 export interface LabelSelectorObject {
@@ -55,6 +56,47 @@ export function selectorObjectToRequirements(selector: LabelSelectorObject): Req
     else if (op === 'doesnotexist') reqs.push({ key: e.key, operator: '!', values: [] });
   }
   return reqs;
+}
+
+/**
+ * The requirements of a LabelSelector object, parsed once for matching many objects; undefined for a
+ * missing selector, which matches nothing (see matchesLabelSelector).
+ */
+export function labelSelectorRequirements(selector: LabelSelectorObject | undefined | null): Requirement[] | undefined {
+  return selector ? selectorObjectToRequirements(selector) : undefined;
+}
+
+/** A predicate on label sets. */
+export type LabelsMatcher = (labels: Record<string, string> | undefined) => boolean;
+
+// Matchers by selector, so each remembers its verdicts across reconciles; cleared when it grows past
+// what any cluster here has selectors for.
+const matchers = new Map<string, LabelsMatcher>();
+const MAX_MATCHERS = 1000;
+
+/**
+ * A LabelSelector object as a predicate on labels, its requirements parsed once. Verdicts on stored
+ * (frozen) label sets are remembered: every version of a pod shares its labels object, so a
+ * controller re-checking its 28 000 pods each reconcile only looks up what it decided before.
+ */
+export function labelSelectorMatcher(selector: LabelSelectorObject | undefined | null): LabelsMatcher {
+  if (!selector) return () => false;
+  const key = JSON.stringify(selector);
+  let matcher = matchers.get(key);
+  if (!matcher) {
+    if (matchers.size >= MAX_MATCHERS) matchers.clear();
+    const reqs = selectorObjectToRequirements(selector);
+    const onLabels = memoizeFrozen((labels: Record<string, string>) => matchesRequirements(labels, reqs));
+    matcher = (labels) => (labels ? onLabels(labels) : matchesRequirements(labels, reqs));
+    matchers.set(key, matcher);
+  }
+  return matcher;
+}
+
+/** The requirements of a map selector; undefined for a missing or empty one, which matches nothing (see matchesMapSelector). */
+export function mapSelectorRequirements(selector: Record<string, string> | undefined): Requirement[] | undefined {
+  if (!selector || Object.keys(selector).length === 0) return undefined;
+  return Object.entries(selector).map(([key, value]) => ({ key, operator: '=', values: [value] }));
 }
 
 /** Plain map selector (Service.spec.selector, RC selector): every pair must match; empty matches nothing. */

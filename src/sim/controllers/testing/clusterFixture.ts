@@ -15,14 +15,24 @@ export interface ControllerFixture {
   kubelet: FakeKubelet;
   /** Creates an object as the API server would (defaults applied). */
   create(resource: string, obj: KubeObject): KubeObject;
+  /** Stops everything; throws if a controller tried to change an object the store handed out (they are frozen). */
   stop(): void;
 }
+
+// V8's TypeErrors for writes to a frozen object or array.
+const FROZEN_WRITE = /read only property|object is not extensible|Cannot delete property/;
 
 /** Starts the given controllers (built from the context) over a fresh store with a `default` namespace. */
 export function startFixture(build: (ctx: ControllerContext) => Controller[], opts: { kubelet?: boolean } = {}): ControllerFixture {
   const registry = new ResourceRegistry();
   const store = new ObjectStore(storeInfoFrom(registry));
-  const ctx: ControllerContext = { store, registry, settings: new SettingsHolder(defaultSimulationSettings()), log: () => {} };
+  const frozenWrites: string[] = [];
+  // The work queue logs a reconcile's error and retries: without this, a controller writing to a
+  // stored object would only log, and the tests would pass.
+  const log = (message: string) => {
+    if (FROZEN_WRITE.test(message)) frozenWrites.push(message);
+  };
+  const ctx: ControllerContext = { store, registry, settings: new SettingsHolder(defaultSimulationSettings()), log };
   const create = (resource: string, obj: KubeObject) => {
     const copy = structuredClone(obj);
     applyDefaults(copy, { creating: true });
@@ -41,6 +51,7 @@ export function startFixture(build: (ctx: ControllerContext) => Controller[], op
     stop: () => {
       kubelet.stop();
       for (const c of controllers) c.stop();
+      if (frozenWrites.length) throw new Error(`a controller changed a frozen store object: ${frozenWrites.join('; ')}`);
     },
   };
 }
