@@ -5,6 +5,7 @@
  * the first node is switched (rather than as the first node's lost connectivity and a rollback).
  * The DaemonSet is deleted, and its pods waited out (they hold the port), whatever the outcome.
  */
+import { mapLimited } from '../connectivity/collectProbeStatuses.js';
 import type { MigrationConfig } from '../config/configSchema.js';
 import type { ClusterClient } from '../kube/clusterClient.js';
 import type { KubeObject, Node } from '../kube/kubeTypes.js';
@@ -60,6 +61,25 @@ export function tunnelCheckManifests(config: MigrationConfig, port: number): Kub
   ];
 }
 
+/** Targets in chunks whose `targets=` list stays within `maxChars` (URL-encoded, about 3 KiB of margin under 16 KiB). */
+export function chunkTargets(targets: readonly TunnelTarget[], maxChars = 12_000): TunnelTarget[][] {
+  const chunks: TunnelTarget[][] = [];
+  let current: TunnelTarget[] = [];
+  let size = 0;
+  for (const t of targets) {
+    const len = encodeURIComponent(`${t.node}@${t.ip},`).length;
+    if (current.length && size + len > maxChars) {
+      chunks.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(t);
+    size += len;
+  }
+  if (current.length) chunks.push(current);
+  return chunks;
+}
+
 function internalIp(n: Node): string | undefined {
   const addresses = (n.status as { addresses?: { type?: string; address?: string }[] } | undefined)?.addresses ?? [];
   return addresses.find((a) => a.type === 'InternalIP')?.address;
@@ -84,13 +104,14 @@ export async function runTunnelCheck(client: ClusterClient, config: MigrationCon
     const pods = await client.listPods({ namespace: ns, labelSelector: `${TUNNEL_CHECK.label}=${TUNNEL_CHECK.name}` });
     const failed: string[] = [];
     let pairs = 0;
-    await Promise.all(
-      pods.map(async (p) => {
-        const from = p.spec?.nodeName ?? '?';
-        const others = targets.filter((t) => t.node !== from);
+    // At most 32 agents asked at once; each about its peers in chunks, so no request's URL outgrows
+    // what an HTTP server takes (Node's: 16 KiB of headers; 1000 nodes' targets are about 25 KiB).
+    await mapLimited(pods, 32, async (p) => {
+      const from = p.spec?.nodeName ?? '?';
+      for (const chunk of chunkTargets(targets.filter((t) => t.node !== from))) {
         let res;
         try {
-          res = await readAgent(client, ns, p.metadata.name ?? '', config.connectivity.tunnelCheck.httpPort, formatTargets(others));
+          res = await readAgent(client, ns, p.metadata.name ?? '', config.connectivity.tunnelCheck.httpPort, formatTargets(chunk));
         } catch (e) {
           failed.push(`${from}: its agent could not be read through the pod proxy: ${e instanceof Error ? e.message : String(e)}`);
           return;
@@ -106,8 +127,8 @@ export async function runTunnelCheck(client: ClusterClient, config: MigrationCon
           pairs++;
           if (!r.ok) failed.push(`${from} → ${r.node} (${r.detail ?? 'no answer'})`);
         }
-      }),
-    );
+      }
+    });
     if (failed.length) return { name: CHECK_NAME, verdict: 'fail', detail: `${what} does not get through: ${names(failed.sort())}`, fix };
     return { name: CHECK_NAME, verdict: 'pass', detail: `${what}: ${pairs} node pairs answered (a short-lived hostNetwork DaemonSet ${ns}/${TUNNEL_CHECK.name})` };
   } finally {
