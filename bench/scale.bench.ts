@@ -196,7 +196,8 @@ async function measure(nodes: number): Promise<Row> {
   const bytesBefore = (await debug<Stats>(sim.address, '/sim/v1/stats')).bytes;
   const prepared = await prepareMigration(client, config, { strategy: process.env.BENCH_STRATEGY, render: (source, strategy) => loadManifestBundles(config, undefined, source, () => {}, strategy.name) });
   let checkpoints = 0;
-  await runMigration({
+  // A failed run still stops the simulator properly (its CPU profile, with BENCH_NODE_ARGS, is written on exit).
+  const migrating = runMigration({
     client,
     config,
     prepared,
@@ -207,11 +208,18 @@ async function measure(nodes: number): Promise<Row> {
       if (e.type === 'connectivity') checkpoints++;
       if (e.type === 'action') currentAction.enterWith(e.action.kind);
       // Progress on stderr: where a long run is, and how long each batch took.
+      if (e.type === 'actionDone' && e.node === undefined && e.ms > 2000) process.stderr.write(`${((performance.now() - tReady) / 1000).toFixed(1)}s   ${e.action.kind} took ${(e.ms / 1000).toFixed(1)}s\n`);
       if (e.type === 'stepStart' || e.type === 'batchStart' || e.type === 'stepDone' || e.type === 'settle') process.stderr.write(`${((performance.now() - tReady) / 1000).toFixed(1)}s ${e.type} step ${e.step}${e.type === 'batchStart' ? ` batch ${e.index + 1}/${e.total} (${e.nodes.length} nodes)` : ''}\n`);
     },
     pollIntervalMs: 100,
     resumeCommand: 'bench',
   });
+  try {
+    await migrating;
+  } catch (e) {
+    await sim.stop();
+    throw e;
+  }
   const tDone = performance.now();
   const requests = diff(await debug<Counts>(sim.address, '/sim/v1/requests'), before);
   const stats = await debug<Stats>(sim.address, '/sim/v1/stats');

@@ -173,11 +173,11 @@ export function buildConnectivityMatrix(collection: ProbeCollection, opts: Matri
     }
   }
   const nodes = [...nodeSet].sort();
-  const grid: MatrixCell[] = [];
-  for (const a of nodes) for (const b of nodes) grid.push(finish(cellOf(a, b)));
+  // Only the cells some probe reported on are counted here; the whole node × node grid (a million
+  // cells at a thousand nodes, mostly empty in a compact collection) is built when read.
+  const withData = [...cells.values()].map(finish).filter((c) => c.state !== 'no-data');
   failing.sort((x, y) => cmp(x.fromNode, y.fromNode) || cmp(x.toNode, y.toNode) || cmp(x.fromPod, y.fromPod) || cmp(x.toPod, y.toPod) || cmp(x.ip, y.ip));
   flowBreaks.sort((x, y) => cmp(x.brokenAt, y.brokenAt));
-  const withData = grid.filter((c) => c.state !== 'no-data');
   const recentNetworkFlowBreaks = flowBreaks.filter((b) => b.recent && b.reason === 'network').length;
   const reportingPods = collection.pods.length - silent.length;
   const summary = {
@@ -186,7 +186,7 @@ export function buildConnectivityMatrix(collection: ProbeCollection, opts: Matri
     nodePairs: withData.length,
     okNodePairs: withData.filter((c) => c.state === 'ok').length,
     failedNodePairs: withData.filter((c) => c.state === 'failed').length,
-    probes: grid.reduce((n, c) => n + c.ok + c.failed, 0) + unlistedProbes,
+    probes: withData.reduce((n, c) => n + c.ok + c.failed, 0) + unlistedProbes,
     failedProbes: failing.length,
     recentNetworkFlowBreaks,
   };
@@ -196,19 +196,23 @@ export function buildConnectivityMatrix(collection: ProbeCollection, opts: Matri
   if (failing.length) problems.push(`${plural(summary.failedNodePairs, 'node pair')} failing (${plural(failing.length, 'probe')} on ${[...new Set(failing.map((f) => f.network))].sort().join(', ')})`);
   if (silent.length) problems.push(`${plural(silent.length, 'probe pod')} not reporting`);
   if (recentNetworkFlowBreaks) problems.push(`${plural(recentNetworkFlowBreaks, 'long-lived flow')} cut by the network in the last ${formatDuration(windowMs)}`);
-  return {
+  const matrix: Omit<ConnectivityMatrix, 'cells'> = {
     collectedAt: new Date(collection.collectedAt).toISOString(),
     namespace: collection.namespace,
     ok: problems.length === 0,
     problems,
     nodes,
     networks: [...networks].sort(),
-    cells: grid,
     failing,
     silent,
     flowBreaks,
     summary,
   };
+  let grid: MatrixCell[] | undefined;
+  return Object.defineProperty(matrix, 'cells', {
+    enumerable: true,
+    get: () => (grid ??= nodes.flatMap((a) => nodes.map((b) => cells.get(`${a}\u0000${b}`) ?? finish({ from: a, to: b, state: 'no-data', ok: 0, failed: 0, pending: 0, failingNetworks: [] })))),
+  }) as ConnectivityMatrix;
 }
 
 /** The cell from → to of a matrix. */

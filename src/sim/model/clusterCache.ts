@@ -8,6 +8,7 @@ export const WATCHED = {
   nodes: 'nodes',
   configMaps: 'configmaps',
   nads: 'k8s.cni.cncf.io/network-attachment-definitions',
+  daemonSets: 'apps/daemonsets',
 } as const;
 
 /**
@@ -26,13 +27,14 @@ export type CustomResourceLookup = (resource: string) => readonly KubeObject[];
 
 /**
  * What the kubelets know of the cluster besides pods: ConfigMaps (agents read their config from
- * them), NetworkAttachmentDefinitions (Multus resolves networks through them) and Nodes (podCIDR,
- * InternalIP). Fed by watch events; read synchronously.
+ * them), NetworkAttachmentDefinitions (Multus resolves networks through them), Nodes (podCIDR,
+ * InternalIP) and DaemonSets (whether an agent pod that went will be replaced). Fed by watch events; read synchronously.
  */
 export class ClusterCache {
   private readonly configMaps = new Map<string, Readonly<Record<string, string>>>();
   private readonly nads = new Map<string, { config?: string }>();
   private readonly nodes = new Map<string, KubeObject>();
+  private readonly daemonSets = new Map<string, KubeObject>();
   private readonly custom = new Map<string, Map<string, KubeObject>>();
 
   /** Applies a watch event; returns true when something the model reads changed. */
@@ -58,6 +60,11 @@ export class ClusterCache {
         if (gone) this.nodes.delete(o.metadata.name ?? '');
         else this.nodes.set(o.metadata.name ?? '', o);
         return true;
+      case WATCHED.daemonSets:
+        // Read only to tell whether an agent pod that went will be replaced (see CniRuntime.podGone).
+        if (gone) this.daemonSets.delete(key);
+        else this.daemonSets.set(key, o);
+        return false;
       default: {
         if (!Object.values(WATCHED_CUSTOM).includes(ev.resource as never)) return false;
         let byKey = this.custom.get(ev.resource);
@@ -78,6 +85,11 @@ export class ClusterCache {
 
   /** NetworkAttachmentDefinition spec.config by namespace and name. */
   readonly nad: NadLookup = (namespace, name) => this.nads.get(`${namespace}/${name}`);
+
+  /** A DaemonSet by namespace and name, when seen. */
+  daemonSet(namespace: string, name: string): KubeObject | undefined {
+    return this.daemonSets.get(`${namespace}/${name}`);
+  }
 
   /** The Node object, when seen. */
   node(name: string): KubeObject | undefined {

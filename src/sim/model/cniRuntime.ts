@@ -9,6 +9,9 @@ import { podSpecOf } from './podSpec.js';
 import { networkProfile, type NetworkProfile } from './reachability.js';
 import { planSandbox, type NadLookup, type SandboxFailureReason } from './sandboxPlanner.js';
 
+/** How long a datapath waits for a DaemonSet to replace its node's agent pod, at most. */
+const REPLACEMENT_WAIT_MS = 60_000;
+
 /** Whether a datapath routes for every pod on its node: Cilium's (its ipcache holds every pod IP). */
 function routesForEveryPod(spec: { network: string }): boolean {
   return spec.network === 'cilium';
@@ -57,7 +60,7 @@ export class CniRuntime {
   private readonly allocator = new IpAllocator();
   private readonly sandboxes = new Map<string, { node: string; interfaces: PodInterface[] }>();
   private readonly owners = new Map<string, { uid: string; network: string }>();
-  private readonly agentPods = new Map<string, { node: string; network: string }>();
+  private readonly agentPods = new Map<string, { node: string; network: string; daemonSet: { namespace: string; name: string } | undefined }>();
   private readonly takedowns = new Set<NodeJS.Timeout>();
   private profiles = new Map<string, Map<string, NetworkProfile>>();
   private readonly brokenRoutes = new Map<string, string>();
@@ -67,7 +70,12 @@ export class CniRuntime {
   constructor(
     private readonly settings: SettingsHolder,
     nodeNames: readonly string[],
-    private readonly opts: { replacementGraceMs: number; onNodeChange: (node: string) => void },
+    private readonly opts: {
+      replacementGraceMs: number;
+      onNodeChange: (node: string) => void;
+      /** Whether a DaemonSet still wants a pod on a node (it will replace one that went). */
+      daemonSetWantsNode?: (daemonSet: { namespace: string; name: string }, node: string) => boolean;
+    },
   ) {
     const s = settings.get();
     nodeNames.forEach((name, index) => {
@@ -111,23 +119,35 @@ export class CniRuntime {
     const network = datapathNetworkOf(pod);
     const uid = pod.metadata.uid ?? '';
     if (!network || !this.isOurNode(node) || this.agentPods.has(uid)) return;
-    this.agentPods.set(uid, { node, network });
+    const owner = (pod.metadata.ownerReferences ?? []).find((r) => r.controller && r.kind === 'DaemonSet');
+    this.agentPods.set(uid, { node, network, daemonSet: owner ? { namespace: pod.metadata.namespace ?? '', name: owner.name } : undefined });
     this.states.get(node)!.agentPodBound(uid, network);
   }
 
-  /** Notes a pod gone from the API; if it was the node's last agent pod for a network, the datapath goes after the replacement grace. */
+  /**
+   * Notes a pod gone from the API. If it was the node's last agent pod for a network, the datapath
+   * goes after the replacement grace — or, while its DaemonSet still wants a pod on the node (an
+   * agent restarted or rolled, not taken off), once the DaemonSet has had REPLACEMENT_WAIT_MS to
+   * bind the replacement: a busy control plane takes longer than the grace, and the kernel's
+   * datapath does not go away meanwhile.
+   */
   podGone(uid: string): void {
     const entry = this.agentPods.get(uid);
     if (!entry) return;
     this.agentPods.delete(uid);
     const state = this.states.get(entry.node)!;
     if (!state.agentPodUnbound(uid, entry.network)) return;
-    // A DaemonSet replaces a pod deleted with grace 0 only after seeing it gone: give it that moment.
-    const t = setTimeout(() => {
-      this.takedowns.delete(t);
-      if (state.takeDownIfUnbound(entry.network)) this.changed(entry.node);
-    }, this.opts.replacementGraceMs);
-    this.takedowns.add(t);
+    const since = Date.now();
+    const check = () => {
+      const t = setTimeout(() => {
+        this.takedowns.delete(t);
+        const replaced = entry.daemonSet && this.opts.daemonSetWantsNode?.(entry.daemonSet, entry.node);
+        if (replaced && Date.now() - since < REPLACEMENT_WAIT_MS && state.unbound(entry.network)) return check();
+        if (state.takeDownIfUnbound(entry.network)) this.changed(entry.node);
+      }, this.opts.replacementGraceMs);
+      this.takedowns.add(t);
+    };
+    check();
   }
 
   /** An agent's containers started on its node. */

@@ -219,6 +219,29 @@ describe('NetworkModel: scenarios', () => {
     expect(c.model.groundTruth.violations()).toEqual([]);
   });
 
+  it('(e3) while its DaemonSet still wants the node, a slow replacement keeps the datapath; once it does not, the datapath goes after the grace', async () => {
+    const c = await start({ agentReplacementGraceMs: 50 });
+    const names = await canalCluster(c, 1);
+    // The DaemonSet the agent pods belong to, as the controller would see it.
+    const ds = structuredClone(c.manifests.find((o) => o.kind === 'DaemonSet' && o.metadata.name === 'canal')!);
+    c.store.create('apps/daemonsets', ds);
+    const target = c.pod('default', 'w-node-2-0')!.status.podIP as string;
+    const [old] = c.agentPods('canal', 'node-2');
+    await c.deletePod('kube-system', old!, 0);
+    await c.waitGone('kube-system', old!);
+    await new Promise((r) => setTimeout(r, 300)); // six replacement graces, no replacement yet
+    expect(c.model.canReach('default', 'w-node-1-0', target).ok).toBe(true);
+    const replacement = c.runAgent('canal', 'node-2');
+    await c.waitRunning('kube-system', replacement);
+    await c.settleGroundTruth();
+    expect(allPairsReachable(c, names)).toBe(true);
+    // Taken off the node (its nodeSelector no longer matches): nothing will replace it.
+    c.store.mutate('apps/daemonsets', 'kube-system', 'canal', (o) => void (o.spec.template.spec.nodeSelector = { 'cni-migration.io/nowhere': 'true' }));
+    await c.deletePod('kube-system', replacement, 0);
+    await waitFor('node-2 leaves flannel', () => !c.model.canReach('default', 'w-node-1-0', target).ok);
+    expect(c.model.canReach('default', 'w-node-1-0', target)).toMatchObject({ reason: 'datapath-down-on-target-node', network: 'flannel' });
+  });
+
   it('(f) a Cilium-only pod and Flannel-only pods reach each other through Cilium on both nodes, and lose each other when its tunnel is blocked', async () => {
     const c = await start();
     await canalCluster(c, 0);

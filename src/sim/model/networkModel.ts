@@ -4,6 +4,7 @@ import type { KubeObject, WatchEvent } from '../store/kubeObject.js';
 import type { ClusterBackend } from './clusterBackend.js';
 import { ciliumOperatorView, startCiliumOperatorEffects } from './ciliumOperatorEffects.js';
 import { ClusterCache, WATCHED, WATCHED_CUSTOM } from './clusterCache.js';
+import { nodeShouldRunDaemonPod } from '../controllers/daemonSetPlacement.js';
 import { CalicoAddressWatch } from './calicoAddressHazard.js';
 import { CniRuntime, type PodInterface } from './cniRuntime.js';
 import { GroundTruthLog, reachClassOf, type GroundTruthPod, type GroundTruthSource, type ReachClass } from './groundTruth.js';
@@ -64,6 +65,7 @@ export class NetworkModel {
     this.groundTruth = new GroundTruthLog(this.groundTruthSource());
     this.runtime = new CniRuntime(settings, options.nodeNames, {
       replacementGraceMs: options.agentReplacementGraceMs ?? 1000,
+      daemonSetWantsNode: (ds, node) => this.daemonSetWantsNode(ds, node),
       onNodeChange: (node) => {
         this.lifecycle.retryBlocked(node);
         this.groundTruth.markDirty({ node });
@@ -101,6 +103,7 @@ export class NetworkModel {
     this.stops.push(await this.backend.watch(WATCHED.configMaps, (ev) => this.onClusterEvent(ev)));
     for (const resource of [WATCHED.nads, ...Object.values(WATCHED_CUSTOM)]) await this.watchOptional(resource);
     this.stops.push(await this.backend.watch(WATCHED.nodes, (ev) => this.onNodeEvent(ev)));
+    this.stops.push(await this.backend.watch(WATCHED.daemonSets, (ev) => this.cache.apply(ev)));
     this.stops.push(await this.backend.watch(WATCHED.pods, (ev) => this.lifecycle.handlePodEvent(ev)));
     this.stops.push(await startCiliumOperatorEffects(this.backend, ciliumOperatorView(this.runtime), this.options.log));
     this.stops.push(
@@ -194,6 +197,15 @@ export class NetworkModel {
       if (e instanceof ApiError) throw e;
       throw new ApiError(503, 'ServiceUnavailable', `error trying to reach service: read tcp ${ip}:${shownPort}: connection reset by peer (${e instanceof Error ? e.message : String(e)})`);
     }
+  }
+
+  // What the DaemonSet controller will do: a DaemonSet that exists, is not being deleted and still
+  // places a pod on the node replaces the one that went there.
+  private daemonSetWantsNode(ref: { namespace: string; name: string }, nodeName: string): boolean {
+    const ds = this.cache.daemonSet(ref.namespace, ref.name);
+    const node = this.cache.node(nodeName);
+    if (!ds || ds.metadata.deletionTimestamp || !node) return false;
+    return nodeShouldRunDaemonPod(ds, node).shouldRun;
   }
 
   // A container's httpGet readiness probe, answered by the pod's handler (the probe agents', the

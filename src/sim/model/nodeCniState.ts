@@ -152,6 +152,11 @@ export class NodeCniState {
     return !set?.size && this.datapaths.has(network);
   }
 
+  /** Whether the network's datapath is up with no agent pod bound for it (waiting for a replacement). */
+  unbound(network: string): boolean {
+    return this.datapaths.has(network) && !this.boundAgentPods.get(network)?.size;
+  }
+
   /** Takes a network's datapath down if still no agent pod for it is bound; true if it went down. */
   takeDownIfUnbound(network: string): boolean {
     if (this.boundAgentPods.get(network)?.size) return false;
