@@ -33,7 +33,7 @@ const Paths = z.strictObject({
 const Timeouts = z.strictObject({
   /** Whole drain of one node (evictions retried while a PDB blocks). */
   drainSeconds: z.number().int().positive().default(300),
-  /** Waiting for DaemonSets/Deployments/StatefulSets to roll out. */
+  /** Waiting for DaemonSets/Deployments/StatefulSets to roll out (a step's rollouts fail when they make no progress for this long). */
   rolloutSeconds: z.number().int().positive().default(300),
   /** Waiting for deleted pods to be gone. */
   podDeletionSeconds: z.number().int().positive().default(120),

@@ -204,7 +204,26 @@ describe('waitForRollout', () => {
       slow.add(makeDaemonSet('cilium', 'kube-system', rolling));
       const err = await waitForRollouts(slow, refs.slice(0, 1), { deadline: Deadline.in(10_000, clock), clock }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(WaitTimeoutError);
-      expect((err as Error).message).toBe('timed out after 10s waiting for DaemonSets kube-system/cilium to roll out: Waiting for daemon set "cilium" rollout to finish: 1 of 3 updated pods are available...');
+      expect((err as Error).message).toBe('timed out after 10s without progress waiting for DaemonSets kube-system/cilium to roll out: Waiting for daemon set "cilium" rollout to finish: 1 of 3 updated pods are available...');
+    });
+
+    it('a rollout that keeps progressing outlasts the budget; one that stalls fails after it', async () => {
+      // Each watch sees one more pod updated, a budget's worth of (virtual) time after the last.
+      const fake = new FakeCluster();
+      const status = (updated: number) => ({ observedGeneration: 1, desiredNumberScheduled: 6, updatedNumberScheduled: updated, numberAvailable: updated });
+      fake.add(makeDaemonSet('canal', 'kube-system', status(1)));
+      let updated = 1;
+      fake.before('watch', () => setImmediate(() => fake.mutate<DaemonSet>('apps/v1', 'DaemonSet', 'canal', 'kube-system', (d) => void (d.status = status(Math.min(6, ++updated))))), 10);
+      const clock = new FakeClock();
+      const start = clock.now();
+      const out = await waitForRollouts(fake, [{ kind: 'DaemonSet', namespace: 'kube-system', name: 'canal' }], { deadline: Deadline.in(10_000, clock), clock });
+      expect(out.map((o) => o.state)).toEqual(['done']);
+      expect(clock.now() - start).toBeGreaterThan(10_000);
+      // Negative control: the same rollout stuck at 3 of 6 fails one budget after its last change.
+      const stuck = new FakeCluster();
+      stuck.add(makeDaemonSet('canal', 'kube-system', status(3)));
+      const err = await waitForRollouts(stuck, [{ kind: 'DaemonSet', namespace: 'kube-system', name: 'canal' }], { deadline: Deadline.in(10_000, clock), clock }).catch((e: unknown) => e);
+      expect((err as Error).message).toBe('timed out after 10s without progress waiting for DaemonSets kube-system/canal to roll out: Waiting for daemon set "canal" rollout to finish: 3 out of 6 new pods have been updated...');
     });
   });
 });

@@ -209,7 +209,8 @@ export async function waitForRollouts(client: Pick<ClusterClient, 'listWithVersi
         }
         return waitingOn.length ? { done: false, status: waitingOn.join('; ') } : { done: true, value: undefined };
       },
-      watchOptions(opts, what),
+      // Big DaemonSets roll for long: fail on a stall, not on their size.
+      { ...watchOptions(opts, what), progressDeadline: true },
     );
   }
   return refs.map((r) => out.get(r)!);

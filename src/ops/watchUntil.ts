@@ -9,6 +9,7 @@ import type { ClusterClient, KindRef, ObjectQuery } from '../kube/clusterClient.
 import { isTransient, KubeApiError } from '../kube/kubeErrors.js';
 import type { KubeObject } from '../kube/kubeTypes.js';
 import { systemClock, throwIfAborted } from './clock.js';
+import { Deadline } from './deadline.js';
 import { WaitTimeoutError } from './opsErrors.js';
 import type { Probe, WaitOptions } from './waitFor.js';
 
@@ -26,17 +27,26 @@ export interface WatchUntilOptions extends WaitOptions {
   onRestart?: ((why: WatchRestart) => void) | undefined;
   /** A list of the same query the caller already read: the watch starts from it instead of a list of its own. */
   initial?: { items: KubeObject[]; resourceVersion: string } | undefined;
+  /**
+   * The deadline's budget starts again whenever the status changes (progress), as a Deployment's
+   * progressDeadlineSeconds: a 1000-pod DaemonSet rolling one pod at a time may take longer than
+   * the budget in all, but fails only when it stalls that long.
+   */
+  progressDeadline?: boolean | undefined;
 }
 
 /** Waits until `judge` says done on the watched objects; WaitTimeoutError with its last status at the deadline. */
 export async function watchUntil<T>(client: Pick<ClusterClient, 'listWithVersion' | 'watch'>, what: string, target: WatchTarget, judge: (objects: readonly KubeObject[]) => Probe<T>, opts: WatchUntilOptions): Promise<T> {
   const clock = opts.clock ?? systemClock;
+  let deadline = opts.deadline;
+  const budget = opts.progressDeadline ? `${deadline.describe()} without progress` : deadline.describe();
   const query: ObjectQuery = { namespace: target.namespace, labelSelector: target.labelSelector, fieldSelector: target.fieldSelector };
   let last = '';
   const look = (objects: Map<string, KubeObject>): Probe<T> => {
     const r = judge([...objects.values()]);
     if (!r.done && r.status !== last) {
       opts.onStatus?.(r.status);
+      if (opts.progressDeadline && last !== '') deadline = Deadline.in(opts.deadline.budgetMs, clock);
       last = r.status;
     }
     return r;
@@ -51,8 +61,8 @@ export async function watchUntil<T>(client: Pick<ClusterClient, 'listWithVersion
     } catch (e) {
       // A transient answer (an API server restarting, 5xx) is waited out under the same deadline.
       if (!isTransient(e)) throw e;
-      const left = opts.deadline.remainingMs(clock);
-      if (left <= 0) throw new WaitTimeoutError(what, opts.deadline.describe(), last || (e as Error).message);
+      const left = deadline.remainingMs(clock);
+      if (left <= 0) throw new WaitTimeoutError(what, budget, last || (e as Error).message);
       await clock.sleep(Math.min(opts.intervalMs ?? 1000, left), opts.signal);
       continue;
     }
@@ -61,8 +71,8 @@ export async function watchUntil<T>(client: Pick<ClusterClient, 'listWithVersion
     const first = look(objects);
     if (first.done) return first.value;
     for (;;) {
-      const left = opts.deadline.remainingMs(clock);
-      if (left <= 0) throw new WaitTimeoutError(what, opts.deadline.describe(), last);
+      const left = deadline.remainingMs(clock);
+      if (left <= 0) throw new WaitTimeoutError(what, budget, last);
       const stop = new AbortController();
       const signal = opts.signal ? AbortSignal.any([opts.signal, stop.signal]) : stop.signal;
       let result: T | undefined;
@@ -115,7 +125,7 @@ export async function watchUntil<T>(client: Pick<ClusterClient, 'listWithVersion
       opts.onRestart?.(expired ? 'expired' : 'closed');
       if (expired) break;
       // A server that keeps closing at once must not turn the wait into a busy loop.
-      const pause = Math.min(opts.intervalMs ?? 1000, opts.deadline.remainingMs(clock));
+      const pause = Math.min(opts.intervalMs ?? 1000, deadline.remainingMs(clock));
       if (pause > 0) await clock.sleep(pause, opts.signal);
     }
   }
