@@ -71,7 +71,23 @@ function controllerName(o: KubeObject): string {
   return `${(group ? `${ref.kind}.${group}` : ref.kind).toLowerCase()}/${ref.name}`;
 }
 
+/** metav1.FormatLabelSelector: requirements sorted by key, "<none>" when empty. */
+function formatLabelSelector(sel: { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values?: string[] }[] } | undefined): string {
+  const reqs: [string, string][] = Object.entries(sel?.matchLabels ?? {}).map(([k, v]) => [k, `${k}=${v}`]);
+  for (const e of sel?.matchExpressions ?? []) {
+    const values = [...(e.values ?? [])].sort().join(',');
+    const text = e.operator === 'In' ? `${e.key} in (${values})` : e.operator === 'NotIn' ? `${e.key} notin (${values})` : e.operator === 'Exists' ? e.key : `!${e.key}`;
+    reqs.push([e.key, text]);
+  }
+  reqs.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return reqs.length ? reqs.map(([, t]) => t).join(',') : '<none>';
+}
+
 const PRINTERS: Record<string, { columns: Column[]; row: Row }> = {
+  'networking.k8s.io/networkpolicies': {
+    columns: [NAME, { name: 'Pod-Selector', type: 'string', description: "Select the pods to which this resource applies. A empty selector selects all pods in this namespace." }, AGE],
+    row: (p, now) => [p.metadata.name, formatLabelSelector(p.spec?.podSelector), humanAge(p.metadata.creationTimestamp, now)],
+  },
   pods: {
     columns: [
       NAME,

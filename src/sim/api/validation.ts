@@ -1,6 +1,7 @@
 import { badRequest, invalid, type StatusCause } from './apiError.js';
 import type { ResourceType } from './resourceRegistry.js';
 import type { KubeObject } from '../store/kubeObject.js';
+import { parseCidr } from '../../net/ipv4.js';
 
 // Structural checks kube-apiserver applies before storing: names, namespaces, required fields, and
 // strict decoding of fields it does not know (kubectl sends fieldValidation=Strict by default).
@@ -144,5 +145,63 @@ function kindSpecificCauses(obj: KubeObject): StatusCause[] {
       }
     });
   }
+  if (obj.kind === 'NetworkPolicy' && obj.apiVersion === 'networking.k8s.io/v1') causes.push(...networkPolicyCauses(obj.spec ?? {}));
   return causes;
+}
+
+const CIDR_HINT = 'must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)';
+
+// ValidateNetworkPolicySpec (pkg/apis/networking/validation): policyTypes, peers, ipBlocks, ports.
+function networkPolicyCauses(spec: Record<string, unknown>): StatusCause[] {
+  const causes: StatusCause[] = [];
+  const add = (reason: string, field: string, message: string) => causes.push({ reason, field, message });
+  const types = Array.isArray(spec.policyTypes) ? (spec.policyTypes as unknown[]) : [];
+  if (types.length > 2) add('FieldValueInvalid', 'spec.policyTypes', `Invalid value: ${JSON.stringify(types)}: may not specify more than two policyTypes`);
+  types.forEach((t, i) => {
+    if (t !== 'Ingress' && t !== 'Egress') add('FieldValueNotSupported', `spec.policyTypes[${i}]`, `Unsupported value: "${String(t)}": supported values: "Ingress", "Egress"`);
+  });
+  for (const [dir, peersKey] of [['ingress', 'from'], ['egress', 'to']] as const) {
+    const rules = Array.isArray(spec[dir]) ? (spec[dir] as Record<string, unknown>[]) : [];
+    rules.forEach((rule, i) => {
+      const base = `spec.${dir}[${i}]`;
+      const ports = Array.isArray(rule?.ports) ? (rule.ports as Record<string, unknown>[]) : [];
+      ports.forEach((port, j) => policyPortCauses(port ?? {}, `${base}.ports[${j}]`, add));
+      const peers = Array.isArray(rule?.[peersKey]) ? (rule[peersKey] as Record<string, unknown>[]) : [];
+      peers.forEach((peer, j) => {
+        const path = `${base}.${peersKey}[${j}]`;
+        const count = ['podSelector', 'namespaceSelector', 'ipBlock'].filter((k) => peer?.[k] !== undefined && peer[k] !== null).length;
+        if (count === 0) add('FieldValueRequired', path, 'Required value: must specify a peer');
+        else if (count > 1 && peer.ipBlock) add('FieldValueForbidden', path, 'Forbidden: may not specify both ipBlock and another peer');
+        if (peer?.ipBlock) ipBlockCauses(peer.ipBlock, `${path}.ipBlock`, add);
+      });
+    });
+  }
+  return causes;
+}
+
+function ipBlockCauses(block: { cidr?: string; except?: string[] }, path: string, add: (reason: string, field: string, message: string) => void): void {
+  if (!block.cidr) return add('FieldValueRequired', `${path}.cidr`, 'Required value');
+  const cidr = parseCidr(block.cidr);
+  if (!cidr || !/^[\d.]+\/\d+$/.test(block.cidr)) return add('FieldValueInvalid', `${path}.cidr`, `Invalid value: "${block.cidr}": ${CIDR_HINT}`);
+  (block.except ?? []).forEach((e, i) => {
+    const ex = parseCidr(String(e));
+    if (!ex) return add('FieldValueInvalid', `${path}.except[${i}]`, `Invalid value: "${String(e)}": ${CIDR_HINT}`);
+    const inside = ex.prefix > cidr.prefix && Math.floor(ex.base / 2 ** (32 - cidr.prefix)) === Math.floor(cidr.base / 2 ** (32 - cidr.prefix));
+    if (!inside) add('FieldValueInvalid', `${path}.except[${i}]`, `Invalid value: "${String(e)}": must be a strict subset of \`cidr\``);
+  });
+}
+
+function policyPortCauses(port: Record<string, unknown>, path: string, add: (reason: string, field: string, message: string) => void): void {
+  const protocol = port.protocol === undefined ? undefined : JSON.stringify(port.protocol).replace(/^"|"$/g, '');
+  if (protocol !== undefined && !['TCP', 'UDP', 'SCTP'].includes(protocol)) add('FieldValueNotSupported', `${path}.protocol`, `Unsupported value: "${protocol}": supported values: "SCTP", "TCP", "UDP"`);
+  const p = port.port;
+  const endPort = port.endPort === undefined ? undefined : JSON.stringify(port.endPort);
+  if (p === undefined || p === null) {
+    if (endPort !== undefined) add('FieldValueInvalid', `${path}.endPort`, `Invalid value: ${endPort}: may not be specified when \`port\` is not specified`);
+    return;
+  }
+  if (typeof p === 'number') {
+    if (!Number.isInteger(p) || p < 1 || p > 65535) add('FieldValueInvalid', `${path}.port`, `Invalid value: ${p}: must be between 1 and 65535, inclusive`);
+    if (typeof port.endPort === 'number' && port.endPort < p) add('FieldValueInvalid', `${path}.endPort`, `Invalid value: ${p}: must be greater than or equal to \`port\``);
+  } else if (endPort !== undefined) add('FieldValueInvalid', `${path}.endPort`, `Invalid value: ${endPort}: may not be specified when \`port\` is non-numeric`);
 }

@@ -44,6 +44,10 @@ export interface DatapathSpec {
   source: string;
   /** Cilium's IPAM mode ("cluster-pool": cilium-operator hands each node its share of the pool in a CiliumNode). */
   ipam?: string;
+  /** Cilium's enable-policy (default, always, never). */
+  policyMode?: 'default' | 'always' | 'never';
+  /** Pod traffic towards other networks is masqueraded (flannel --ip-masq, the Calico pool's natOutgoing). */
+  masquerades?: boolean;
 }
 
 /** A CNI config file an agent writes into the kubelet's CNI directory. */
@@ -82,6 +86,8 @@ export interface AgentSpec {
   /** Renames other CNI configs out of the way when writing its own (Cilium cni-exclusive). */
   exclusive: boolean;
   ignoredWrites: IgnoredWrite[];
+  /** The policy engine it runs for its node's pods (felix in calico-node, in Canal and plain Calico). */
+  policyEngine?: 'felix';
 }
 
 /** Node facts the recogniser needs. */
@@ -129,6 +135,7 @@ export function recognizeAgent(pod: KubeObject, configMaps: ConfigMapLookup, ctx
     const kind = datapathKindOf(c);
     if (kind === 'flannel') out.datapath ??= flannelDatapath(spec, c, lookup, ctx);
     if (kind === 'calico' && !withFlannel) out.datapath ??= calicoDatapath(pod, c, configMaps, ctx);
+    if (kind === 'calico' && resolveContainerEnv(pod, c, configMaps).env.get('FELIX_POLICYENABLED')?.toLowerCase() !== 'false') out.policyEngine = 'felix';
     if (kind === 'cilium') recognizeCilium(pod, spec, c, configMaps, ctx, out, writer);
     if (flagValue(argvOf(c), '--multus-conf-file') !== undefined) recognizeMultus(spec, c, lookup, writer);
   }
@@ -136,7 +143,7 @@ export function recognizeAgent(pod: KubeObject, configMaps: ConfigMapLookup, ctx
     recognizeCalicoInstall(pod, c, configMaps, ctx, writer);
     for (const copy of parseFileCopies(argvOf(c))) writer.copy(c, copy.src, copy.dst, lookup);
   }
-  if (!out.datapath && !out.files.length && !out.ignoredWrites.length) return undefined;
+  if (!out.datapath && !out.files.length && !out.ignoredWrites.length && !out.policyEngine) return undefined;
   return out;
 }
 
@@ -240,6 +247,7 @@ function flannelDatapath(spec: PodSpec, c: Container, lookup: (name: string) => 
     },
     overlay,
     source,
+    masquerades: argv.includes('--ip-masq') || argv.includes('--ip-masq=true'),
   };
 }
 
@@ -248,6 +256,7 @@ interface CalicoPool {
   blockSize: number;
   ipipMode: string;
   vxlanMode: string;
+  natOutgoing: boolean;
 }
 
 /**
@@ -261,14 +270,15 @@ function calicoDatapath(pod: KubeObject, c: Container, configMaps: ConfigMapLook
   const backend = env.get('CALICO_NETWORKING_BACKEND') ?? 'bird';
   if (backend === 'none') return undefined;
   const fromCrs = (ctx.customResources?.(WATCHED_CUSTOM.ipPools) ?? [])
-    .map((p) => (p.spec ?? {}) as { cidr?: string; blockSize?: number; ipipMode?: string; vxlanMode?: string; disabled?: boolean })
+    .map((p) => (p.spec ?? {}) as { cidr?: string; blockSize?: number; ipipMode?: string; vxlanMode?: string; disabled?: boolean; natOutgoing?: boolean })
     .filter((p) => !p.disabled && p.cidr && !p.cidr.includes(':'))
-    .map((p): CalicoPool => ({ cidr: p.cidr!, blockSize: p.blockSize ?? CALICO_BLOCK_SIZE, ipipMode: p.ipipMode ?? 'Never', vxlanMode: p.vxlanMode ?? 'Never' }));
+    .map((p): CalicoPool => ({ cidr: p.cidr!, blockSize: p.blockSize ?? CALICO_BLOCK_SIZE, ipipMode: p.ipipMode ?? 'Never', vxlanMode: p.vxlanMode ?? 'Never', natOutgoing: p.natOutgoing ?? false }));
   const seeded: CalicoPool = {
     cidr: env.get('CALICO_IPV4POOL_CIDR') || CALICO_DEFAULT_POOL,
     blockSize: Number(env.get('CALICO_IPV4POOL_BLOCK_SIZE') || CALICO_BLOCK_SIZE),
     ipipMode: env.get('CALICO_IPV4POOL_IPIP') || 'Always',
     vxlanMode: env.get('CALICO_IPV4POOL_VXLAN') || 'Never',
+    natOutgoing: (env.get('CALICO_IPV4POOL_NAT_OUTGOING') || 'true').toLowerCase() === 'true',
   };
   // NO_DEFAULT_POOLS (the operator's install) means calico-node creates none: wait for an IPPool.
   if (!fromCrs.length && env.get('NO_DEFAULT_POOLS') === 'true') return undefined;
@@ -287,6 +297,7 @@ function calicoDatapath(pod: KubeObject, c: Container, configMaps: ConfigMapLook
     network: 'calico',
     pool: { cidr: pool.cidr, nodePrefix: pool.blockSize, useNodePodCidr: false },
     overlay,
+    masquerades: pool.natOutgoing,
     source: fromCrs.length ? 'IPPool (crd.projectcalico.org/v1)' : `calico-node env (CALICO_IPV4POOL_*${env.get('CALICO_IPV4POOL_CIDR') ? '' : ', default pool'})`,
   };
 }
@@ -298,7 +309,9 @@ function recognizeCilium(pod: KubeObject, spec: PodSpec, c: Container, configMap
   const { options, source } = ciliumOptions(pod, spec, c, argv, configMaps, ctx);
   const env = resolveContainerEnv(pod, c, configMaps).env;
   const { pool, ipam } = ciliumPool(options, ctx);
-  out.datapath ??= { network: 'cilium', pool, overlay: ciliumOverlay(options), source, ipam };
+  const policy = options.get('enable-policy');
+  const policyMode = policy === 'always' || policy === 'never' ? policy : 'default';
+  out.datapath ??= { network: 'cilium', pool, overlay: ciliumOverlay(options), source, ipam, policyMode };
   const postStart = c.lifecycle?.postStart?.exec?.command ?? [];
   const preStop = c.lifecycle?.preStop?.exec?.command ?? [];
   const runsUninstall = preStop.some((a) => baseName(a).startsWith('cni-uninstall'));

@@ -46,6 +46,8 @@ describe('calico-node as a datapath, from the stock fixtures', () => {
       pool: { cidr: '192.168.0.0/16', nodePrefix: 26, useNodePodCidr: false },
       overlay: { kind: 'tunnel', mode: 'ipip', protocol: 'ip', port: 4, control: { protocol: 'tcp', port: 179 } },
       source: 'IPPool (crd.projectcalico.org/v1)',
+      // The pool's natOutgoing: pod traffic to addresses outside the pools is masqueraded.
+      masquerades: true,
     });
     expect(agent?.files.map((f) => f.name)).toEqual(['10-calico.conflist']);
   });

@@ -9,6 +9,8 @@ export const WATCHED = {
   configMaps: 'configmaps',
   nads: 'k8s.cni.cncf.io/network-attachment-definitions',
   daemonSets: 'apps/daemonsets',
+  networkPolicies: 'networking.k8s.io/networkpolicies',
+  namespaces: 'namespaces',
 } as const;
 
 /**
@@ -36,6 +38,10 @@ export class ClusterCache {
   private readonly nodes = new Map<string, KubeObject>();
   private readonly daemonSets = new Map<string, KubeObject>();
   private readonly custom = new Map<string, Map<string, KubeObject>>();
+  private readonly networkPolicies = new Map<string, KubeObject>();
+  private readonly namespaceLabelsByName = new Map<string, Readonly<Record<string, string>>>();
+  /** Bumped whenever a NetworkPolicy or a namespace's labels change. */
+  policyGeneration = 0;
 
   /** Applies a watch event; returns true when something the model reads changed. */
   apply(ev: WatchEvent): boolean {
@@ -60,6 +66,23 @@ export class ClusterCache {
         if (gone) this.nodes.delete(o.metadata.name ?? '');
         else this.nodes.set(o.metadata.name ?? '', o);
         return true;
+      case WATCHED.networkPolicies: {
+        const before = JSON.stringify(this.networkPolicies.get(key)?.spec);
+        if (gone) this.networkPolicies.delete(key);
+        else this.networkPolicies.set(key, o);
+        const changed = before !== JSON.stringify(this.networkPolicies.get(key)?.spec);
+        if (changed) this.policyGeneration++;
+        return changed;
+      }
+      case WATCHED.namespaces: {
+        const name = o.metadata.name ?? '';
+        const before = JSON.stringify(this.namespaceLabelsByName.get(name));
+        if (gone) this.namespaceLabelsByName.delete(name);
+        else this.namespaceLabelsByName.set(name, { ...(o.metadata.labels ?? {}) });
+        const changed = before !== JSON.stringify(this.namespaceLabelsByName.get(name));
+        if (changed) this.policyGeneration++;
+        return changed;
+      }
       case WATCHED.daemonSets:
         // Read only to tell whether an agent pod that went will be replaced (see CniRuntime.podGone).
         if (gone) this.daemonSets.delete(key);
@@ -89,6 +112,16 @@ export class ClusterCache {
   /** A DaemonSet by namespace and name, when seen. */
   daemonSet(namespace: string, name: string): KubeObject | undefined {
     return this.daemonSets.get(`${namespace}/${name}`);
+  }
+
+  /** Every NetworkPolicy seen. */
+  policies(): KubeObject[] {
+    return [...this.networkPolicies.values()];
+  }
+
+  /** A namespace's labels, with the kubernetes.io/metadata.name label the API server guarantees. */
+  namespaceLabels(name: string): Readonly<Record<string, string>> {
+    return { ...this.namespaceLabelsByName.get(name), 'kubernetes.io/metadata.name': name };
   }
 
   /** The Node object, when seen. */

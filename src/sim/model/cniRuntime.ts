@@ -264,9 +264,14 @@ export class CniRuntime {
     // In the order they came up: for two tunnels on one port, the later one fails.
     const overlays = new Map<string, Overlay>(up.map((dp) => [dp.network, dp.spec.overlay]));
     const rules = this.settings.get().firewall.blocked;
+    const felix = this.states.get(node)?.runsFelix() ?? false;
     for (const dp of up) {
       const profile = networkProfile(node, dp.network, overlays, rules);
       if (routesForEveryPod(dp.spec)) profile.bridges = true;
+      // Cilium enforces on its own endpoints; felix on the interfaces of the other networks' pods on its node.
+      if (dp.spec.policyMode) profile.enforcer = { engine: 'cilium', mode: dp.spec.policyMode };
+      else if (felix) profile.enforcer = { engine: 'felix' };
+      if (dp.spec.masquerades) profile.masquerades = true;
       const broken = this.brokenRoutes.get(`${node}\u0001${dp.network}`);
       if (broken) profile.broken = broken;
       perNode.set(dp.network, profile);

@@ -1,7 +1,9 @@
-import { judgeReach, type NetworkProfile, type PodSide } from './reachability.js';
+import { intendedAllowed, judgePolicy, judgeReach, policyClassKey, type NetworkProfile, type PodPolicyFacts, type PodSide, type PolicyContext } from './reachability.js';
 
 // The ground truth: which ordered pairs of running, non-hostNetwork pods cannot reach each other's
-// primary IP right now, logged whenever that set changes. A 1000-node cluster has ~10^9 pairs, so
+// primary IP right now although their NetworkPolicies allow it ("cut"), and which can although the
+// policies deny it ("opened"), logged whenever either set changes. Without policies every pair is
+// allowed, so "cut" is plain unreachability. A 1000-node cluster has ~10^9 pairs, so
 // pods are grouped into classes whose key holds everything the verdict depends on (primary network,
 // interface networks, each of those networks' profile on the pod's node); the verdict for two
 // classes then depends only on the two keys and whether the pods share a node. An evaluation only
@@ -19,6 +21,9 @@ export interface ReachClass {
   profiles: ReadonlyMap<string, NetworkProfile>;
   /** Networks up on the pod's node that route for every pod. */
   bridges: readonly string[];
+  /** What policies read of the pod, and the policies in force when the class was made (part of the key when any exist). */
+  policy?: PodPolicyFacts;
+  policies?: PolicyContext;
 }
 
 /** A running, non-hostNetwork pod as the ground truth sees it. */
@@ -31,18 +36,23 @@ export interface GroundTruthPod {
   cls: ReachClass;
 }
 
-/** One pair that cannot reach the other's primary IP. */
+/** One pair that cannot reach the other's primary IP although allowed ("cut"), or can although denied ("opened"). */
 export interface UnreachablePair {
   from: string;
   to: string;
   network: string;
   reason: string;
+  /** Present for pairs the policies deny that can connect. */
+  kind?: 'opened';
 }
 
 /** A change of the unreachable set. */
 export interface GroundTruthEntry {
   at: string;
+  /** Pairs allowed by the policies (all pairs, without policies) that cannot connect. */
   unreachableCount: number;
+  /** Pairs denied by the policies that can connect. */
+  openedCount: number;
   addedCount: number;
   removedCount: number;
   /** Up to `cap` pairs that became unreachable. */
@@ -55,6 +65,7 @@ export interface GroundTruthEntry {
 export interface GroundTruthCurrent {
   at: string;
   unreachableCount: number;
+  openedCount: number;
   /** Up to `cap` of the unreachable pairs. */
   pairs: UnreachablePair[];
 }
@@ -73,14 +84,21 @@ export interface GroundTruthSource {
 export type GroundTruthHint = { pod: string } | { node: string } | 'all';
 
 /** Builds the key of a class from its parts. */
-export function reachClassOf(primary: string, networks: ReadonlySet<string>, profiles: ReadonlyMap<string, NetworkProfile>, profileKey: (p: NetworkProfile) => string): ReachClass {
+export function reachClassOf(
+  primary: string,
+  networks: ReadonlySet<string>,
+  profiles: ReadonlyMap<string, NetworkProfile>,
+  profileKey: (p: NetworkProfile) => string,
+  policy?: { facts: PodPolicyFacts; ctx: PolicyContext },
+): ReachClass {
   const parts = [...profiles.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([n, p]) => `${networks.has(n) ? '' : '+'}${n}=${profileKey(p)}`);
   const bridges = [...profiles.entries()].filter(([, p]) => p.up && p.bridges).map(([n]) => n).sort();
-  return { key: `${primary}|${parts.join(';')}`, primary, networks, profiles, bridges };
+  const key = `${primary}|${parts.join(';')}${policyClassKey(policy?.ctx, policy?.facts)}`;
+  return { key, primary, networks, profiles, bridges, ...(policy ? { policy: policy.facts, policies: policy.ctx } : {}) };
 }
 
 function sideOf(c: ReachClass): PodSide {
-  return { networks: c.networks, profile: (n) => c.profiles.get(n) ?? DOWN, bridges: c.bridges };
+  return { networks: c.networks, profile: (n) => c.profiles.get(n) ?? DOWN, bridges: c.bridges, ...(c.policy ? { policy: c.policy } : {}) };
 }
 
 interface PodEntry {
@@ -98,7 +116,7 @@ interface Group {
   byNode: Map<string, Set<PodEntry>>;
 }
 
-type Verdict = { network: string; reason: string } | undefined;
+type Verdict = { network: string; reason: string; opened?: true } | undefined;
 
 const DOWN: NetworkProfile = { up: false, conflictsWith: [], blocked: false };
 
@@ -111,6 +129,7 @@ export class GroundTruthLog {
   private readonly memo = new Map<string, Verdict | null>();
   private log: GroundTruthEntry[] = [];
   private unreachable = 0;
+  private opened = 0;
   private evaluatedAt = new Date().toISOString();
   private scheduled: NodeJS.Immediate | undefined;
   private dirtyAll = true;
@@ -173,7 +192,7 @@ export class GroundTruthLog {
         }
       }
     }
-    return { at: this.evaluatedAt, unreachableCount: this.unreachable, pairs };
+    return { at: this.evaluatedAt, unreachableCount: this.unreachable, openedCount: this.opened, pairs };
   }
 
   /** Every change recorded, oldest first. */
@@ -181,9 +200,9 @@ export class GroundTruthLog {
     return [...this.log];
   }
 
-  /** The entries where some pair was unreachable. */
+  /** The entries where some allowed pair was unreachable or some denied pair reachable. */
   violations(): GroundTruthEntry[] {
-    return this.log.filter((e) => e.unreachableCount > 0);
+    return this.log.filter((e) => e.unreachableCount > 0 || e.openedCount > 0);
   }
 
   /** Forgets the recorded entries (the current state stays the baseline for the next change). */
@@ -231,9 +250,10 @@ export class GroundTruthLog {
 
   // Every ordered pair involving a changed pod, judged before and after, by group pair.
   private diff(statics: Group[], transitions: Group[]): GroundTruthEntry {
-    const entry: GroundTruthEntry = { at: this.evaluatedAt, unreachableCount: 0, addedCount: 0, removedCount: 0, added: [], removed: [] };
+    const entry: GroundTruthEntry = { at: this.evaluatedAt, unreachableCount: 0, openedCount: 0, addedCount: 0, removedCount: 0, added: [], removed: [] };
     const all = [...statics, ...transitions];
     let total = this.unreachable;
+    let opened = this.opened;
     for (const ga of all) {
       for (const gb of all) {
         if (ga.oldKey === ga.newKey && gb.oldKey === gb.newKey) continue;
@@ -245,8 +265,14 @@ export class GroundTruthLog {
           if (count <= 0) continue;
           const before = ga.oldKey !== undefined && gb.oldKey !== undefined ? this.verdict(ga.oldKey, gb.oldKey, isSame) : null;
           const after = ga.newKey !== undefined && gb.newKey !== undefined ? this.verdict(ga.newKey, gb.newKey, isSame) : null;
-          if (before) total -= count;
-          if (after) total += count;
+          if (before) {
+            if (before.opened) opened -= count;
+            else total -= count;
+          }
+          if (after) {
+            if (after.opened) opened += count;
+            else total += count;
+          }
           if (signature(before) === signature(after)) continue;
           if (before) {
             entry.removedCount += count;
@@ -260,7 +286,9 @@ export class GroundTruthLog {
       }
     }
     this.unreachable = total;
+    this.opened = opened;
     entry.unreachableCount = total;
+    entry.openedCount = opened;
     return entry;
   }
 
@@ -271,8 +299,18 @@ export class GroundTruthLog {
     const a = this.classes.get(keyA)!;
     const b = this.classes.get(keyB)!;
     const network = b.primary;
-    const v = judgeReach(sideOf(a), sideOf(b), network, sameNode);
-    const result: Verdict = v.reason === 'reachable' ? undefined : { network, reason: v.reason };
+    const from = sideOf(a);
+    const to = sideOf(b);
+    const v = judgeReach(from, to, network, sameNode);
+    // Both classes were made in one evaluation, so they carry the same policies.
+    const ctx = b.policies;
+    let result: Verdict;
+    if (v.reason !== 'reachable' || !v.path) result = intendedAllowed(ctx, a.policy, b.policy) ? { network, reason: v.reason } : undefined;
+    else {
+      const p = ctx ? judgePolicy(ctx, from, to, network, v.path, sameNode) : undefined;
+      if (p && p.intended && !p.enforced) result = { network, reason: 'denied-by-policy' };
+      else if (p && !p.intended && p.enforced) result = { network, reason: 'policy-not-enforced', opened: true };
+    }
     if (this.memo.size > 200_000) this.memo.clear();
     this.memo.set(memoKey, result ?? null);
     return result;
@@ -280,7 +318,7 @@ export class GroundTruthLog {
 
   private listPairs(ga: Group, gb: Group, sameNode: boolean, v: NonNullable<Verdict>, out: UnreachablePair[]): void {
     const push = (a: PodEntry, b: PodEntry) => {
-      out.push({ from: a.label, to: b.label, network: v.network, reason: v.reason });
+      out.push({ from: a.label, to: b.label, network: v.network, reason: v.reason, ...(v.opened ? { kind: 'opened' as const } : {}) });
       return out.length >= this.cap;
     };
     if (out.length >= this.cap) return;
@@ -345,5 +383,5 @@ function sameNodePairs(ga: Group, gb: Group): number {
 
 function signature(v: Verdict | null): string {
   if (v === null) return 'absent';
-  return v ? `${v.network}|${v.reason}` : 'ok';
+  return v ? `${v.network}|${v.reason}${v.opened ? '|opened' : ''}` : 'ok';
 }

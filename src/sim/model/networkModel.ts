@@ -13,7 +13,8 @@ import { LeaseRenewer, registerNodes } from './nodeRegistrar.js';
 import { PodLifecycle, type PodRecord } from './podLifecycle.js';
 import { podSpecOf } from './podSpec.js';
 import { connectionRefused, PodHttpHandlers, resolvePodPort, type PodHttpHandler, type PodHttpRequest, type PodHttpResponse } from './podProxy.js';
-import { canReach, profileKey, reachClassKey, type NetworkProfile, type ReachPod, type ReachResult, type ReachView } from './reachability.js';
+import { canReach, policyClassKey, profileKey, reachClassKey, type NetworkProfile, type PodPolicyFacts, type PolicyContext, type ReachPod, type ReachResult, type ReachView } from './reachability.js';
+import { ipBlockCidrs, policyDocOf } from '../../policy/networkPolicySemantics.js';
 
 /** How the model runs. */
 export interface NetworkModelOptions {
@@ -53,6 +54,7 @@ export class NetworkModel {
   private readonly handlers = new PodHttpHandlers();
   private readonly stops: (() => void)[] = [];
   private leases: LeaseRenewer | undefined;
+  private policyMemo: PolicyContext | undefined;
   private readonly retries = new Set<NodeJS.Timeout>();
   private stopped = false;
 
@@ -104,6 +106,9 @@ export class NetworkModel {
     for (const resource of [WATCHED.nads, ...Object.values(WATCHED_CUSTOM)]) await this.watchOptional(resource);
     this.stops.push(await this.backend.watch(WATCHED.nodes, (ev) => this.onNodeEvent(ev)));
     this.stops.push(await this.backend.watch(WATCHED.daemonSets, (ev) => this.cache.apply(ev)));
+    for (const resource of [WATCHED.namespaces, WATCHED.networkPolicies]) {
+      this.stops.push(await this.backend.watch(resource, (ev) => (this.cache.apply(ev) ? this.groundTruth.markDirty('all') : undefined)));
+    }
     this.stops.push(await this.backend.watch(WATCHED.pods, (ev) => this.lifecycle.handlePodEvent(ev)));
     this.stops.push(await startCiliumOperatorEffects(this.backend, ciliumOperatorView(this.runtime), this.options.log));
     this.stops.push(
@@ -142,9 +147,33 @@ export class NetworkModel {
     return ips.map((ip) => reachClassKey(view, ip));
   }
 
-  /** Bumped whenever any node's datapaths, overlays or firewall may have changed (verdicts may differ). */
+  /** Bumped whenever any node's datapaths, overlays or firewall, or the policies, may have changed (verdicts may differ). */
   reachGeneration(): number {
-    return this.runtime.generation;
+    return this.runtime.generation + this.cache.policyGeneration;
+  }
+
+  /** The NetworkPolicies in force, as reachability reads them (rebuilt when they change). */
+  policyContext(): PolicyContext {
+    const generation = this.cache.policyGeneration;
+    if (this.policyMemo?.generation !== generation) {
+      const policies = this.cache.policies().map(policyDocOf);
+      this.policyMemo = { policies, intended: policies.filter((p) => !p.bridge), generation, cidrs: ipBlockCidrs(policies) };
+    }
+    return this.policyMemo;
+  }
+
+  // What NetworkPolicies read of a running pod with interfaces.
+  private policyFacts(r: PodRecord): PodPolicyFacts | undefined {
+    if (r.hostNetwork || !r.interfaces.length) return undefined;
+    const namedPorts: Record<string, number> = {};
+    for (const c of podSpecOf(r.pod).containers ?? []) {
+      for (const p of (c as { ports?: { name?: string; containerPort?: number }[] }).ports ?? []) if (p.name && p.containerPort) namedPorts[p.name] = p.containerPort;
+    }
+    return {
+      pod: { namespace: r.namespace, labels: r.pod.metadata.labels ?? {}, namespaceLabels: this.cache.namespaceLabels(r.namespace), namedPorts },
+      statusIp: r.podIPs[0] ?? r.interfaces[0]!.ip,
+      ips: new Map(r.interfaces.map((i) => [i.network, i.ip])),
+    };
   }
 
   /** A running pod's interfaces (primary first); undefined when the pod has no sandbox. */
@@ -252,14 +281,19 @@ export class NetworkModel {
   }
 
   private reachView(): ReachView {
-    const toReachPod = (r: PodRecord): ReachPod => ({
-      label: r.label,
-      node: r.node,
-      running: r.state === 'running' || r.state === 'stopping',
-      hostNetwork: r.hostNetwork,
-      networks: new Set(r.interfaces.map((i) => i.network)),
-    });
+    const toReachPod = (r: PodRecord): ReachPod => {
+      const policy = this.policyFacts(r);
+      return {
+        label: r.label,
+        node: r.node,
+        running: r.state === 'running' || r.state === 'stopping',
+        hostNetwork: r.hostNetwork,
+        networks: new Set(r.interfaces.map((i) => i.network)),
+        ...(policy ? { policy } : {}),
+      };
+    };
     return {
+      policies: () => this.policyContext(),
       pod: (namespace, name) => {
         const r = this.lifecycle.recordByName(namespace, name);
         return r ? toReachPod(r) : undefined;
@@ -281,19 +315,23 @@ export class NetworkModel {
     let generation = -1;
     const entryOf = (r: PodRecord): GroundTruthPod | undefined => {
       if ((r.state !== 'running' && r.state !== 'stopping') || r.hostNetwork || !r.interfaces.length) return undefined;
-      // Profiles change between evaluations: classes are only reused within one.
-      if (generation !== this.runtime.generation) {
+      // Profiles and policies change between evaluations: classes are only reused within one.
+      if (generation !== this.reachGeneration()) {
         classes = new Map();
-        generation = this.runtime.generation;
+        generation = this.reachGeneration();
       }
       const networks = r.interfaces.map((i) => i.network);
-      const memoKey = `${r.node}\u0001${networks.join(',')}`;
+      const ctx = this.policyContext();
+      // Without policies a class's verdicts do not depend on its pods' labels or addresses.
+      let facts = ctx.policies.length ? this.policyFacts(r) : undefined;
+      const memoKey = `${r.node}\u0001${networks.join(',')}${policyClassKey(ctx, facts)}`;
       let cls = classes.get(memoKey);
       if (!cls) {
+        facts ??= this.policyFacts(r);
         const profiles = new Map<string, NetworkProfile>();
         // The networks bridging for every pod on the node decide the verdicts too.
         for (const n of [...networks, ...this.runtime.bridges(r.node)]) profiles.set(n, this.runtime.profile(r.node, n));
-        cls = reachClassOf(networks[0]!, new Set(networks), profiles, profileKey);
+        cls = reachClassOf(networks[0]!, new Set(networks), profiles, profileKey, facts ? { facts, ctx } : undefined);
         classes.set(memoKey, cls);
       }
       return { id: r.uid, label: r.label, node: r.node, cls };

@@ -56,6 +56,7 @@ export interface NodeCniView {
 export class NodeCniState {
   private readonly files = new Map<string, CniFile>();
   private readonly agents = new Map<string, RunningAgent>();
+  private felixRan = false;
   private readonly datapaths = new Map<string, DatapathState>();
   private readonly boundAgentPods = new Map<string, Set<string>>();
   private sortedCache: CniFile[] | undefined;
@@ -136,6 +137,16 @@ export class NodeCniState {
     const out = new Set<string>();
     for (const a of this.agents.values()) if (a.spec.datapath) out.add(a.spec.datapath.network);
     return out;
+  }
+
+  /**
+   * Whether felix enforces here: once it has run on the node, its iptables rules stay in force
+   * while it restarts or after it went (felix does not flush them on exit).
+   */
+  runsFelix(): boolean {
+    if (this.felixRan) return true;
+    for (const a of this.agents.values()) if (a.spec.policyEngine === 'felix') this.felixRan = true;
+    return this.felixRan;
   }
 
   /** Records that a pod of an agent for `network` is bound to this node. */

@@ -89,7 +89,12 @@ export class PodLifecycle {
       rec = this.newRecord(pod, node);
       this.deps.runtime.podBound(pod);
       if (!pod.metadata.deletionTimestamp) this.schedule(rec, this.deps.settings.get().timings.podStartMs, () => this.start(rec!));
-    } else rec.pod = pod;
+    } else {
+      // Labels decide which NetworkPolicies select the pod and its peers.
+      const relabelled = JSON.stringify(rec.pod.metadata.labels) !== JSON.stringify(pod.metadata.labels);
+      rec.pod = pod;
+      if (relabelled && rec.state === 'running') this.deps.onPodChanged(uid);
+    }
     if (pod.metadata.deletionTimestamp && rec.state !== 'stopping' && rec.state !== 'stopped') this.beginStop(rec);
   }
 

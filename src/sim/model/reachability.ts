@@ -1,5 +1,8 @@
+import { ipInCidrText } from '../../net/ipv4.js';
+import { intendedVerdict, type ConnectionPort, type PolicyDoc, type PolicyEndpoint, type PolicyPod } from '../../policy/networkPolicySemantics.js';
 import type { FirewallRuleSettings } from '../simSettings.js';
 import type { Overlay } from './agentRecognizer.js';
+import { enforcerKey, judgeEnforcement, type Enforcer, type EnforcementSide, type RemoteAppearance } from './policyEnforcement.js';
 
 // Whether one pod can reach an address: pure rules over the model's state, shared by canReach()
 // (one question) and the ground truth (every pair, by equivalence class).
@@ -31,6 +34,10 @@ export interface NetworkProfile {
   bridges?: boolean;
   /** Cross-node traffic of this network to and from the node is broken, and why. */
   broken?: string;
+  /** Who enforces NetworkPolicy on this network's pod interfaces on the node. */
+  enforcer?: Enforcer;
+  /** Pod traffic leaving through another network's device is masqueraded to that device's address (flannel --ip-masq, Calico natOutgoing). */
+  masquerades?: boolean;
 }
 
 /** Named outcomes of a reachability question. */
@@ -46,7 +53,9 @@ export type ReachReason =
   | 'overlay-mismatch'
   | 'overlay-port-conflict'
   | 'overlay-blocked-by-firewall'
-  | 'node-routes-broken';
+  | 'node-routes-broken'
+  | 'denied-by-policy'
+  | 'policy-not-enforced';
 
 /** The answer to "can A reach X now?". */
 export interface ReachResult {
@@ -66,6 +75,29 @@ export interface ReachPod {
   hostNetwork: boolean;
   /** Datapath networks of its interfaces. */
   networks: ReadonlySet<string>;
+  /** What NetworkPolicies read of it (absent for hostNetwork pods). */
+  policy?: PodPolicyFacts;
+}
+
+/** What NetworkPolicies and their enforcers read of a pod. */
+export interface PodPolicyFacts {
+  pod: PolicyPod;
+  /** pod.status.podIP: the address felix knows the pod by. */
+  statusIp: string;
+  /** Its address on each network it has an interface on. */
+  ips: ReadonlyMap<string, string>;
+}
+
+/** The NetworkPolicies in force. */
+export interface PolicyContext {
+  /** Every policy enforcers apply. */
+  policies: readonly PolicyDoc[];
+  /** The user's policies (the migration's companions left out): what the intended verdicts come from. */
+  intended: readonly PolicyDoc[];
+  /** Bumped whenever policies or namespace labels change. */
+  generation: number;
+  /** Every CIDR an ipBlock names (ipBlockCidrs). */
+  cidrs: readonly string[];
 }
 
 /** The model state reachability reads. */
@@ -76,7 +108,12 @@ export interface ReachView {
   profile(node: string, network: string): NetworkProfile;
   /** Networks up on a node that route for every pod. */
   bridges(node: string): readonly string[];
+  /** The NetworkPolicies in force (none when omitted). */
+  policies?(): PolicyContext;
 }
+
+/** The port connectivity is judged on (the probes' port). */
+export const JUDGED_PORT: ConnectionPort = { port: 8080, protocol: 'TCP' };
 
 /** A stable string for an overlay ("udp/6081 geneve", "native host-gw", "none"). */
 export function overlayKey(overlay: Overlay | undefined): string {
@@ -124,7 +161,7 @@ export function udpPortBlocked(rules: readonly FirewallRuleSettings[], port: num
 /** A string equal for profiles that behave identically (used to group pods). */
 export function profileKey(p: NetworkProfile): string {
   if (!p.up) return 'down';
-  return `${overlayKey(p.overlay)}${p.conflictsWith.length ? ' conflict' : ''}${p.blocked ? ' blocked' : ''}${p.bridges ? ' bridges' : ''}${p.broken ? ' broken' : ''}`;
+  return `${overlayKey(p.overlay)}${p.conflictsWith.length ? ' conflict' : ''}${p.blocked ? ' blocked' : ''}${p.bridges ? ' bridges' : ''}${p.broken ? ' broken' : ''}${p.enforcer ? ` ${enforcerKey(p.enforcer)}` : ''}${p.masquerades ? ' masq' : ''}`;
 }
 
 /** The verdict for traffic from a pod with `fromNetworks` on one node to an address on `network` on another (or the same) node. */
@@ -164,14 +201,19 @@ export interface PodSide {
   profile(network: string): NetworkProfile;
   /** Networks up on its node that route for every pod (see the module comment). */
   bridges: readonly string[];
+  policy?: PodPolicyFacts;
 }
+
+/** How a reachable connection travels: over one network, or out through one and in through a bridging network's host routing. */
+export type ReachPath = { kind: 'direct'; network: string } | { kind: 'bridge'; bridge: string; outward: string };
 
 /**
  * The verdict for traffic from one pod to an address on `network` of another: over that network
  * when the source has an interface on it, else through a bridging network up on both nodes.
  */
-export function judgeReach(from: PodSide, to: PodSide, network: string, sameNode: boolean, names: { from: string; to: string } = { from: 'the source node', to: 'the target node' }): { reason: ReachReason; detail: string } {
+export function judgeReach(from: PodSide, to: PodSide, network: string, sameNode: boolean, names: { from: string; to: string } = { from: 'the source node', to: 'the target node' }): { reason: ReachReason; detail: string; path?: ReachPath } {
   const direct = judgePath(from.networks, network, from.profile(network), to.profile(network), sameNode, names);
+  if (direct.reason === 'reachable') return { ...direct, path: { kind: 'direct', network } };
   if (direct.reason !== 'no-interface-on-network') return direct;
   for (const bridge of from.bridges) {
     if (!to.bridges.includes(bridge)) continue;
@@ -181,9 +223,73 @@ export function judgeReach(from: PodSide, to: PodSide, network: string, sameNode
     if (outward === undefined) continue;
     const v = judgePath(new Set([bridge]), bridge, from.profile(bridge), to.profile(bridge), sameNode, names);
     if (v.reason !== 'reachable') return { reason: v.reason, detail: `${network} through ${bridge}'s host routing: ${v.detail}` };
-    return { reason: 'reachable', detail: `${network} through ${bridge}'s host routing (${v.detail})` };
+    return { reason: 'reachable', detail: `${network} through ${bridge}'s host routing (${v.detail})`, path: { kind: 'bridge', bridge, outward } };
   }
   return direct;
+}
+
+/** The policy half of a verdict on a connection the datapath carries. */
+export interface PolicyJudgement {
+  /** What Kubernetes semantics allow (the policies alone). */
+  intended: boolean;
+  /** What the enforcers on the path let through. */
+  enforced: boolean;
+  /** Why the enforcers dropped it. */
+  detail?: string;
+}
+
+function endpointOf(f: PodPolicyFacts, ip: string): PolicyEndpoint {
+  return { ...f.pod, ip };
+}
+
+/** Whether Kubernetes semantics allow a connection between two pods' status addresses. */
+export function intendedAllowed(ctx: PolicyContext | undefined, from: PodPolicyFacts | undefined, to: PodPolicyFacts | undefined): boolean {
+  if (!ctx?.intended.length || !from || !to) return true;
+  return intendedVerdict(ctx.intended, endpointOf(from, from.statusIp), endpointOf(to, to.statusIp), JUDGED_PORT).allowed;
+}
+
+// How an enforcer working on `enforcerNetwork` sees an address on `addressNetwork`: felix ties any
+// status address to its pod; Cilium only its own endpoints' addresses.
+function appearance(e: Enforcer | undefined, enforcerNetwork: string, addressNetwork: string, ip: string, facts: PodPolicyFacts): RemoteAppearance {
+  if (e?.engine === 'felix') return ip === facts.statusIp ? 'identity' : 'address';
+  return enforcerNetwork === addressNetwork ? 'identity' : 'address';
+}
+
+/**
+ * The policy verdict for a connection the datapath carries along `path` to an address on
+ * `network`: egress enforced where it leaves the source pod, ingress where it enters the target.
+ * Undefined when either pod has no policy facts (the model gives none for hostNetwork pods).
+ */
+export function judgePolicy(ctx: PolicyContext, from: PodSide, to: PodSide, network: string, path: ReachPath, sameNode: boolean, names: { from: string; to: string } = { from: 'the source node', to: 'the target node' }): PolicyJudgement | undefined {
+  const f = from.policy;
+  const t = to.policy;
+  if (!f || !t) return undefined;
+  const intended = intendedAllowed(ctx, f, t);
+  const outward = path.kind === 'direct' ? path.network : path.outward;
+  const fromIp = f.ips.get(outward) ?? f.statusIp;
+  const toIp = t.ips.get(network) ?? t.statusIp;
+  const egress: EnforcementSide = { enforcer: from.profile(outward).enforcer, remote: 'identity', node: names.from };
+  egress.remote = appearance(egress.enforcer, outward, network, toIp, t);
+  const ingress: EnforcementSide = { enforcer: to.profile(network).enforcer, remote: 'identity', node: names.to };
+  // A legacy pod's traffic into a bridging network's pod leaves its node through cilium_host:
+  // masqueraded by the legacy network's rule (to the host on the same node, to a remote node's router address across).
+  if (path.kind === 'bridge' && outward !== path.bridge) ingress.remote = sameNode ? 'host' : from.profile(outward).masquerades ? 'remote-node' : 'address';
+  else ingress.remote = appearance(ingress.enforcer, network, outward, fromIp, f);
+  const v = judgeEnforcement(ctx.policies, endpointOf(f, fromIp), endpointOf(t, toIp), JUDGED_PORT, egress, ingress);
+  return { intended, enforced: v.allowed, ...(v.detail ? { detail: v.detail } : {}) };
+}
+
+/**
+ * The part of a pod's class key policies decide on, when any policy exists: the policy
+ * generation, namespace, labels, named ports, which of its addresses is its status address, and
+ * which ipBlock CIDRs hold each address. Empty without policies (nothing else depends on them).
+ */
+export function policyClassKey(ctx: PolicyContext | undefined, facts: PodPolicyFacts | undefined): string {
+  if (!ctx?.policies.length || !facts) return '';
+  const sig = (ip: string) => ctx.cidrs.flatMap((c, i) => (ipInCidrText(ip, c) ? [i] : [])).join('.');
+  const labels = Object.entries(facts.pod.labels).sort(([a], [b]) => (a < b ? -1 : 1));
+  const nets = [...facts.ips].sort(([a], [b]) => (a < b ? -1 : 1)).map(([n, ip]) => `${n}${ip === facts.statusIp ? '*' : ''}:${sig(ip)}`);
+  return `|pol${ctx.generation}|${facts.pod.namespace}|${JSON.stringify(labels)}|${JSON.stringify(facts.pod.namedPorts ?? {})}|${nets.join(',')}|${sig(facts.statusIp)}`;
 }
 
 /** Answers "can pod namespace/name reach toIp now?". */
@@ -200,8 +306,16 @@ export function canReach(view: ReachView, namespace: string, name: string, toIp:
   const fromProfile = view.profile(from.node, network);
   // A hostNetwork pod is the node itself: it reaches pod networks whose datapath runs on its node.
   const fromNetworks = from.hostNetwork ? new Set(fromProfile.up ? [network] : []) : from.networks;
-  const side = (node: string, networks: ReadonlySet<string>): PodSide => ({ networks, profile: (n) => view.profile(node, n), bridges: view.bridges(node) });
-  const v = judgeReach(side(from.node, fromNetworks), side(to.node, to.networks), network, from.node === to.node, { from: from.node, to: to.node });
+  const side = (node: string, networks: ReadonlySet<string>, policy: PodPolicyFacts | undefined): PodSide => ({ networks, profile: (n) => view.profile(node, n), bridges: view.bridges(node), ...(policy ? { policy } : {}) });
+  const names = { from: from.node, to: to.node };
+  const fromSide = side(from.node, fromNetworks, from.hostNetwork ? undefined : from.policy);
+  const toSide = side(to.node, to.networks, to.policy);
+  const v = judgeReach(fromSide, toSide, network, from.node === to.node, names);
+  const ctx = view.policies?.();
+  if (v.reason === 'reachable' && v.path && ctx) {
+    const p = judgePolicy(ctx, fromSide, toSide, network, v.path, from.node === to.node, names);
+    if (p && !p.enforced) return { ok: false, network, reason: 'denied-by-policy', detail: p.detail ?? 'dropped by policy' };
+  }
   return { ok: v.reason === 'reachable', network, reason: v.reason, detail: v.detail };
 }
 
@@ -222,7 +336,7 @@ export function reachClassKey(view: ReachView, toIp: string): string | undefined
   const bridges = view.bridges(to.node);
   const networks = [...new Set([owner.network, ...to.networks, ...bridges])].sort();
   const profiles = networks.map((n) => `${to.networks.has(n) ? '' : '+'}${n}=${profileKey(view.profile(to.node, n))}`);
-  return `${owner.network}|${bridges.join(',')}|${profiles.join(';')}`;
+  return `${owner.network}|${bridges.join(',')}|${profiles.join(';')}${policyClassKey(view.policies?.(), to.policy)}`;
 }
 
 // Node addresses are on the underlay: a pod gets there through its node once any of its networks is up.
