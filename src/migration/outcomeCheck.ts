@@ -45,7 +45,7 @@ export async function verifyMigrationOutcome(client: ClusterClient, prepared: Pr
   const outside = pods.filter((p) => !pools.some((c) => ipInCidrText(p.status!.podIP!, c))).map((p) => `${p.metadata.namespace}/${p.metadata.name}=${p.status?.podIP}`);
   checks.push({ name: `every pod IP in Cilium's range ${cidr}`, ok: outside.length === 0, detail: outside.length ? outside.slice(0, 10).join(', ') : `${pods.length} pods` });
   if (groundTruthViolations) {
-    checks.push({ name: 'simulator saw no pod pair lose connectivity', ok: groundTruthViolations.length === 0, detail: `${groundTruthViolations.length} violation entries` });
+    checks.push({ name: 'simulator saw no pod pair lose connectivity (nor a denied pair open)', ok: groundTruthViolations.length === 0, detail: `${groundTruthViolations.length} violation entries` });
   }
   const ok = checks.every((c) => c.ok);
   const summary = [`Migration ${ok ? 'verified' : 'NOT verified'}:`, ...checks.map((c) => `  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name} (${c.detail})`)].join('\n');

@@ -30,6 +30,10 @@ export interface ClusterInventory {
   access: { need: AccessNeed; resource: string; allowed: boolean; reason?: string | undefined }[];
   /** The configuration's preflightResources, looked up. */
   resources: { ref: string; found: boolean; ready: boolean; detail: string; installedByRun: boolean }[];
+  /** NetworkPolicies (none when omitted). */
+  networkPolicies?: KubeObject[] | 'forbidden';
+  /** Calico's NetworkPolicies and GlobalNetworkPolicies (none when omitted). */
+  calicoPolicies?: KubeObject[] | 'forbidden';
 }
 
 const MAX_NAMES = 8;

@@ -13,6 +13,7 @@ import { configuredResources } from '../migration/strategies/multus/multusStrate
 import { rolloutStatus } from '../ops/rollout.js';
 import { planNeeds, type AccessNeed } from './accessNeeds.js';
 import { clusterChecks, type ClusterInventory } from './clusterChecks.js';
+import { policyChecks } from './policyChecks.js';
 
 const WEBHOOK_KINDS: KindRef[] = [
   { apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingWebhookConfiguration' },
@@ -27,6 +28,28 @@ async function listOrNone(client: ClusterClient, kind: KindRef): Promise<KubeObj
     if (e instanceof NoKindMatchError || isForbidden(e)) return [];
     throw e;
   }
+}
+
+/** Lists a kind: nothing when the server does not serve it, "forbidden" when the user may not list it. */
+async function listOrForbidden(client: ClusterClient, kind: KindRef): Promise<KubeObject[] | 'forbidden'> {
+  try {
+    return await client.listObjects(kind);
+  } catch (e) {
+    if (e instanceof NoKindMatchError) return [];
+    if (isForbidden(e)) return 'forbidden';
+    throw e;
+  }
+}
+
+/** Calico's own policies (namespaced and global), when its CRDs are served. */
+async function calicoPolicies(client: ClusterClient): Promise<KubeObject[] | 'forbidden'> {
+  const lists = await Promise.all(['NetworkPolicy', 'GlobalNetworkPolicy'].map((kind) => listOrForbidden(client, { apiVersion: 'crd.projectcalico.org/v1', kind })));
+  const out: KubeObject[] = [];
+  for (const l of lists) {
+    if (l === 'forbidden') return 'forbidden';
+    out.push(...l);
+  }
+  return out;
 }
 
 /** The resource a kind is served as; a kind not served yet (a CRD its operator registers later) by its lower-case plural. */
@@ -82,7 +105,7 @@ async function lookUpResources(client: ClusterClient, prepared: PreparedMigratio
 
 /** Reads the inventory for a plan. */
 export async function readInventory(client: ClusterClient, prepared: PreparedMigration, plan: MigrationPlan): Promise<ClusterInventory> {
-  const [version, nodes, pods, daemonSets, deployments, statefulSets, pdbs, webhooks, persistentVolumeClaims, persistentVolumes, access, resources] = await Promise.all([
+  const [version, nodes, pods, daemonSets, deployments, statefulSets, pdbs, webhooks, persistentVolumeClaims, persistentVolumes, access, resources, networkPolicies, calico] = await Promise.all([
     client.serverVersion().catch(() => undefined),
     client.listNodes(),
     client.listPods(),
@@ -95,8 +118,10 @@ export async function readInventory(client: ClusterClient, prepared: PreparedMig
     listOrNone(client, { apiVersion: 'v1', kind: 'PersistentVolume' }),
     reviewAccess(client, planNeeds(plan, prepared.ctx.config)),
     lookUpResources(client, prepared),
+    listOrForbidden(client, { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy' }),
+    calicoPolicies(client),
   ]);
-  return { version, nodes, pods, daemonSets, deployments, statefulSets, pdbs, webhookConfigurations: webhooks, persistentVolumeClaims, persistentVolumes, access, resources };
+  return { version, nodes, pods, daemonSets, deployments, statefulSets, pdbs, webhookConfigurations: webhooks, persistentVolumeClaims, persistentVolumes, access, resources, networkPolicies, calicoPolicies: calico };
 }
 
 /** The cluster's checks for a plan, then the strategy's own. */
@@ -108,5 +133,6 @@ export async function clusterPreflight(client: ClusterClient, prepared: Prepared
 export async function clusterPreflightWithInventory(client: ClusterClient, prepared: PreparedMigration, plan: MigrationPlan): Promise<{ checks: PreflightCheck[]; inventory: ClusterInventory }> {
   const inventory = await readInventory(client, prepared, plan);
   const source: PreflightCheck = { name: 'source CNI detected', verdict: 'pass', detail: `${prepared.source.kind} (DaemonSet ${prepared.source.daemonSet.namespace}/${prepared.source.daemonSet.name}), pod CIDR ${prepared.source.podCIDRs.value.join(', ')}` };
-  return { checks: [source, ...clusterChecks(inventory, prepared.ctx.config), ...(prepared.strategy.preflight?.(prepared.ctx) ?? [])], inventory };
+  const policies = policyChecks(inventory, { source: prepared.source, strategy: prepared.strategy.name, ciliumPool: prepared.strategy.ciliumPool(prepared.ctx) });
+  return { checks: [source, ...clusterChecks(inventory, prepared.ctx.config), ...policies, ...(prepared.strategy.preflight?.(prepared.ctx) ?? [])], inventory };
 }

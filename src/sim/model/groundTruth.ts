@@ -200,9 +200,14 @@ export class GroundTruthLog {
     return [...this.log];
   }
 
-  /** The entries where some allowed pair was unreachable or some denied pair reachable. */
-  violations(): GroundTruthEntry[] {
-    return this.log.filter((e) => e.unreachableCount > 0 || e.openedCount > 0);
+  /**
+   * The entries where some allowed pair was unreachable or some denied pair reachable. With
+   * `opened: false`, denied pairs are left out: a source CNI that never enforced its policies
+   * (Flannel) starts with them all open, which is not the migration's doing.
+   */
+  violations(opts: { opened?: boolean } = {}): GroundTruthEntry[] {
+    const opened = opts.opened ?? true;
+    return this.log.filter((e) => e.unreachableCount > 0 || (opened && e.openedCount > 0));
   }
 
   /** Forgets the recorded entries (the current state stays the baseline for the next change). */
