@@ -93,4 +93,20 @@ describe('merging collectors', () => {
     expect(asked).toEqual(['a1/collect', 'b1/collect', 'd1/status/compact']);
     expect(single.pods.find((p) => p.pod === 'd1')).toMatchObject({ state: 'ok' });
   });
+
+  it('a pod one collector missed and the API server says is gone was deleted since the list: not a failure; an agent\'s own 404 still is', async () => {
+    const fake = new FakeCluster();
+    for (const p of pods.slice(0, 4)) fake.add(p);
+    let d1Answer = { status: 404, body: '{"kind":"Status","code":404,"reason":"NotFound","message":"pods \\"d1\\" not found"}', contentType: 'application/json' };
+    fake.proxyHandler = (_ns, pod, _port, path) => {
+      if (path === '/collect') return { status: 200, body: JSON.stringify(collectDoc(pod, 'n', [ok('a1', 'n1', okDoc('a1', 'n1')), miss('d1', 'n4', '10.0.4.1')])), contentType: 'application/json' };
+      return d1Answer;
+    };
+    const gone = await collectAggregated(fake, { namespace: NS, collectors: 1 });
+    expect(gone.pods.find((p) => p.pod === 'd1')).toEqual({ pod: 'd1', namespace: NS, node: 'n4', state: 'not-ready', detail: 'deleted since the pods were listed' });
+    // Negative control: the pod exists and its agent answers 404 (another path): still unreachable.
+    d1Answer = { status: 404, body: 'no such path', contentType: 'text/plain' };
+    const alive = await collectAggregated(fake, { namespace: NS, collectors: 1 });
+    expect(alive.pods.find((p) => p.pod === 'd1')).toMatchObject({ state: 'unreachable', detail: 'a1 could not reach 10.0.4.1 (timeout: no answer); its status through the API server: HTTP 404: no such path' });
+  });
 });

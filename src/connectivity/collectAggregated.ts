@@ -69,7 +69,7 @@ export async function collectAggregated(client: Pick<ClusterClient, 'listPods' |
   const read = await mapLimited(direct, s.concurrency, async (m) => {
     const r = await collectOne(client, m.pod, s, { sinceMs });
     if (r.state === 'ok') bytes += JSON.stringify(r.status).length;
-    return r.state === 'ok' || !m.unreachable ? r : ({ pod: r.pod, namespace: r.namespace, node: r.node, state: 'unreachable', detail: `${m.unreachable}; its status through the API server: ${r.detail}` } as const);
+    return r.state === 'ok' || r.state === 'not-ready' || !m.unreachable ? r : ({ pod: r.pod, namespace: r.namespace, node: r.node, state: 'unreachable', detail: `${m.unreachable}; its status through the API server: ${r.detail}` } as const);
   });
   direct.forEach((m, i) => (m.report = read[i]));
   return {

@@ -58,6 +58,8 @@ export async function collectOne(client: Pick<ClusterClient, 'proxyPodGet'>, pod
   } catch (e) {
     return { ...id, state: 'proxy-error', detail: e instanceof Error ? e.message : String(e) };
   }
+  // The pod was deleted since it was listed (its replacement is probed at the next collection): gone, not failing.
+  if (res.status === 404 && statusMessageOf(res.body) === `pods "${id.pod}" not found`) return { ...id, state: 'not-ready', detail: 'deleted since the pods were listed' };
   if (res.status !== 200) return { ...id, state: 'proxy-error', httpStatus: res.status, detail: `HTTP ${res.status}: ${statusMessageOf(res.body)}` };
   let json: unknown;
   try {
