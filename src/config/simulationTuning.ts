@@ -23,8 +23,9 @@ export function simulationTunedConfig(base: MigrationConfig, nodes: number): Mig
       settleSeconds: Math.min(base.connectivity.settleSeconds, 1.5),
     },
     drain: { ...base.drain, evictionRetrySeconds: 0.5 },
-    // Everything in the simulator settles in well under a second: a checkpoint that stays red for
-    // half a minute stays red.
-    timeouts: { ...base.timeouts, drainSeconds: Math.min(base.timeouts.drainSeconds, 120), connectivitySeconds: Math.min(base.timeouts.connectivitySeconds, Math.max(30, Math.ceil(interval * 6))) },
+    // Small simulations settle in well under a second: a checkpoint that stays red for half a
+    // minute stays red. A thousand nodes moving fifty at a time keep the simulator's one core busy
+    // re-creating their pods (probe pods come up last), so the wait grows with the node count.
+    timeouts: { ...base.timeouts, drainSeconds: Math.min(base.timeouts.drainSeconds, 120), connectivitySeconds: Math.min(base.timeouts.connectivitySeconds, Math.max(30, Math.ceil(interval * 6), Math.ceil(nodes * 0.1))) },
   });
 }
