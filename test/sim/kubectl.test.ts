@@ -136,6 +136,31 @@ describe.skipIf(!KUBECTL)('real kubectl against the simulated cluster', () => {
     expect(cluster.store.get('namespaces', undefined, 'scratch-ns')?.metadata.labels?.['kubernetes.io/metadata.name']).toBe('scratch-ns');
   });
 
+  it('creates workloads, Services, PDBs and RBAC with kubectl create (typed protobuf bodies), as JSON would have', async () => {
+    expect((await k('create', 'namespace', 'typed')).code).toBe(0);
+    const created = await Promise.all([
+      k('-n', 'typed', 'create', 'deployment', 'hello', '--image=registry.k8s.io/e2e-test-images/agnhost:2.53', '--replicas=2', '--port=8080', '--', '/agnhost', 'netexec'),
+      k('-n', 'typed', 'create', 'service', 'clusterip', 'hello', '--tcp=80:8080'),
+      k('-n', 'typed', 'create', 'poddisruptionbudget', 'hello', '--selector=app=hello', '--max-unavailable=1'),
+      k('-n', 'typed', 'create', 'role', 'reader', '--verb=get,list', '--resource=pods'),
+      k('-n', 'typed', 'create', 'rolebinding', 'reader', '--role=reader', '--serviceaccount=typed:default'),
+    ]);
+    for (const r of created) expect(r.code, r.stderr).toBe(0);
+    expect((await k('-n', 'typed', 'rollout', 'status', 'deployment/hello', '--timeout=30s')).code).toBe(0);
+    const d = cluster.store.get('apps/deployments', 'typed', 'hello')!;
+    const container = (d.spec as { template: { spec: { containers: Record<string, unknown>[] } } }).template.spec.containers[0]!;
+    // Zero values of omitempty fields (hostPort 0, stdin false) are left out, as a JSON client sends them.
+    expect(container).toMatchObject({ name: 'agnhost', image: 'registry.k8s.io/e2e-test-images/agnhost:2.53', command: ['/agnhost', 'netexec'], ports: [{ containerPort: 8080, protocol: 'TCP' }] });
+    expect(container).not.toHaveProperty('stdin');
+    expect((d.spec as { replicas: number }).replicas).toBe(2);
+    expect(cluster.store.get('services', 'typed', 'hello')?.spec).toMatchObject({ ports: [{ name: '80-8080', port: 80, protocol: 'TCP', targetPort: 8080 }], selector: { app: 'hello' } });
+    expect(cluster.store.get('policy/poddisruptionbudgets', 'typed', 'hello')?.spec).toEqual({ maxUnavailable: 1, selector: { matchLabels: { app: 'hello' } } });
+    expect(cluster.store.get('rbac.authorization.k8s.io/roles', 'typed', 'reader')).toMatchObject({ rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] }] });
+    expect(cluster.store.get('rbac.authorization.k8s.io/rolebindings', 'typed', 'reader')).toMatchObject({ roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'reader' }, subjects: [{ kind: 'ServiceAccount', name: 'default', namespace: 'typed' }] });
+    // Deletes send protobuf DeleteOptions too.
+    expect((await k('delete', 'namespace', 'typed', '--wait=true', '--timeout=60s')).code).toBe(0);
+  });
+
   it('answers a bad request with a clear error and keeps serving', async () => {
     const bad = await k('get', 'pods', '-l', 'app in (');
     expect(bad.code).not.toBe(0);

@@ -1,61 +1,15 @@
 import { ApiError, badRequest } from './apiError.js';
+import { MESSAGES, ROOT_MESSAGES, type ProtoField } from './protobufMessages.generated.js';
 
-// kubectl's typed clients (kubectl create namespace/configmap/secret/serviceaccount) send
-// application/vnd.kubernetes.protobuf bodies. This decodes the Kubernetes protobuf envelope and
-// the few kinds those commands create; other kinds get 415 with a hint to use JSON/apply.
-
-type Field = { kind: 'string' | 'bytes' | 'int' | 'bool' | 'time' | 'message' | 'map' | 'mapBytes'; name: string; repeated?: boolean; schema?: Schema };
-type Schema = Record<number, Field>;
-
-const TIME: Schema = { 1: { kind: 'int', name: 'seconds' }, 2: { kind: 'int', name: 'nanos' } };
-const OWNER_REF: Schema = {
-  1: { kind: 'string', name: 'kind' },
-  3: { kind: 'string', name: 'name' },
-  4: { kind: 'string', name: 'uid' },
-  5: { kind: 'string', name: 'apiVersion' },
-  6: { kind: 'bool', name: 'controller' },
-  7: { kind: 'bool', name: 'blockOwnerDeletion' },
-};
-const OBJECT_META: Schema = {
-  1: { kind: 'string', name: 'name' },
-  2: { kind: 'string', name: 'generateName' },
-  3: { kind: 'string', name: 'namespace' },
-  5: { kind: 'string', name: 'uid' },
-  6: { kind: 'string', name: 'resourceVersion' },
-  7: { kind: 'int', name: 'generation' },
-  8: { kind: 'time', name: 'creationTimestamp', schema: TIME },
-  11: { kind: 'map', name: 'labels' },
-  12: { kind: 'map', name: 'annotations' },
-  13: { kind: 'message', name: 'ownerReferences', repeated: true, schema: OWNER_REF },
-  14: { kind: 'string', name: 'finalizers', repeated: true },
-};
-const LOCAL_REF: Schema = { 1: { kind: 'string', name: 'name' } };
-const KINDS: Record<string, Schema> = {
-  Namespace: {
-    1: { kind: 'message', name: 'metadata', schema: OBJECT_META },
-    2: { kind: 'message', name: 'spec', schema: { 1: { kind: 'string', name: 'finalizers', repeated: true } } },
-  },
-  ConfigMap: {
-    1: { kind: 'message', name: 'metadata', schema: OBJECT_META },
-    2: { kind: 'map', name: 'data' },
-    3: { kind: 'mapBytes', name: 'binaryData' },
-    4: { kind: 'bool', name: 'immutable' },
-  },
-  Secret: {
-    1: { kind: 'message', name: 'metadata', schema: OBJECT_META },
-    2: { kind: 'mapBytes', name: 'data' },
-    3: { kind: 'string', name: 'type' },
-    4: { kind: 'map', name: 'stringData' },
-    5: { kind: 'bool', name: 'immutable' },
-  },
-  ServiceAccount: {
-    1: { kind: 'message', name: 'metadata', schema: OBJECT_META },
-    3: { kind: 'message', name: 'imagePullSecrets', repeated: true, schema: LOCAL_REF },
-    4: { kind: 'bool', name: 'automountServiceAccountToken' },
-  },
-};
+// Typed Go clients send application/vnd.kubernetes.protobuf bodies: kubectl create (namespace,
+// configmap, secret, deployment, service, poddisruptionbudget, role, …), Helm's release Secrets
+// and the DeleteOptions of every delete it makes, evictions with theirs. This decodes the
+// Kubernetes protobuf envelope and the messages of the kinds the simulator serves, from the field
+// table generated from upstream's generated.proto files (protobufMessages.generated.ts), into the
+// JSON the same client would have sent. Other kinds get 415 with a hint to send JSON.
 
 const MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
+const META = 'k8s.io.apimachinery.pkg.apis.meta.v1';
 
 /** True when a body is in the Kubernetes protobuf envelope. */
 export function isKubeProtobuf(contentType: string, body: Buffer): boolean {
@@ -65,21 +19,24 @@ export function isKubeProtobuf(contentType: string, body: Buffer): boolean {
 /** Decodes a protobuf-encoded object into its JSON form. */
 export function decodeKubeProtobuf(body: Buffer): Record<string, unknown> {
   if (!body.subarray(0, 4).equals(MAGIC)) throw badRequest('protobuf body without the k8s envelope');
-  const unknown = decode(body.subarray(4), {
-    1: { kind: 'message', name: 'typeMeta', schema: { 1: { kind: 'string', name: 'apiVersion' }, 2: { kind: 'string', name: 'kind' } } },
-    2: { kind: 'bytes', name: 'raw' },
-  });
-  const typeMeta = (unknown.typeMeta ?? {}) as { apiVersion?: string; kind?: string };
-  const schema = KINDS[typeMeta.kind ?? ''];
-  if (!schema) {
-    throw new ApiError(415, 'UnsupportedMediaType', `the simulated API server decodes protobuf only for ${Object.keys(KINDS).join(', ')}; send ${typeMeta.kind ?? 'this object'} as JSON (for example with kubectl apply)`);
+  // runtime.Unknown: typeMeta, raw.
+  const unknown = fields(body.subarray(4));
+  const typeMeta = fields(bytesOf(unknown.get(1)?.[0]));
+  const apiVersion = text(typeMeta.get(1)?.[0]);
+  const kind = text(typeMeta.get(2)?.[0]);
+  const message = ROOT_MESSAGES[kind];
+  if (!message) {
+    throw new ApiError(415, 'UnsupportedMediaType', `the simulated API server decodes protobuf only for ${Object.keys(ROOT_MESSAGES).join(', ')}; send ${kind || 'this object'} as JSON (for example with kubectl apply)`);
   }
-  const obj = decode(unknown.raw as Buffer, schema);
-  return { apiVersion: typeMeta.apiVersion, kind: typeMeta.kind, ...obj };
+  const obj = decodeMessage(bytesOf(unknown.get(2)?.[0]), message) as Record<string, unknown>;
+  return { ...(apiVersion ? { apiVersion } : {}), kind, ...obj };
 }
 
-function decode(buf: Buffer, schema: Schema): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
+type Raw = bigint | Buffer;
+
+/** The raw values of each field number, in order. */
+function fields(buf: Buffer): Map<number, Raw[]> {
+  const out = new Map<number, Raw[]>();
   let pos = 0;
   const varint = (): bigint => {
     let result = 0n;
@@ -92,56 +49,104 @@ function decode(buf: Buffer, schema: Schema): Record<string, unknown> {
       shift += 7n;
     }
   };
+  const take = (n: number): Buffer => {
+    if (pos + n > buf.length) throw badRequest('truncated protobuf body');
+    const b = buf.subarray(pos, pos + n);
+    pos += n;
+    return b;
+  };
   while (pos < buf.length) {
     const key = Number(varint());
-    const num = key >>> 3;
     const wire = key & 7;
-    let value: unknown;
+    let value: Raw;
     if (wire === 0) value = varint();
-    else if (wire === 2) {
-      const len = Number(varint());
-      value = buf.subarray(pos, pos + len);
-      pos += len;
-    } else if (wire === 1) pos += 8;
-    else if (wire === 5) pos += 4;
+    else if (wire === 2) value = take(Number(varint()));
+    else if (wire === 1) value = take(8);
+    else if (wire === 5) value = take(4);
     else throw badRequest(`unsupported protobuf wire type ${wire}`);
-    const field = schema[num];
-    if (!field || value === undefined) continue;
-    const converted = convert(field, value);
-    // Go's protobuf encoding writes empty optional strings; JSON omits them.
-    if (converted === '' && !field.repeated) continue;
-    if (field.kind === 'map' || field.kind === 'mapBytes') {
-      const [k, v] = converted as [string, string];
-      out[field.name] = { ...((out[field.name]) ?? {}), [k]: v };
-    } else if (field.repeated) {
-      out[field.name] = [...((out[field.name] as unknown[]) ?? []), converted];
-    } else out[field.name] = converted;
+    const num = key >>> 3;
+    const list = out.get(num);
+    if (list) list.push(value);
+    else out.set(num, [value]);
   }
   return out;
 }
 
-function convert(field: Field, value: unknown): unknown {
-  const bytes = value as Buffer;
-  switch (field.kind) {
+const bytesOf = (v: Raw | undefined): Buffer => (v instanceof Buffer ? v : Buffer.alloc(0));
+const text = (v: Raw | undefined): string => bytesOf(v).toString('utf8');
+const int = (v: Raw | undefined): number => (typeof v === 'bigint' ? Number(BigInt.asIntN(64, v)) : 0);
+
+/** A message as JSON; the well-known apimachinery types as their JSON forms (undefined: omitted). */
+function decodeMessage(buf: Buffer, name: string): unknown {
+  const f = fields(buf);
+  switch (name) {
+    case `${META}.Time`:
+    case `${META}.MicroTime`: {
+      const seconds = int(f.get(1)?.[0]);
+      const nanos = int(f.get(2)?.[0]);
+      // A zero time marshals to null in JSON: leave it out.
+      if (!seconds && !nanos) return undefined;
+      const iso = new Date(seconds * 1000).toISOString();
+      return name.endsWith('MicroTime') ? iso.replace(/\.\d{3}Z$/, `.${String(Math.floor(nanos / 1000)).padStart(6, '0')}Z`) : iso.replace(/\.\d{3}Z$/, 'Z');
+    }
+    case 'k8s.io.apimachinery.pkg.util.intstr.IntOrString':
+      return int(f.get(1)?.[0]) === 1 ? text(f.get(3)?.[0]) : int(f.get(2)?.[0]);
+    case 'k8s.io.apimachinery.pkg.api.resource.Quantity':
+      return text(f.get(1)?.[0]);
+    case 'k8s.io.apimachinery.pkg.runtime.RawExtension':
+    case `${META}.FieldsV1`: {
+      const raw = text(f.get(1)?.[0]);
+      try {
+        return raw ? (JSON.parse(raw) as unknown) : undefined;
+      } catch {
+        throw badRequest(`${name.split('.').pop()} holds no JSON`);
+      }
+    }
+  }
+  const schema = MESSAGES[name];
+  if (!schema) throw badRequest(`no protobuf schema for message ${name}`);
+  const out: Record<string, unknown> = {};
+  for (const [num, values] of f) {
+    const field = schema[num];
+    if (!field) continue;
+    const [jsonName, type, repeated, keepZero] = field;
+    if (type.startsWith('map:')) {
+      const valueType = type.split(':')[2]!;
+      const map: Record<string, unknown> = (out[jsonName] as Record<string, unknown> | undefined) ?? {};
+      for (const v of values) {
+        const entry = fields(bytesOf(v));
+        map[text(entry.get(1)?.[0])] = scalarOrMessage(valueType, entry.get(2)?.[0]) ?? '';
+      }
+      out[jsonName] = map;
+      continue;
+    }
+    const decoded = values.map((v) => scalarOrMessage(type, v));
+    if (repeated) out[jsonName] = decoded.filter((d) => d !== undefined);
+    else {
+      const last = decoded[decoded.length - 1];
+      // Go's protobuf encoding writes every non-pointer scalar; JSON omits the omitempty ones at zero.
+      if (last !== undefined && (keepZero || (last !== '' && last !== 0 && last !== false))) out[jsonName] = last;
+    }
+  }
+  return out;
+}
+
+function scalarOrMessage(type: ProtoField[1], v: Raw | undefined): unknown {
+  switch (type) {
     case 'string':
-      return bytes.toString('utf8');
+      return text(v);
     case 'bytes':
-      return bytes;
-    case 'int':
-      return Number(value);
+      return bytesOf(v).toString('base64');
     case 'bool':
-      return (value as bigint) !== 0n;
-    case 'time': {
-      const t = decode(bytes, TIME) as { seconds?: number };
-      return new Date((t.seconds ?? 0) * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
-    }
-    case 'message':
-      return decode(bytes, field.schema ?? {});
-    case 'map':
-    case 'mapBytes': {
-      const e = decode(bytes, { 1: { kind: 'string', name: 'k' }, 2: { kind: field.kind === 'map' ? 'string' : 'bytes', name: 'v' } });
-      const v = e.v instanceof Buffer ? e.v.toString('base64') : (e.v ?? '');
-      return [e.k ?? '', v];
-    }
+      return typeof v === 'bigint' ? v !== 0n : false;
+    case 'int32':
+    case 'int64':
+      return int(v);
+    case 'double':
+      return bytesOf(v).length === 8 ? bytesOf(v).readDoubleLE(0) : 0;
+    case 'float':
+      return bytesOf(v).length === 4 ? bytesOf(v).readFloatLE(0) : 0;
+    default:
+      return decodeMessage(bytesOf(v), type);
   }
 }

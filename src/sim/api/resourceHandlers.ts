@@ -281,7 +281,7 @@ export class ResourceHandlers {
     return obj;
   }
 
-  private deleteOptions(r: ApiRequest): { gracePeriodSeconds?: number; propagationPolicy?: string; preconditions?: { uid?: string; resourceVersion?: string } } {
+  private deleteOptions(r: ApiRequest): { gracePeriodSeconds?: number; propagationPolicy?: string; preconditions?: { uid?: string; resourceVersion?: string }; dryRun?: boolean } {
     let opts: Record<string, unknown> = {};
     if (r.rawBody.length) {
       const b = r.body();
@@ -292,6 +292,8 @@ export class ResourceHandlers {
       gracePeriodSeconds: grace === undefined || grace === null ? undefined : Number(grace),
       propagationPolicy: (r.query.get('propagationPolicy') ?? opts.propagationPolicy) as string | undefined,
       preconditions: opts.preconditions as { uid?: string; resourceVersion?: string } | undefined,
+      // Typed clients put dryRun in the DeleteOptions body rather than the query.
+      dryRun: Array.isArray(opts.dryRun) && opts.dryRun.includes('All'),
     };
   }
 
@@ -299,7 +301,7 @@ export class ResourceHandlers {
     const current = this.store.peek(key, ns, name);
     if (!current) throw notFound(type.group, type.plural, name);
     const opts = this.deleteOptions(r);
-    if (this.dryRun(r)) return { status: 200, body: current };
+    if (this.dryRun(r) || opts.dryRun) return { status: 200, body: current };
     return { status: 200, body: this.deleteObject(type, key, current, opts) };
   }
 
@@ -340,7 +342,7 @@ export class ResourceHandlers {
     const opts = this.deleteOptions(r);
     const items = sortedByKey(this.store.select(key, storeQueryOf(key, ns, filter)).filter((o) => passesFilter(o, filter)));
     const out: KubeObject[] = [];
-    if (!this.dryRun(r)) {
+    if (!this.dryRun(r) && !opts.dryRun) {
       for (const o of items) {
         try {
           out.push(this.deleteObject(type, key, o, opts));
