@@ -67,7 +67,9 @@ describe('Cilium Helm values', () => {
       policyEnforcementMode: 'never',
       bpf: { hostLegacyRouting: true },
     });
-    expect(ciliumHelmValues('final', v)).toMatchObject({ operator: { unmanagedPodWatcher: { restart: true } }, cni: { customConf: false, exclusive: true }, policyEnforcementMode: 'default' });
+    // Applied with --reuse-values: only what changes, never the pool or tunnel (an install made
+    // with other values than ours must keep its own).
+    expect(ciliumHelmValues('final', v)).toEqual({ operator: { unmanagedPodWatcher: { restart: true } }, cni: { customConf: false, exclusive: true }, policyEnforcementMode: 'default' });
     expect(ciliumHelmValuesYaml('migration', v)).toMatch(/^# Cilium Helm values for the mixed phase[\s\S]*\ntunnelPort: 8473\n/);
   });
 

@@ -12,9 +12,21 @@ export interface CiliumValuesInput {
   tunnelPort: number;
 }
 
-/** The chart values for a phase, as an object. */
+/**
+ * The chart values for a phase, as an object. The final phase is applied with --reuse-values, so
+ * it holds only what changes: repeating the pool or tunnel there could only contradict the install
+ * (a cluster pool cannot change once CiliumNodes have their ranges; a user who installed with
+ * other values than this tool's configuration would move it under running pods).
+ */
 export function ciliumHelmValues(phase: 'migration' | 'final', v: CiliumValuesInput): Record<string, unknown> {
   const migration = phase === 'migration';
+  if (!migration) {
+    return {
+      operator: { unmanagedPodWatcher: { restart: true } },
+      cni: { customConf: false, exclusive: true },
+      policyEnforcementMode: 'default',
+    };
+  }
   return {
     operator: { unmanagedPodWatcher: { restart: !migration } },
     routingMode: 'tunnel',
@@ -39,6 +51,7 @@ export function ciliumHelmValuesYaml(phase: 'migration' | 'final', v: CiliumValu
       : [
           '# Cilium Helm values after every node is migrated (cni-migration cilium-values --phase final):',
           '# the agents manage the CNI file everywhere (exclusive), enforce policy, restart unmanaged pods.',
+          '# Only what changes: the pool, tunnel and routing stay as installed (hence --reuse-values).',
           '# Apply with: helm upgrade cilium cilium/cilium -n kube-system --reuse-values -f <this file>',
         ];
   return `${header.join('\n')}\n${stringify(ciliumHelmValues(phase, v))}`;
