@@ -36,7 +36,8 @@ describe('full migrations on the simulated cluster', () => {
   it('demo migrates 3 nodes with zero loss and writes a report', { timeout: 180_000 }, async () => {
     const dir = (sim = await startSimWithKubeconfig({ nodes: 1 })).dir;
     const report = join(dir, 'report.json');
-    const r = await runCliProcess(['demo', '--nodes', '3', '--report', report]);
+    const junit = join(dir, 'junit.xml');
+    const r = await runCliProcess(['demo', '--nodes', '3', '--report', report, '--junit', junit]);
     expect(r.stdout).toContain('Migration verified');
     expect(r.code).toBe(0);
     const rep = JSON.parse(await import('node:fs').then((fs) => fs.readFileSync(report, 'utf8')));
@@ -46,6 +47,12 @@ describe('full migrations on the simulated cluster', () => {
     expect(rep.steps[4].nodes.map((n: { node: string }) => n.node)).toEqual(['node-2', 'node-3', 'node-1']);
     expect(rep.connectivity.pairChecks).toBeGreaterThan(0);
     expect(rep.connectivity.failedPairs).toEqual([]);
+    // The same run for a CI system: a testcase per node of each per-node step, all passing.
+    const xml = await import('node:fs').then((fs) => fs.readFileSync(junit, 'utf8'));
+    expect(xml).toMatch(/<testsuites name="cni-migration multus" tests="\d+" failures="0" errors="0" skipped="0"/);
+    const migrate = /<testsuite name="step 4 migrate"[^>]*>([\s\S]*?)<\/testsuite>/.exec(xml)?.[1] ?? '';
+    expect([...migrate.matchAll(/<testcase name="([^"]+)" classname="cni-migration.step4-migrate" time="[\d.]+"/g)].map((m) => m[1])).toEqual(['node-2', 'node-3', 'node-1']);
+    expect(xml).toContain('<testcase name="every node migrated" classname="cni-migration.outcome">');
   });
 
   it('migrates 8 nodes through the engine with zero loss', { timeout: 300_000 }, async () => {

@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import type { Command } from '@commander-js/extra-typings';
 import { Option } from '@commander-js/extra-typings';
 import { openClusterFromText } from '../../kube/cluster.js';
@@ -9,6 +10,7 @@ import { PreflightRefusedError } from '../../migration/preflightChecks.js';
 import { createProbeGate } from '../../migration/probeConnectivityGate.js';
 import { prepareMigration, runMigration, strategyByName } from '../../migration/runMigration.js';
 import { createProgressReporter } from '../../report/progressReporter.js';
+import { renderJUnit } from '../../report/junitReport.js';
 import { RunRecorder } from '../../report/runRecorder.js';
 import type { MigrationEvent } from '../../migration/migrationEvents.js';
 import { SimCluster } from '../../sim/simCluster.js';
@@ -30,6 +32,7 @@ export function addDemoCommand(program: Command): void {
     .option('--scenario <file>', 'scenario file (Kubernetes objects plus an optional Simulation document); see scenarios/')
     .option('--strategy <name>', STRATEGY_HELP)
     .option('--report <file>', 'write the final report (Markdown for .md, else JSON)')
+    .option('--junit <file>', 'write the rehearsal as JUnit XML for CI: a testcase per node and step, the preflight checks, connectivity, the outcome checks')
     .option('--fix-calico-autodetection', "from Calico: switch calico-node's address autodetection to the node's InternalIP before Cilium runs")
     .option('--rollback <auto|off>', 'dual-overlay: roll a node back at once when its gate fails (default auto)')
     .option('--max-unavailable <N|P%>', "per-node steps: nodes worked on at once, a count or a percentage of the cluster's nodes (default 1)")
@@ -100,11 +103,13 @@ enforces, a pair they deny open (scenarios/*-policies.yaml rehearse that).`,
         const ok = failure === undefined && outcome.ok && probeFailures === 0;
         recorder.report.ok = ok;
         if (opts.report) writeReport(opts.report, recorder.report);
+        if (opts.junit) writeFileSync(opts.junit, renderJUnit(recorder.report, outcome.checks));
         process.stdout.write(`${outcome.summary}\n  ${probeFailures === 0 ? 'ok  ' : 'FAIL'} no probe failed (${recorder.report.connectivity.pairChecks} pair checks at ${recorder.report.connectivity.checkpoints} checkpoints)\n`);
         if (recreations.length) process.stdout.write(`Pods re-created (${prepared.strategy.name}, ${(recorder.report.durationMs / 1000).toFixed(1)} s): ${recreations.map((r) => `${r.workload} ${r.recreated} for ${r.pods} pods (×${r.perPod})`).join(', ')}\n`);
         const retried = Object.entries(recorder.report.apiRetries);
         if (retried.length) process.stdout.write(`API requests retried: ${retried.reduce((a, [, n]) => a + n, 0)} (${retried.map(([why, n]) => `${n} × ${why}`).join(', ')})\n`);
         if (opts.report) process.stdout.write(`Report written to ${opts.report}\n`);
+        if (opts.junit) process.stdout.write(`JUnit XML written to ${opts.junit}\n`);
         if (failure !== undefined) throw failure;
         if (!ok) throw new FailedResultError('the rehearsed migration was not verified (see the checks above)');
       } finally {

@@ -13,6 +13,7 @@ import { createProbeGate } from '../../migration/probeConnectivityGate.js';
 import { strategyNames } from '../../migration/strategies/strategies.js';
 import { planJson, renderPlanText } from '../../report/planText.js';
 import { createProgressReporter, type LogLevel } from '../../report/progressReporter.js';
+import { renderJUnit } from '../../report/junitReport.js';
 import { RunRecorder, renderReportMarkdown } from '../../report/runRecorder.js';
 import type { MigrationEvent } from '../../migration/migrationEvents.js';
 import { addBatchFlags, addDualOverlayFlags, clusterFrom, configFrom, outputFormat, prepareFrom, withBatchFlags, withDualOverlayFlags, type BatchFlags, type DualOverlayFlags, type GlobalOptions } from '../cliContext.js';
@@ -102,7 +103,7 @@ function renderPreflightText(checks: PreflightCheck[]): string {
 }
 
 /** `run`: dry run by default; --no-dry-run executes. */
-export async function runAction(g: GlobalOptions, flags: StepFlags & DualOverlayFlags & BatchFlags & { strategy?: string | undefined; dryRun?: boolean | undefined; report?: string | undefined; forceUnlock?: boolean | undefined }, invokedAs: string): Promise<void> {
+export async function runAction(g: GlobalOptions, flags: StepFlags & DualOverlayFlags & BatchFlags & { strategy?: string | undefined; dryRun?: boolean | undefined; report?: string | undefined; junit?: string | undefined; forceUnlock?: boolean | undefined }, invokedAs: string): Promise<void> {
   const loaded = withBatchFlags(withDualOverlayFlags(configFrom(g), flags), flags);
   const format = outputFormat(g);
   const dryRun = flags.dryRun !== false;
@@ -145,6 +146,7 @@ export async function runAction(g: GlobalOptions, flags: StepFlags & DualOverlay
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     if (flags.report && !dryRun) writeReport(flags.report, recorder.report);
+    if (flags.junit && !dryRun) writeFileSync(flags.junit, renderJUnit(recorder.report));
   }
 }
 
@@ -218,14 +220,15 @@ export function addMigrationCommands(program: Command): void {
         .description('run the selected steps; a dry run (plan only) unless --no-dry-run')
         .option('--no-dry-run', 'act on the cluster (the default is a dry run)')
         .option('--report <file>', 'write a final report (Markdown for .md, else JSON)')
+        .option('--junit <file>', 'write the run as JUnit XML for CI: a testcase per node and step, the preflight checks, connectivity')
         .option('--force-unlock', 'take the migration lock (Lease kube-system/cni-migration) even from a run that still holds it; only when that run is known dead'),
       false,
     ),
   )).action(async (opts) => {
-    const o = opts as StepFlags & DualOverlayFlags & BatchFlags & { strategy?: string; dryRun?: boolean; report?: string; forceUnlock?: boolean };
+    const o = opts as StepFlags & DualOverlayFlags & BatchFlags & { strategy?: string; dryRun?: boolean; report?: string; junit?: string; forceUnlock?: boolean };
     // --no-dry-run is accepted before or after `run`.
     const dryRun = o.dryRun !== false && globals().dryRun !== false;
-    await runAction(globals(), { ...mergeStepFlags(globals(), o), ...o, strategy: o.strategy, report: o.report, dryRun }, `cni-migration ${process.argv.slice(2).join(' ')}`);
+    await runAction(globals(), { ...mergeStepFlags(globals(), o), ...o, strategy: o.strategy, report: o.report, junit: o.junit, dryRun }, `cni-migration ${process.argv.slice(2).join(' ')}`);
   });
   addBatchFlags(addDualOverlayFlags(
     program
