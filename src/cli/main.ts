@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError } from '@commander-js/extra-typings';
 import { ConfigError } from '../config/loadConfig.js';
@@ -16,6 +17,7 @@ import { addRollbackCommand } from './commands/rollback.js';
 import { addDemoCommand } from './commands/demo.js';
 import { addMigrationCommands, addStepFlags, runAction } from './commands/migrationCommands.js';
 import { addCheckCommand } from './commands/check.js';
+import { addCompletionCommand } from './commands/completion.js';
 import { addProbeAgentCommand } from './commands/probeAgent.js';
 import { addTunnelCheckAgentCommand } from './commands/tunnelCheckAgent.js';
 import { addSimCommand } from './commands/simServe.js';
@@ -23,11 +25,20 @@ import { EXIT_FAILED, EXIT_USAGE, FailedResultError, UsageError } from './errors
 import type { GlobalOptions } from './cliContext.js';
 import { hasSeedStepFlags, type StepFlags } from './stepSelection.js';
 
+/** The version in the package.json next to dist/ (or src/), as published. */
+function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string }).version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
 /** Builds the command tree (exported for tests). */
 export function buildProgram(): Command {
   const program = new Command('cni-migration')
     .description('Migrate a live Kubernetes cluster from Canal, Calico or Flannel to Cilium node by node, with no pod-to-pod connectivity loss.')
-    .version('0.1.0')
+    .version(packageVersion())
     .showHelpAfterError()
     .exitOverride()
     .option('--kubeconfig <file>', 'kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)')
@@ -75,6 +86,7 @@ Exit codes: 0 done, 1 migration failed or unsafe, 2 bad usage or bad config.`,
   addCheckCommand(program);
   addProbeAgentCommand(program);
   addTunnelCheckAgentCommand(program);
+  addCompletionCommand(program);
   return program;
 }
 
