@@ -18,6 +18,7 @@ import { addDemoCommand } from './commands/demo.js';
 import { addMigrationCommands, addStepFlags, runAction } from './commands/migrationCommands.js';
 import { addCheckCommand } from './commands/check.js';
 import { addCompletionCommand } from './commands/completion.js';
+import { addTwinCommand } from './commands/twin.js';
 import { addProbeAgentCommand } from './commands/probeAgent.js';
 import { addTunnelCheckAgentCommand } from './commands/tunnelCheckAgent.js';
 import { addSimCommand } from './commands/simServe.js';
@@ -86,6 +87,7 @@ Exit codes: 0 done, 1 migration failed or unsafe, 2 bad usage or bad config.`,
   addCheckCommand(program);
   addProbeAgentCommand(program);
   addTunnelCheckAgentCommand(program);
+  addTwinCommand(program);
   addCompletionCommand(program);
   return program;
 }
