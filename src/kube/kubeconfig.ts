@@ -222,7 +222,8 @@ function loadInCluster(env: KubeconfigEnvironment): KubeConfig | undefined {
   const kc = new KubeConfig();
   kc.loadFromOptions({
     clusters: [{ name: 'in-cluster', server: `https://${isIPv6(host) ? `[${host}]` : host}:${port}`, skipTLSVerify: false, ...(existsSync(caFile) ? { caFile } : {}) }],
-    // tokenFile is re-read on every request, so rotated service account tokens keep working.
+    // client-node's tokenFile provider re-reads the file once its copy is a minute old, so the
+    // kubelet's rotations of a projected token (at 80% of its hour) keep working.
     users: [{ name: 'in-cluster', authProvider: { name: 'tokenFile', config: { tokenFile } } }],
     contexts: [{ name: 'in-cluster', cluster: 'in-cluster', user: 'in-cluster', ...(namespace ? { namespace } : {}) }],
     currentContext: 'in-cluster',
