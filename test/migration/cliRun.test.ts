@@ -59,6 +59,21 @@ describe('cni-migration plan/run/status against the simulated cluster', () => {
     expect(nodeLabels().every((l) => !('node-role.kubernetes.io/canal-cilium' in l))).toBe(true);
   });
 
+  it('writes the report to a ConfigMap with --report-configmap (for runs inside the cluster), and refuses a malformed reference before acting', async () => {
+    sim = await startSimWithKubeconfig({ nodes: 2 });
+    const bad = await runCliProcess(['run', '--steps', '0', '--no-dry-run', '--report-configmap', 'Reports', '--kubeconfig', sim.kubeconfig]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--report-configmap must be namespace/name (lower-case DNS names), got "Reports"');
+    expect(sim.cluster.store.list('pods', 'cni-migration-probe').items).toEqual([]);
+    const r = await runCliProcess(['run', '--steps', '0', '--no-dry-run', '--report-configmap', 'default/cni-migration-report', '--kubeconfig', sim.kubeconfig]);
+    expect(r.code, r.stderr.slice(-1500)).toBe(0);
+    expect(r.stderr).toContain('report written to ConfigMap default/cni-migration-report (report.json, report.md, junit.xml)');
+    const cm = sim.cluster.store.get('configmaps', 'default', 'cni-migration-report') as { data: Record<string, string> } | undefined;
+    expect(JSON.parse(cm!.data['report.json']!)).toMatchObject({ ok: true, steps: [{ step: 0, name: 'preflight' }] });
+    expect(cm!.data['report.md']).toContain('- Result: **success**');
+    expect(cm!.data['junit.xml']).toContain('<testsuite name="step 0 preflight"');
+  });
+
   it("refuses a step whose predecessors are not ready with the seed's message and exit 1", async () => {
     sim = await startSimWithKubeconfig({ nodes: 2 });
     const r = await runCliProcess(['run', '--steps', '2', '--no-dry-run', '--kubeconfig', sim.kubeconfig]);

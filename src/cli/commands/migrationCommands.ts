@@ -1,5 +1,6 @@
 import type { Command } from '@commander-js/extra-typings';
 import { writeFileSync } from 'node:fs';
+import type { ClusterClient } from '../../kube/clusterClient.js';
 import { readClusterSnapshot } from '../../migration/clusterSnapshot.js';
 import { CILIUM_NETWORK } from '../../migration/strategies/multus/multusStrategy.js';
 import { describeNodePodFacts, nodePodFacts } from '../../migration/nodePodFacts.js';
@@ -18,7 +19,7 @@ import { RunRecorder, renderReportMarkdown } from '../../report/runRecorder.js';
 import type { MigrationEvent } from '../../migration/migrationEvents.js';
 import { addBatchFlags, addDualOverlayFlags, clusterFrom, configFrom, outputFormat, prepareFrom, withBatchFlags, withDualOverlayFlags, type BatchFlags, type DualOverlayFlags, type GlobalOptions } from '../cliContext.js';
 import { assertCanaryAnswerable, terminalConfirm } from '../operatorPrompt.js';
-import { FailedResultError } from '../errors.js';
+import { FailedResultError, UsageError } from '../errors.js';
 import { mergeStepFlags, selectSteps, type StepFlags } from '../stepSelection.js';
 
 /** The --strategy option's help. */
@@ -103,7 +104,8 @@ function renderPreflightText(checks: PreflightCheck[]): string {
 }
 
 /** `run`: dry run by default; --no-dry-run executes. */
-export async function runAction(g: GlobalOptions, flags: StepFlags & DualOverlayFlags & BatchFlags & { strategy?: string | undefined; dryRun?: boolean | undefined; report?: string | undefined; junit?: string | undefined; forceUnlock?: boolean | undefined }, invokedAs: string): Promise<void> {
+export async function runAction(g: GlobalOptions, flags: StepFlags & DualOverlayFlags & BatchFlags & { strategy?: string | undefined; dryRun?: boolean | undefined; report?: string | undefined; junit?: string | undefined; reportConfigMap?: string | undefined; forceUnlock?: boolean | undefined }, invokedAs: string): Promise<void> {
+  const reportConfigMap = flags.reportConfigMap === undefined ? undefined : parseConfigMapRef(flags.reportConfigMap);
   const loaded = withBatchFlags(withDualOverlayFlags(configFrom(g), flags), flags);
   const format = outputFormat(g);
   const dryRun = flags.dryRun !== false;
@@ -147,6 +149,29 @@ export async function runAction(g: GlobalOptions, flags: StepFlags & DualOverlay
     process.off('SIGTERM', onSignal);
     if (flags.report && !dryRun) writeReport(flags.report, recorder.report);
     if (flags.junit && !dryRun) writeFileSync(flags.junit, renderJUnit(recorder.report));
+    if (reportConfigMap && !dryRun) await writeReportConfigMap(client, reportConfigMap, recorder.report, (w) => progress({ type: 'warning', message: w }));
+  }
+}
+
+/** "namespace/name" of the ConfigMap a run writes its report to. */
+function parseConfigMapRef(v: string): { namespace: string; name: string } {
+  const m = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)\/([a-z0-9]([-.a-z0-9]*[a-z0-9])?)$/.exec(v);
+  if (!m) throw new UsageError(`--report-configmap must be namespace/name (lower-case DNS names), got "${v}"`);
+  return { namespace: m[1]!, name: m[3]! };
+}
+
+/**
+ * The report in a ConfigMap (report.json, report.md, junit.xml), for runs inside the cluster
+ * (manifests/job) whose files die with their pod. A failure to write it is a warning: the run's
+ * own outcome stands.
+ */
+async function writeReportConfigMap(client: ClusterClient, ref: { namespace: string; name: string }, report: RunRecorder['report'], warn: (m: string) => void): Promise<void> {
+  const data = { 'report.json': `${JSON.stringify(report, null, 2)}\n`, 'report.md': renderReportMarkdown(report), 'junit.xml': renderJUnit(report) };
+  try {
+    await client.applyObject({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { namespace: ref.namespace, name: ref.name, labels: { 'app.kubernetes.io/name': 'cni-migration' } }, data });
+    process.stderr.write(`report written to ConfigMap ${ref.namespace}/${ref.name} (report.json, report.md, junit.xml)\n`);
+  } catch (e) {
+    warn(`could not write the report to ConfigMap ${ref.namespace}/${ref.name}: ${e instanceof Error ? e.message : String(e)}`);
   }
 }
 
@@ -221,14 +246,15 @@ export function addMigrationCommands(program: Command): void {
         .option('--no-dry-run', 'act on the cluster (the default is a dry run)')
         .option('--report <file>', 'write a final report (Markdown for .md, else JSON)')
         .option('--junit <file>', 'write the run as JUnit XML for CI: a testcase per node and step, the preflight checks, connectivity')
+        .option('--report-configmap <namespace/name>', 'also write the report (report.json, report.md, junit.xml) to this ConfigMap: for runs inside the cluster (manifests/job)')
         .option('--force-unlock', 'take the migration lock (Lease kube-system/cni-migration) even from a run that still holds it; only when that run is known dead'),
       false,
     ),
   )).action(async (opts) => {
-    const o = opts as StepFlags & DualOverlayFlags & BatchFlags & { strategy?: string; dryRun?: boolean; report?: string; junit?: string; forceUnlock?: boolean };
+    const o = opts as StepFlags & DualOverlayFlags & BatchFlags & { strategy?: string; dryRun?: boolean; report?: string; junit?: string; reportConfigmap?: string; forceUnlock?: boolean };
     // --no-dry-run is accepted before or after `run`.
     const dryRun = o.dryRun !== false && globals().dryRun !== false;
-    await runAction(globals(), { ...mergeStepFlags(globals(), o), ...o, strategy: o.strategy, report: o.report, junit: o.junit, dryRun }, `cni-migration ${process.argv.slice(2).join(' ')}`);
+    await runAction(globals(), { ...mergeStepFlags(globals(), o), ...o, strategy: o.strategy, report: o.report, junit: o.junit, reportConfigMap: o.reportConfigmap, dryRun }, `cni-migration ${process.argv.slice(2).join(' ')}`);
   });
   addBatchFlags(addDualOverlayFlags(
     program
