@@ -19,6 +19,7 @@ import { addMigrationCommands, addStepFlags, runAction } from './commands/migrat
 import { addCheckCommand } from './commands/check.js';
 import { addCompletionCommand } from './commands/completion.js';
 import { addTwinCommand } from './commands/twin.js';
+import { addReportSchemaCommand } from './commands/reportSchema.js';
 import { addProbeAgentCommand } from './commands/probeAgent.js';
 import { addTunnelCheckAgentCommand } from './commands/tunnelCheckAgent.js';
 import { addSimCommand } from './commands/simServe.js';
@@ -88,6 +89,7 @@ Exit codes: 0 done, 1 migration failed or unsafe, 2 bad usage or bad config.`,
   addProbeAgentCommand(program);
   addTunnelCheckAgentCommand(program);
   addTwinCommand(program);
+  addReportSchemaCommand(program);
   addCompletionCommand(program);
   return program;
 }

@@ -10,6 +10,7 @@ import { PreflightRefusedError } from '../../migration/preflightChecks.js';
 import { createProbeGate } from '../../migration/probeConnectivityGate.js';
 import { prepareMigration, runMigration, strategyByName } from '../../migration/runMigration.js';
 import { createProgressReporter } from '../../report/progressReporter.js';
+import { eventLine, reportLine } from '../../report/eventStream.js';
 import { renderJUnit } from '../../report/junitReport.js';
 import { RunRecorder } from '../../report/runRecorder.js';
 import type { MigrationEvent } from '../../migration/migrationEvents.js';
@@ -48,7 +49,7 @@ simulator saw no pod pair lose connectivity at any moment — nor, with NetworkP
 enforces, a pair they deny open (scenarios/*-policies.yaml rehearse that).`,
     )
     .action(async (opts) => {
-      const g = program.opts() as { config?: string; logLevel?: string };
+      const g = program.opts() as { config?: string; logLevel?: string; output?: string };
       const loaded = withBatchFlags(withDualOverlayFlags(loadConfig(g.config, { explicit: g.config !== undefined }), opts), opts);
       const confirm = terminalConfirm();
       assertCanaryAnswerable(loaded.config, confirm);
@@ -57,6 +58,9 @@ enforces, a pair they deny open (scenarios/*-policies.yaml rehearse that).`,
       const cluster = await SimCluster.start({ nodes: opts.nodes, scenarioFile: opts.scenario, log: (l) => (l.startsWith('scenario: ') ? process.stderr.write(`note: ${l.slice(10)}\n`) : undefined) });
       const progress = createProgressReporter(process.stderr, logLevel(g));
       const recorder = new RunRecorder();
+      // -o json: NDJSON events then the report on stdout; the human summary moves to stderr.
+      const json = g.output === 'json';
+      const say = (text: string) => (json ? process.stderr : process.stdout).write(text);
       try {
         await cluster.waitUntilSettled(120_000);
         const nodeCount = cluster.store.count('nodes');
@@ -65,6 +69,7 @@ enforces, a pair they deny open (scenarios/*-policies.yaml rehearse that).`,
         const events = (e: MigrationEvent) => {
           recorder.sink(e);
           progress(e);
+          if (json) process.stdout.write(eventLine(e));
         };
         const { client } = openClusterFromText(cluster.kubeconfig(), { ...clientTuning(config.api), onRetry: (notice) => events({ type: 'apiRetry', notice, at: Date.now() }) });
         const warn = (w: string) => progress({ type: 'warning', message: w });
@@ -104,12 +109,13 @@ enforces, a pair they deny open (scenarios/*-policies.yaml rehearse that).`,
         recorder.report.ok = ok;
         if (opts.report) writeReport(opts.report, recorder.report);
         if (opts.junit) writeFileSync(opts.junit, renderJUnit(recorder.report, outcome.checks));
-        process.stdout.write(`${outcome.summary}\n  ${probeFailures === 0 ? 'ok  ' : 'FAIL'} no probe failed (${recorder.report.connectivity.pairChecks} pair checks at ${recorder.report.connectivity.checkpoints} checkpoints)\n`);
-        if (recreations.length) process.stdout.write(`Pods re-created (${prepared.strategy.name}, ${(recorder.report.durationMs / 1000).toFixed(1)} s): ${recreations.map((r) => `${r.workload} ${r.recreated} for ${r.pods} pods (×${r.perPod})`).join(', ')}\n`);
+        if (json) process.stdout.write(reportLine(recorder.report, { outcome: outcome.checks }));
+        say(`${outcome.summary}\n  ${probeFailures === 0 ? 'ok  ' : 'FAIL'} no probe failed (${recorder.report.connectivity.pairChecks} pair checks at ${recorder.report.connectivity.checkpoints} checkpoints)\n`);
+        if (recreations.length) say(`Pods re-created (${prepared.strategy.name}, ${(recorder.report.durationMs / 1000).toFixed(1)} s): ${recreations.map((r) => `${r.workload} ${r.recreated} for ${r.pods} pods (×${r.perPod})`).join(', ')}\n`);
         const retried = Object.entries(recorder.report.apiRetries);
-        if (retried.length) process.stdout.write(`API requests retried: ${retried.reduce((a, [, n]) => a + n, 0)} (${retried.map(([why, n]) => `${n} × ${why}`).join(', ')})\n`);
-        if (opts.report) process.stdout.write(`Report written to ${opts.report}\n`);
-        if (opts.junit) process.stdout.write(`JUnit XML written to ${opts.junit}\n`);
+        if (retried.length) say(`API requests retried: ${retried.reduce((a, [, n]) => a + n, 0)} (${retried.map(([why, n]) => `${n} × ${why}`).join(', ')})\n`);
+        if (opts.report) say(`Report written to ${opts.report}\n`);
+        if (opts.junit) say(`JUnit XML written to ${opts.junit}\n`);
         if (failure !== undefined) throw failure;
         if (!ok) throw new FailedResultError('the rehearsed migration was not verified (see the checks above)');
       } finally {

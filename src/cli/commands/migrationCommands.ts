@@ -14,6 +14,7 @@ import { createProbeGate } from '../../migration/probeConnectivityGate.js';
 import { strategyNames } from '../../migration/strategies/strategies.js';
 import { planJson, renderPlanText } from '../../report/planText.js';
 import { createProgressReporter, type LogLevel } from '../../report/progressReporter.js';
+import { eventLine, reportLine } from '../../report/eventStream.js';
 import { renderJUnit } from '../../report/junitReport.js';
 import { RunRecorder, renderReportMarkdown } from '../../report/runRecorder.js';
 import type { MigrationEvent } from '../../migration/migrationEvents.js';
@@ -113,9 +114,11 @@ export async function runAction(g: GlobalOptions, flags: StepFlags & DualOverlay
   if (!dryRun) assertCanaryAnswerable(loaded.config, confirm);
   const progress = createProgressReporter(process.stderr, logLevel(g));
   const recorder = new RunRecorder();
+  const stream = format === 'json' && !dryRun;
   const events = (e: MigrationEvent) => {
     recorder.sink(e);
     progress(e);
+    if (stream) process.stdout.write(eventLine(e));
   };
   const client = clusterFrom(g, loaded.config.api, (notice) => events({ type: 'apiRetry', notice, at: Date.now() }));
   const prepared = await prepareFrom(client, loaded, flags.strategy, (w) => progress({ type: 'warning', message: w }));
@@ -143,8 +146,8 @@ export async function runAction(g: GlobalOptions, flags: StepFlags & DualOverlay
     });
     const ctx = { dryRun: true, source: sourceText(prepared), pointOfNoReturn: prepared.strategy.pointOfNoReturn };
     if (dryRun) process.stdout.write(format === 'json' ? `${JSON.stringify(planJson(plan, ctx), null, 2)}\n` : renderPlanText(plan, ctx));
-    else if (format === 'json') process.stdout.write(`${JSON.stringify(recorder.report, null, 2)}\n`);
   } finally {
+    if (stream) process.stdout.write(reportLine(recorder.report));
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     if (flags.report && !dryRun) writeReport(flags.report, recorder.report);
