@@ -32,7 +32,7 @@ export function addDemoCommand(program: Command): void {
     .addOption(new Option('--nodes <n>', 'number of simulated nodes (default 3, or the scenario\'s Simulation.nodes count); a scenario that names its nodes keeps them').argParser(parseIntOption('--nodes', 1, 1000)))
     .option('--scenario <file>', 'scenario file (Kubernetes objects plus an optional Simulation document); see scenarios/')
     .option('--strategy <name>', STRATEGY_HELP)
-    .option('--report <file>', 'write the final report (Markdown for .md, else JSON)')
+    .option('--report <file>', 'write the final report (Markdown for .md, a self-contained page with a timeline and a heat map for .html, else JSON)')
     .option('--junit <file>', 'write the rehearsal as JUnit XML for CI: a testcase per node and step, the preflight checks, connectivity, the outcome checks')
     .option('--fix-calico-autodetection', "from Calico: switch calico-node's address autodetection to the node's InternalIP before Cilium runs")
     .option('--rollback <auto|off>', 'dual-overlay: roll a node back at once when its gate fails (default auto)')

@@ -16,6 +16,8 @@ import { planJson, renderPlanText } from '../../report/planText.js';
 import { createProgressReporter, type LogLevel } from '../../report/progressReporter.js';
 import { eventLine, reportLine } from '../../report/eventStream.js';
 import { renderJUnit } from '../../report/junitReport.js';
+import { renderHtmlReport } from '../../report/htmlReport.js';
+import type { OutcomeCheck } from '../../migration/outcomeCheck.js';
 import { RunRecorder, renderReportMarkdown } from '../../report/runRecorder.js';
 import type { MigrationEvent } from '../../migration/migrationEvents.js';
 import { addBatchFlags, addDualOverlayFlags, clusterFrom, configFrom, outputFormat, prepareFrom, withBatchFlags, withDualOverlayFlags, type BatchFlags, type DualOverlayFlags, type GlobalOptions } from '../cliContext.js';
@@ -178,9 +180,10 @@ async function writeReportConfigMap(client: ClusterClient, ref: { namespace: str
   }
 }
 
-/** Writes a report: Markdown for .md, JSON otherwise. */
+/** Writes a report: Markdown for .md, a self-contained page for .html, JSON otherwise. */
 export function writeReport(path: string, report: RunRecorder['report']): void {
-  writeFileSync(path, path.endsWith('.md') ? renderReportMarkdown(report) : `${JSON.stringify(report, null, 2)}\n`);
+  const outcome = (report.extra['Outcome checks'] as OutcomeCheck[] | undefined) ?? [];
+  writeFileSync(path, path.endsWith('.md') ? renderReportMarkdown(report) : /\.html?$/.test(path) ? renderHtmlReport(report, outcome) : `${JSON.stringify(report, null, 2)}\n`);
 }
 
 /** `status`: the source, the strategy, each node's phase and pods, each step's readiness. */
@@ -247,7 +250,7 @@ export function addMigrationCommands(program: Command): void {
         .command('run')
         .description('run the selected steps; a dry run (plan only) unless --no-dry-run')
         .option('--no-dry-run', 'act on the cluster (the default is a dry run)')
-        .option('--report <file>', 'write a final report (Markdown for .md, else JSON)')
+        .option('--report <file>', 'write a final report (Markdown for .md, a self-contained page for .html, else JSON)')
         .option('--junit <file>', 'write the run as JUnit XML for CI: a testcase per node and step, the preflight checks, connectivity')
         .option('--report-configmap <namespace/name>', 'also write the report (report.json, report.md, junit.xml) to this ConfigMap: for runs inside the cluster (manifests/job)')
         .option('--force-unlock', 'take the migration lock (Lease kube-system/cni-migration) even from a run that still holds it; only when that run is known dead'),
