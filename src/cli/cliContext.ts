@@ -3,6 +3,9 @@ import { loadConfig, type LoadedConfig } from '../config/loadConfig.js';
 import type { ClusterClient } from '../kube/clusterClient.js';
 import { openCluster } from '../kube/cluster.js';
 import { DEFAULT_RETRY_POLICY, type RetryNotice, type RetryPolicy } from '../kube/requestRetry.js';
+import type { Logger } from 'pino';
+import type { ExchangeNotice } from '../kube/httpTransport.js';
+import { createDebugLogger } from '../report/debugLog.js';
 import type { MigrationConfig } from '../config/configSchema.js';
 import { retryLine } from '../report/progressReporter.js';
 import { loadManifestBundles } from '../migration/manifestBundles.js';
@@ -98,7 +101,15 @@ export function addBatchFlags<C extends Command<unknown[], Record<string, unknow
  * Transient API failures are retried; each retry goes to `onRetry`, else a line on stderr.
  */
 export function clusterFrom(g: GlobalOptions, api?: MigrationConfig['api'], onRetry: (n: RetryNotice) => void = (n) => process.stderr.write(`${retryLine(n)}\n`)): ClusterClient {
-  return openCluster({ kubeconfig: g.kubeconfig, context: g.context }, { onRetry, ...clientTuning(api) }).client;
+  const dbg = debugLoggerFor(g);
+  return openCluster({ kubeconfig: g.kubeconfig, context: g.context }, { onRetry, ...clientTuning(api), ...(dbg ? { onExchange: (e: ExchangeNotice) => dbg.debug(e, 'api request') } : {}) }).client;
+}
+
+let debugLogger: Logger | undefined;
+/** The structured debug logger when -v debug is on (one per process). */
+export function debugLoggerFor(g: { logLevel?: string | undefined }): Logger | undefined {
+  if ((g.logLevel ?? '').toLowerCase() !== 'debug') return undefined;
+  return (debugLogger ??= createDebugLogger());
 }
 
 /** The client's retry and timeout settings from the config's api section. */

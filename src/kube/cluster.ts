@@ -21,7 +21,7 @@ import type {
   WatchQuery,
   WorkloadPatch,
 } from './clusterClient.js';
-import { HttpTransport, type RawRequest } from './httpTransport.js';
+import { HttpTransport, type ExchangeNotice, type RawRequest } from './httpTransport.js';
 import { allowPlainHttp, describeTarget, loadKubeconfig, loadKubeconfigText, type KubeconfigEnvironment, type KubeconfigFlags, type LoadedKubeconfig } from './kubeconfig.js';
 import { isNotFound, KubeApiError, NoKindMatchError, statusFromResponse } from './kubeErrors.js';
 import type { CustomResourceDefinition, KubeObject, Node, ObjectRef, Pod, PodDisruptionBudget, WorkloadKind, WorkloadKinds } from './kubeTypes.js';
@@ -42,6 +42,8 @@ export interface KubeClusterOptions {
   retry?: RetryPolicy | undefined;
   /** Told before each retry. */
   onRetry?: ((notice: RetryNotice) => void) | undefined;
+  /** Told after each request (debug logs). */
+  onExchange?: ((e: ExchangeNotice) => void) | undefined;
 }
 
 const WORKLOAD_PLURALS: Record<WorkloadKind, string> = { DaemonSet: 'daemonsets', Deployment: 'deployments', StatefulSet: 'statefulsets' };
@@ -90,6 +92,7 @@ export class KubeCluster implements ClusterClient {
       user: t.user,
       retry: opts.retry,
       onRetry: opts.onRetry,
+      onExchange: opts.onExchange,
     });
     this.resolver = new ResourceResolver(this.http);
     this.fieldManager = opts.fieldManager ?? 'cni-migration';

@@ -29,10 +29,23 @@ export interface HttpTransportOptions {
   retry?: RetryPolicy | undefined;
   /** Told before each retry. */
   onRetry?: ((notice: RetryNotice) => void) | undefined;
+  /** Told after each request with what it was and how it went (debug logs); never headers or bodies. */
+  onExchange?: ((e: ExchangeNotice) => void) | undefined;
   /** Waits between attempts (tests pass a virtual clock). */
   sleep?: ((ms: number) => Promise<void>) | undefined;
   now?: (() => number) | undefined;
   random?: (() => number) | undefined;
+}
+
+/** One finished request, for debug logs: no headers, no bodies (they may hold credentials or data). */
+export interface ExchangeNotice {
+  method: string;
+  path: string;
+  /** HTTP status, or 0 when no answer came. */
+  status: number;
+  ms: number;
+  bytes: number;
+  error?: string | undefined;
 }
 
 /** One request. `path` starts with "/" and is appended to the server URL. */
@@ -76,9 +89,17 @@ export class HttpTransport {
   async request(req: RawRequest): Promise<RawResponse> {
     const { url, options, what } = await this.prepare(req);
     options.headers = { ...options.headers, ...(req.body !== undefined ? { 'Content-Type': req.contentType ?? 'application/json', 'Content-Length': Buffer.byteLength(req.body) } : {}) };
-    const res = await this.send(url, options, req.body, req.timeoutMs ?? this.opts.timeoutMs, what);
-    this.answered = true;
-    return res;
+    const t0 = performance.now();
+    const tell = this.opts.onExchange;
+    try {
+      const res = await this.send(url, options, req.body, req.timeoutMs ?? this.opts.timeoutMs, what);
+      this.answered = true;
+      tell?.({ method: req.method, path: req.path, status: res.status, ms: Math.round(performance.now() - t0), bytes: Buffer.byteLength(res.text) });
+      return res;
+    } catch (e) {
+      tell?.({ method: req.method, path: req.path, status: 0, ms: Math.round(performance.now() - t0), bytes: 0, error: e instanceof Error ? e.message : String(e) });
+      throw e;
+    }
   }
 
   /**

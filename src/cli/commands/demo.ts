@@ -11,11 +11,12 @@ import { createProbeGate } from '../../migration/probeConnectivityGate.js';
 import { prepareMigration, runMigration, strategyByName } from '../../migration/runMigration.js';
 import { createProgressReporter } from '../../report/progressReporter.js';
 import { eventLine, reportLine } from '../../report/eventStream.js';
+import type { ExchangeNotice } from '../../kube/httpTransport.js';
 import { renderJUnit } from '../../report/junitReport.js';
 import { RunRecorder } from '../../report/runRecorder.js';
 import type { MigrationEvent } from '../../migration/migrationEvents.js';
 import { SimCluster } from '../../sim/simCluster.js';
-import { clientTuning, withBatchFlags, withDualOverlayFlags } from '../cliContext.js';
+import { clientTuning, debugLoggerFor, withBatchFlags, withDualOverlayFlags } from '../cliContext.js';
 import { assertCanaryAnswerable, terminalConfirm } from '../operatorPrompt.js';
 import { FailedResultError } from '../errors.js';
 import { usesPodNetwork } from '../../ops/deleteNodePods.js';
@@ -60,6 +61,7 @@ enforces, a pair they deny open (scenarios/*-policies.yaml rehearse that).`,
       const recorder = new RunRecorder();
       // -o json: NDJSON events then the report on stdout; the human summary moves to stderr.
       const json = g.output === 'json';
+      const dbg = debugLoggerFor(g);
       const say = (text: string) => (json ? process.stderr : process.stdout).write(text);
       try {
         await cluster.waitUntilSettled(120_000);
@@ -70,8 +72,9 @@ enforces, a pair they deny open (scenarios/*-policies.yaml rehearse that).`,
           recorder.sink(e);
           progress(e);
           if (json) process.stdout.write(eventLine(e));
+          dbg?.debug({ event: e }, e.type);
         };
-        const { client } = openClusterFromText(cluster.kubeconfig(), { ...clientTuning(config.api), onRetry: (notice) => events({ type: 'apiRetry', notice, at: Date.now() }) });
+        const { client } = openClusterFromText(cluster.kubeconfig(), { ...clientTuning(config.api), onRetry: (notice) => events({ type: 'apiRetry', notice, at: Date.now() }), ...(dbg ? { onExchange: (x: ExchangeNotice) => dbg.debug(x, 'api request') } : {}) });
         const warn = (w: string) => progress({ type: 'warning', message: w });
         const prepared = await prepareMigration(client, config, { strategy: opts.strategy, render: (source, strategy) => loadManifestBundles(config, loaded.file, source, warn, strategy.name) });
         // The application's pods before the run: re-creations are counted against these.

@@ -20,7 +20,7 @@ import { renderHtmlReport } from '../../report/htmlReport.js';
 import type { OutcomeCheck } from '../../migration/outcomeCheck.js';
 import { RunRecorder, renderReportMarkdown } from '../../report/runRecorder.js';
 import type { MigrationEvent } from '../../migration/migrationEvents.js';
-import { addBatchFlags, addDualOverlayFlags, clusterFrom, configFrom, outputFormat, prepareFrom, withBatchFlags, withDualOverlayFlags, type BatchFlags, type DualOverlayFlags, type GlobalOptions } from '../cliContext.js';
+import { addBatchFlags, addDualOverlayFlags, clusterFrom, configFrom, debugLoggerFor, outputFormat, prepareFrom, withBatchFlags, withDualOverlayFlags, type BatchFlags, type DualOverlayFlags, type GlobalOptions } from '../cliContext.js';
 import { assertCanaryAnswerable, terminalConfirm } from '../operatorPrompt.js';
 import { FailedResultError, UsageError } from '../errors.js';
 import { mergeStepFlags, selectSteps, type StepFlags } from '../stepSelection.js';
@@ -55,7 +55,8 @@ export function addStepFlags<C extends Command<unknown[], Record<string, unknown
 /** The log level of -v. */
 export function logLevel(g: GlobalOptions): LogLevel {
   const l = (g.logLevel ?? 'info').toLowerCase();
-  return (['error', 'warn', 'info', 'debug'].includes(l) ? l : 'info') as LogLevel;
+  if (!['error', 'warn', 'info', 'debug'].includes(l)) throw new UsageError(`-v/--log-level must be error, warn, info or debug, got "${g.logLevel}"`);
+  return l as LogLevel;
 }
 
 function sourceText(p: PreparedMigration): string {
@@ -117,10 +118,12 @@ export async function runAction(g: GlobalOptions, flags: StepFlags & DualOverlay
   const progress = createProgressReporter(process.stderr, logLevel(g));
   const recorder = new RunRecorder();
   const stream = format === 'json' && !dryRun;
+  const dbg = debugLoggerFor(g);
   const events = (e: MigrationEvent) => {
     recorder.sink(e);
     progress(e);
     if (stream) process.stdout.write(eventLine(e));
+    dbg?.debug({ event: e }, e.type);
   };
   const client = clusterFrom(g, loaded.config.api, (notice) => events({ type: 'apiRetry', notice, at: Date.now() }));
   const prepared = await prepareFrom(client, loaded, flags.strategy, (w) => progress({ type: 'warning', message: w }));
