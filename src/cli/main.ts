@@ -48,6 +48,7 @@ export function buildProgram(): Command {
     .option('-c, --config <file>', "migration config file (the seed's config.yaml format); built-in defaults when absent", undefined)
     .option('-v, --log-level <level>', 'error, warn, info or debug', 'info')
     .option('-o, --output <format>', 'text or json', 'text')
+    .option('-q, --quiet', 'progress: only warnings, failures, rollbacks and the end (no live block, no per-step lines)')
     .option('--no-dry-run', "act on the cluster (the seed's flag; the default is a dry run)")
     .addHelpText(
       'after',

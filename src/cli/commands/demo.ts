@@ -9,7 +9,7 @@ import { verifyMigrationOutcome } from '../../migration/outcomeCheck.js';
 import { PreflightRefusedError } from '../../migration/preflightChecks.js';
 import { createProbeGate } from '../../migration/probeConnectivityGate.js';
 import { prepareMigration, runMigration, strategyByName } from '../../migration/runMigration.js';
-import { createProgressReporter } from '../../report/progressReporter.js';
+import { createProgress } from '../../report/terminalProgress.js';
 import { eventLine, reportLine } from '../../report/eventStream.js';
 import type { ExchangeNotice } from '../../kube/httpTransport.js';
 import { renderJUnit } from '../../report/junitReport.js';
@@ -57,7 +57,7 @@ enforces, a pair they deny open (scenarios/*-policies.yaml rehearse that).`,
       if (opts.strategy !== undefined) strategyByName(opts.strategy);
       const started = Date.now();
       const cluster = await SimCluster.start({ nodes: opts.nodes, scenarioFile: opts.scenario, log: (l) => (l.startsWith('scenario: ') ? process.stderr.write(`note: ${l.slice(10)}\n`) : undefined) });
-      const progress = createProgressReporter(process.stderr, logLevel(g));
+      const progress = createProgress(process.stderr, { level: logLevel(g), quiet: (g as { quiet?: boolean }).quiet });
       const recorder = new RunRecorder();
       // -o json: NDJSON events then the report on stdout; the human summary moves to stderr.
       const json = g.output === 'json';

@@ -13,7 +13,8 @@ import { judgeLease, RUN_LOCK, type LeaseSpec } from '../../migration/runLock.js
 import { createProbeGate } from '../../migration/probeConnectivityGate.js';
 import { strategyNames } from '../../migration/strategies/strategies.js';
 import { planJson, renderPlanText } from '../../report/planText.js';
-import { createProgressReporter, type LogLevel } from '../../report/progressReporter.js';
+import type { LogLevel } from '../../report/progressReporter.js';
+import { createProgress } from '../../report/terminalProgress.js';
 import { eventLine, reportLine } from '../../report/eventStream.js';
 import { renderJUnit } from '../../report/junitReport.js';
 import { renderHtmlReport } from '../../report/htmlReport.js';
@@ -115,7 +116,7 @@ export async function runAction(g: GlobalOptions, flags: StepFlags & DualOverlay
   const dryRun = flags.dryRun !== false;
   const confirm = terminalConfirm();
   if (!dryRun) assertCanaryAnswerable(loaded.config, confirm);
-  const progress = createProgressReporter(process.stderr, logLevel(g));
+  const progress = createProgress(process.stderr, { level: logLevel(g), quiet: (g as { quiet?: boolean }).quiet });
   const recorder = new RunRecorder();
   const stream = format === 'json' && !dryRun;
   const dbg = debugLoggerFor(g);

@@ -6,7 +6,7 @@ import { UnknownNodesError } from '../../migration/planBuilder.js';
 import { createProbeGate } from '../../migration/probeConnectivityGate.js';
 import { acquireRunLock, runIdentity } from '../../migration/runLock.js';
 import { planJson, renderPlanText } from '../../report/planText.js';
-import { createProgressReporter } from '../../report/progressReporter.js';
+import { createProgress } from '../../report/terminalProgress.js';
 import { clusterFrom, configFrom, outputFormat, prepareFrom, type GlobalOptions } from '../cliContext.js';
 import { FailedResultError, UsageError } from '../errors.js';
 import { logLevel, STRATEGY_HELP } from './migrationCommands.js';
@@ -26,7 +26,7 @@ export function addRollbackCommand(program: Command): void {
       const loaded = configFrom(g);
       const format = outputFormat(g);
       const client = clusterFrom(g, loaded.config.api);
-      const progress = createProgressReporter(process.stderr, logLevel(g));
+      const progress = createProgress(process.stderr, { level: logLevel(g), quiet: (g as { quiet?: boolean }).quiet });
       const prepared = await prepareFrom(client, loaded, opts.strategy, (w) => progress({ type: 'warning', message: w }));
       const { strategy, ctx } = prepared;
       if (!strategy.rollbackActions) throw new UsageError(`the ${strategy.name} strategy has no per-node rollback (its nodes go back by running its steps backwards by hand; see the README)`);
