@@ -5,7 +5,7 @@ import { Command, CommanderError } from '@commander-js/extra-typings';
 import { ConfigError } from '../config/loadConfig.js';
 import { KubeconfigError } from '../kube/kubeErrors.js';
 import { ManifestError } from '../kube/manifestParser.js';
-import { MigrationStepError } from '../migration/migrationErrors.js';
+import { InterruptedError, MigrationStepError } from '../migration/migrationErrors.js';
 import { StrategyMismatchError } from '../migration/migrationRecord.js';
 import { UnknownNodesError } from '../migration/planBuilder.js';
 import { UnknownStrategyError } from '../migration/runMigration.js';
@@ -128,6 +128,10 @@ export async function runCli(argv: string[]): Promise<number> {
     }
     if (err instanceof SourceDetectionError || err instanceof FailedResultError || err instanceof PreflightRefusedError) {
       process.stderr.write(`error: ${err.message}\n`);
+      return EXIT_FAILED;
+    }
+    if (err instanceof InterruptedError) {
+      process.stderr.write(`${err.message}\n${err.resumeHint}\n`);
       return EXIT_FAILED;
     }
     if (err instanceof MigrationStepError) {

@@ -5,7 +5,7 @@ import { FakeClock } from '../ops/testing/fakeClock.js';
 import { FakeCluster } from '../ops/testing/fakeCluster.js';
 import type { ConnectivityFailure, ConnectivityGate } from './connectivityGate.js';
 import type { MigrationEvent } from './migrationEvents.js';
-import { MigrationStepError } from './migrationErrors.js';
+import { InterruptedError, MigrationStepError } from './migrationErrors.js';
 import type { NodeBatch } from './nodeBatches.js';
 import type { NodePlan, StepPlan } from './plan.js';
 import { executeStep, type ExecutorDeps } from './planExecutor.js';
@@ -155,5 +155,36 @@ describe('executing a step in batches', () => {
     yes.deps.confirm = () => Promise.resolve(true);
     await executeStep(step([batch(['n1'], { canary: true }), batch(['n2'])]), yes.deps);
     expect(yes.switched()).toEqual(['n1', 'n2']);
+  });
+});
+
+describe('an interrupted step', () => {
+  it('is not counted as done when the interruption cuts its closing connectivity watch short', async () => {
+    const { deps, events, gate } = setup(['node-1', 'node-2']);
+    const controller = new AbortController();
+    // The operator presses Ctrl-C while the step's last watch runs.
+    gate.settle = () => {
+      controller.abort();
+      return Promise.resolve();
+    };
+    const err = await executeStep(step([batch(['node-1']), batch(['node-2'])]), { ...deps, signal: controller.signal }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(InterruptedError);
+    expect((err as InterruptedError).message).toBe('interrupted during the closing connectivity watch of step 2 (migrate); the step is not counted as done');
+    expect((err as InterruptedError).resumeHint).toBe('Nothing failed: progress is recorded in the cluster. Re-run the same command (cni-migration run --steps 2 --no-dry-run) to resume.');
+    expect(events.map((e) => e.type)).not.toContain('stepDone');
+  });
+
+  it('does not start after the interruption, and a lost lock says so rather than "interrupted"', async () => {
+    const { deps, events } = setup(['node-1']);
+    const controller = new AbortController();
+    controller.abort();
+    await expect(executeStep(step([batch(['node-1'])]), { ...deps, signal: controller.signal })).rejects.toThrow('interrupted before the start of step 2 (migrate)');
+    expect(events).toEqual([]);
+    const lockLost = new AbortController();
+    lockLost.abort(new Error('the run lock kube-system/cni-migration was taken by another run'));
+    await expect(executeStep(step([batch(['node-1'])]), { ...deps, signal: lockLost.signal })).rejects.toThrow('the run lock kube-system/cni-migration was taken by another run');
   });
 });

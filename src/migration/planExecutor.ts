@@ -8,7 +8,7 @@ import { describeAction, runAction } from './actions/actionKinds.js';
 import type { ManifestBundles } from './actions/actionKind.js';
 import { ConnectivityLostError, type ConnectivityGate } from './connectivityGate.js';
 import type { MigrationEventSink } from './migrationEvents.js';
-import { MigrationStepError } from './migrationErrors.js';
+import { abortReason, MigrationStepError } from './migrationErrors.js';
 import type { NodeBatch } from './nodeBatches.js';
 import type { Action, MigrationPlan, NodePlan, StepPlan } from './plan.js';
 
@@ -46,6 +46,7 @@ export async function executeStep(plan: StepPlan, stepless: ExecutorDeps): Promi
   const clock = deps.clock ?? systemClock;
   const started = clock.now();
   const nodeNames = plan.nodes.map((n) => n.node);
+  if (deps.signal?.aborted) throw abortReason(deps.signal, plan.step, plan.name, 'before the start', deps.resumeCommand);
   deps.events({ type: 'stepStart', step: plan.step, name: plan.name, nodes: nodeNames, alreadyDone: plan.alreadyDone, at: started });
   for (const n of plan.skippedNodes) deps.events({ type: 'nodeSkipped', step: plan.step, node: n, reason: `already past step ${plan.step}` });
   // The probes exist from the first step on: monitor continuously from then.
@@ -64,6 +65,8 @@ export async function executeStep(plan: StepPlan, stepless: ExecutorDeps): Promi
     const c = deps.config.connectivity;
     deps.events({ type: 'settle', step: plan.step, seconds: c.settleSeconds + c.failureThresholdSeconds, at: clock.now() });
     await deps.gate.settle(deps.signal);
+    // A watch cut short proves nothing: the step is not done.
+    if (deps.signal?.aborted) throw abortReason(deps.signal, plan.step, plan.name, 'during the closing connectivity watch', deps.resumeCommand);
   }
   throwOnMonitorFailures(plan, undefined, `during step ${plan.step}`, deps);
   deps.events({ type: 'stepDone', step: plan.step, at: clock.now(), ms: clock.now() - started });

@@ -352,12 +352,11 @@ async function drainFailure(client: ClusterClient, unfinished: PodProgress[], s:
     failure === 'timeout'
       ? `drain of node "${s.node}" did not finish within ${s.deadline.describe()}`
       : failure === 'aborted'
-        ? `drain of node "${s.node}" was aborted`
+        ? `drain of node "${s.node}" was interrupted`
         : `drain of node "${s.node}" failed`;
   const list = pending.map((p) => `${p.pod} (${p.reason})`).join('; ');
-  const next = pending.some((p) => p.pdbs.length)
-    ? 'wait until the PodDisruptionBudget allows the disruption (or relax it) and re-run'
-    : 're-run to continue';
+  // An interrupted drain says nothing about its budgets: a refusal then was only a moment's.
+  const next = failure === 'aborted' ? 're-run to continue the drain' : pending.some((p) => p.pdbs.length) ? 'wait until the PodDisruptionBudget allows the disruption (or relax it) and re-run' : 're-run to continue';
   const message = `${head}: ${pending.length} pod${pending.length === 1 ? '' : 's'} still pending: ${list}. The node stays cordoned; ${next}.`;
   return new DrainError(s.node, failure, pending, errors, message);
 }
