@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -159,6 +160,25 @@ describe.skipIf(!KUBECTL)('real kubectl against the simulated cluster', () => {
     expect(cluster.store.get('rbac.authorization.k8s.io/rolebindings', 'typed', 'reader')).toMatchObject({ roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'reader' }, subjects: [{ kind: 'ServiceAccount', name: 'default', namespace: 'typed' }] });
     // Deletes send protobuf DeleteOptions too.
     expect((await k('delete', 'namespace', 'typed', '--wait=true', '--timeout=60s')).code).toBe(0);
+  });
+
+  it('kubectl get -w keeps its columns for every change (watch events as Tables)', async () => {
+    const pod = cluster.store.list('pods', 'demo').items[0]!;
+    const child = spawn(KUBECTL!, ['get', 'pods', '-n', 'demo', '-o', 'wide', '-w', '--request-timeout=5s'], { env: { ...process.env, KUBECONFIG: kc } });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    const exited = new Promise((r) => child.on('exit', r));
+    // The listing is printed once the watch is about to start: change a pod then.
+    await waitFor('the first listing', () => out.includes(pod.metadata.name!), 10_000);
+    await k('delete', 'pod', '-n', 'demo', pod.metadata.name!, '--wait=false');
+    await waitFor('the change in the watch', () => /Terminating/.test(out), 10_000);
+    child.kill();
+    await exited;
+    const lines = out.split('\n');
+    expect(lines[0]).toMatch(/^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\s+IP\s+NODE/);
+    // The change arrives as a row with every column, not just NAME and AGE.
+    expect(lines.slice(1)).toContainEqual(expect.stringMatching(new RegExp(`^${pod.metadata.name}\\s+\\d/\\d\\s+Terminating\\s+\\d+\\s+\\S+\\s+10\\.244\\.\\d+\\.\\d+\\s+node-\\d`)));
+    await cluster.waitUntilSettled();
   });
 
   it('answers a bad request with a clear error and keeps serving', async () => {

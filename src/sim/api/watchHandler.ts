@@ -1,6 +1,7 @@
 import { ApiError } from './apiError.js';
 import type { ApiRequest } from './apiServer.js';
 import { parseListFilter, passesFilter, sortedByKey, storeQueryOf } from './listing.js';
+import { buildTable, wantsTable } from './tables.js';
 import type { KubeObject, WatchEvent } from '../store/kubeObject.js';
 import type { ObjectStore } from '../store/objectStore.js';
 
@@ -15,8 +16,22 @@ export function serveWatch(r: ApiRequest, store: ObjectStore, resource: string, 
   const res = r.res;
   res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked', 'Cache-Control': 'no-cache' });
   res.flushHeaders();
+  // kubectl get -w asks for Tables: each event's object is a one-row Table, the column
+  // definitions on the first only (kube-apiserver sets NoHeaders after it).
+  const table = wantsTable(String(r.headers.accept ?? ''));
+  const includeObject = r.query.get('includeObject') ?? 'Metadata';
+  let headers = true;
   const write = (type: string, object: unknown) => {
-    if (!res.writableEnded) res.write(`${JSON.stringify({ type, object })}\n`);
+    if (res.writableEnded) return;
+    let body = object;
+    if (table && (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED')) {
+      const o = object as KubeObject;
+      const t = buildTable(resource, [o], o.metadata.resourceVersion ?? '', includeObject) as { columnDefinitions: unknown[] };
+      if (!headers) t.columnDefinitions = [];
+      headers = false;
+      body = t;
+    }
+    res.write(`${JSON.stringify({ type, object: body })}\n`);
   };
   const rv = r.query.get('resourceVersion') ?? '';
   const sendInitial = r.query.get('sendInitialEvents') === 'true' || (r.query.get('sendInitialEvents') !== 'false' && (rv === '' || rv === '0'));
