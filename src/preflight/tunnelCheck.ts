@@ -86,12 +86,14 @@ function internalIp(n: Node): string | undefined {
 }
 
 /** Runs the check for Cilium's tunnel port; never throws for what it finds (a verdict says it). */
-export async function runTunnelCheck(client: ClusterClient, config: MigrationConfig, tunnel: { protocol: string; port: number }, opts: { timeoutMs?: number } = {}): Promise<PreflightCheck> {
+export async function runTunnelCheck(client: ClusterClient, config: MigrationConfig, tunnel: { protocol: string; port: number }, opts: { timeoutMs?: number; removeCreatedNamespace?: boolean } = {}): Promise<PreflightCheck> {
   const ns = config.connectivity.namespace;
   const what = `UDP ${tunnel.port} (${tunnel.protocol.toUpperCase()})`;
   const fix = `open ${what} between the nodes (security groups, host firewalls), or set cilium.tunnelPort to a port that is open`;
   const objects = tunnelCheckManifests(config, tunnel.port);
   const timeoutMs = opts.timeoutMs ?? 60_000;
+  // `preflight` alone leaves the cluster as it found it; a run keeps the namespace its probes go into next.
+  const created = opts.removeCreatedNamespace === true && !(await namespaceExists(client, ns));
   try {
     const nodes = await client.listNodes();
     const targets: TunnelTarget[] = nodes.flatMap((n) => (internalIp(n) ? [{ node: n.metadata.name ?? '', ip: internalIp(n)! }] : []));
@@ -133,6 +135,23 @@ export async function runTunnelCheck(client: ClusterClient, config: MigrationCon
     return { name: CHECK_NAME, verdict: 'pass', detail: `${what}: ${pairs} node pairs answered (a short-lived hostNetwork DaemonSet ${ns}/${TUNNEL_CHECK.name})` };
   } finally {
     await removeTunnelCheck(client, ns);
+    if (created) await client.deleteObject({ apiVersion: 'v1', kind: 'Namespace', name: ns });
+  }
+}
+
+/** Whether the namespace exists; one still terminating (an earlier preflight's) is waited out. */
+async function namespaceExists(client: ClusterClient, name: string): Promise<boolean> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      const ns = await client.getObject({ apiVersion: 'v1', kind: 'Namespace', name });
+      if ((ns.status as { phase?: string } | undefined)?.phase !== 'Terminating') return true;
+      if (Date.now() > deadline) throw new Error(`namespace ${name} is still terminating after 60s`);
+    } catch (e) {
+      if (isNotFound(e)) return false;
+      throw e;
+    }
+    await new Promise((r) => setTimeout(r, 500));
   }
 }
 

@@ -141,6 +141,9 @@ data:
     expect(multus.stdout).toContain("  PASS Cilium's tunnel port open between every pair of nodes: UDP 6081 (GENEVE)");
     const left = await kubectl(sim.kubeconfig, ['get', 'daemonsets,pods', '-A', '-l', 'app.kubernetes.io/name=cni-migration-tunnel-check', '-o', 'name']);
     expect(left.stdout.trim()).toBe('');
+    // preflight leaves the cluster as it found it: the namespace it made for the check goes too.
+    const ns = await kubectl(sim.kubeconfig, ['get', 'namespace', 'cni-migration-probe', '-o', 'jsonpath={.status.phase}']);
+    expect(ns.code === 0 ? ns.stdout : 'gone').toMatch(/^(gone|Terminating)$/);
   });
 
   it("the multus strategy: Cilium's pool and tunnel port judged beside the source's (a clash in the configuration is refused as bad configuration, exit 2, before any write)", { timeout: 60_000 }, async () => {

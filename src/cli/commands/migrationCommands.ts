@@ -91,7 +91,7 @@ export async function preflightAction(g: GlobalOptions, flags: DualOverlayFlags 
   const { checks, inventory } = await clusterPreflightWithInventory(client, prepared, plan);
   // The tunnel check writes (a short-lived DaemonSet): only when asked and nothing else failed.
   const tunnel = tunnelToCheck(prepared);
-  if (flags.tunnelCheck !== false && 'port' in tunnel && !checks.some((c) => c.verdict === 'fail')) checks.push(await runTunnelCheck(client, loaded.config, tunnel));
+  if (flags.tunnelCheck !== false && 'port' in tunnel && !checks.some((c) => c.verdict === 'fail')) checks.push(await runTunnelCheck(client, loaded.config, tunnel, { removeCreatedNamespace: true }));
   for (const w of [...prepared.source.warnings, ...warnings]) process.stderr.write(`warning: ${w}\n`);
   const access = inventory.access.map((a) => ({ verb: a.need.verb, resource: a.resource, subresource: a.need.subresource, namespace: a.need.namespace, allowed: a.allowed, why: a.need.why }));
   const counts = { pass: 0, warn: 0, fail: 0 };
@@ -269,7 +269,7 @@ export function addMigrationCommands(program: Command): void {
   addBatchFlags(addDualOverlayFlags(
     program
       .command('preflight')
-      .description('judge the cluster before a migration: every check with its verdict, the objects it concerns and the fix; writes nothing')
+      .description('judge the cluster before a migration: every check with its verdict, the objects it concerns and the fix; leaves the cluster as it was')
       .option('--strategy <name>', STRATEGY_HELP)
       .option('--no-tunnel-check', "skip the check of Cilium's tunnel port between nodes (the only check that writes: a short-lived hostNetwork DaemonSet)")
       .addHelpText(
