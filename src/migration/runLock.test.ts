@@ -27,7 +27,7 @@ describe('acquireRunLock', () => {
     const second = await acquireRunLock(fake, { identity: 'bob@ci pid 9', now: () => T0 + 3000 }).catch((e: unknown) => e);
     expect(second).toBeInstanceOf(RunLockHeldError);
     expect((second as Error).message).toBe(
-      'another cni-migration run holds the migration lock (Lease kube-system/cni-migration): alice@ops pid 7, since 2026-12-02T03:00:00.000000Z, renewed 3s ago. Nothing was changed. Wait for that run to finish; if it is dead, its lease expires 27s after its last renewal, or re-run with --force-unlock to take it now.',
+      'another cni-migration run holds the migration lock (Lease kube-system/cni-migration): alice@ops pid 7, since 2026-12-02T03:00:00.000000Z, renewed 3s ago. Nothing was changed. Wait for that run to finish; if it is dead, its lease expires in 27s, or re-run with --force-unlock to take it now.',
     );
     expect(fake.calls.filter((c) => c.method === 'createObject' || c.method === 'patchObject').length).toBe(writes);
     await first.release();

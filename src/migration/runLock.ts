@@ -50,7 +50,7 @@ export class RunLockHeldError extends Error {
     expiresInSeconds: number,
   ) {
     super(
-      `another cni-migration run holds the migration lock (Lease ${RUN_LOCK.namespace}/${RUN_LOCK.name}): ${holder}, since ${since}, renewed ${renewedAgoSeconds}s ago. Nothing was changed. Wait for that run to finish; if it is dead, its lease expires ${expiresInSeconds}s after its last renewal, or re-run with --force-unlock to take it now.`,
+      `another cni-migration run holds the migration lock (Lease ${RUN_LOCK.namespace}/${RUN_LOCK.name}): ${holder}, since ${since}, renewed ${renewedAgoSeconds}s ago. Nothing was changed. Wait for that run to finish; if it is dead, its lease expires in ${expiresInSeconds}s, or re-run with --force-unlock to take it now.`,
     );
     this.name = 'RunLockHeldError';
   }

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -70,5 +71,31 @@ describe('the migration lock (Lease kube-system/cni-migration)', () => {
     const forced = await runCliProcess([...args, '--force-unlock']);
     expect(forced.code, forced.stderr).toBe(0);
     expect(forced.stderr).toContain('warning: took the migration lock over from ghost@gone pid 1 (--force-unlock)');
+  });
+});
+
+describe('status and the lock', () => {
+  it('reports a run in progress for a live holder, and none for a holder on this machine whose process is gone', { timeout: 60_000 }, async () => {
+    const sim = await startSimWithKubeconfig({ nodes: 2 });
+    try {
+      const lease = async (holderIdentity: string) => {
+        const now = new Date().toISOString().replace('Z', '000Z');
+        const file = join(sim.dir, 'lease.yaml');
+        writeFileSync(file, `apiVersion: coordination.k8s.io/v1\nkind: Lease\nmetadata: {name: cni-migration, namespace: kube-system}\nspec: {holderIdentity: "${holderIdentity}", leaseDurationSeconds: 30, acquireTime: "${now}", renewTime: "${now}"}\n`);
+        const r = await kubectl(sim.kubeconfig, ['apply', '-f', file]);
+        expect(r.code, r.stderr).toBe(0);
+      };
+      await lease('alice@elsewhere.example pid 7');
+      const live = await runCliProcess(['status', '--kubeconfig', sim.kubeconfig]);
+      expect(live.stdout).toContain('A run is in progress: alice@elsewhere.example pid 7');
+      expect(live.stdout).toContain('Next: wait for that run');
+      // A pid no process has on this machine: the holder was killed.
+      await lease(`bob@${hostname()} pid 4194303`);
+      const dead = await runCliProcess(['status', '--kubeconfig', sim.kubeconfig]);
+      expect(dead.stdout).not.toContain('A run is in progress');
+      expect(dead.stdout).toContain('Next: cni-migration run');
+    } finally {
+      await sim.stop();
+    }
   });
 });

@@ -9,7 +9,7 @@ import { planMigration, runMigration, type PreparedMigration } from '../../migra
 import { clusterPreflight, clusterPreflightWithInventory } from '../../preflight/clusterPreflight.js';
 import { runTunnelCheck, tunnelToCheck } from '../../preflight/tunnelCheck.js';
 import { describeLedgerEntry, lastRunEnding, LEDGER, readLedger } from '../../migration/runLedger.js';
-import { judgeLease, RUN_LOCK, type LeaseSpec } from '../../migration/runLock.js';
+import { judgeLease, localHolderGone, RUN_LOCK, type LeaseSpec } from '../../migration/runLock.js';
 import { createProbeGate } from '../../migration/probeConnectivityGate.js';
 import { strategyNames } from '../../migration/strategies/strategies.js';
 import { planJson, renderPlanText } from '../../report/planText.js';
@@ -204,7 +204,8 @@ export async function statusAction(g: GlobalOptions, opts: { strategy?: string |
     client.getObject({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', ...RUN_LOCK }).catch(() => undefined),
   ]);
   const lockVerdict = judgeLease((lease as { spec?: LeaseSpec } | undefined)?.spec, '', Date.now());
-  const lock = lockVerdict.verdict === 'held' ? { holder: lockVerdict.holder, since: lockVerdict.since, renewedAgoSeconds: lockVerdict.renewedAgoSeconds } : null;
+  // A holder on this machine whose process is gone was killed: no run is in progress, whatever its lease says.
+  const lock = lockVerdict.verdict === 'held' && !localHolderGone(lockVerdict.holder) ? { holder: lockVerdict.holder, since: lockVerdict.since, renewedAgoSeconds: lockVerdict.renewedAgoSeconds } : null;
   const ending = lastRunEnding(ledger);
   const facts = nodePodFacts(pods, loaded.config.cilium.podCIDR, CILIUM_NETWORK);
   const taintKeys = strategy.taintKeys(ctx);
@@ -238,7 +239,8 @@ export async function statusAction(g: GlobalOptions, opts: { strategy?: string |
   }
   if (strategy.pointOfNoReturn) lines.push('', `Point of no return: step ${strategy.pointOfNoReturn.step} (${strategy.steps[strategy.pointOfNoReturn.step]?.name}): ${strategy.pointOfNoReturn.why}`);
   const next = steps.find((s) => !s.ready);
-  lines.push('', next ? `Next: cni-migration run --strategy ${strategy.name} --steps ${next.step} (dry run; add --no-dry-run to act)` : 'The migration is complete.');
+  if (lock) lines.push('', 'Next: wait for that run (cni-migration status again later).');
+  else lines.push('', next ? `Next: cni-migration run --strategy ${strategy.name} --steps ${next.step} (dry run; add --no-dry-run to act)` : 'The migration is complete.');
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
