@@ -93,6 +93,7 @@ describe('status and the lock', () => {
       await lease(`bob@${hostname()} pid 4194303`);
       const dead = await runCliProcess(['status', '--kubeconfig', sim.kubeconfig]);
       expect(dead.stdout).not.toContain('A run is in progress');
+      expect(dead.stdout).toContain(`No run is in progress: the migration lock's holder, bob@${hostname()} pid 4194303, is a process of this machine that is gone (killed); the next run takes the lock over.`);
       expect(dead.stdout).toContain('Next: cni-migration run');
     } finally {
       await sim.stop();

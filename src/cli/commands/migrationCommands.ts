@@ -205,7 +205,8 @@ export async function statusAction(g: GlobalOptions, opts: { strategy?: string |
   ]);
   const lockVerdict = judgeLease((lease as { spec?: LeaseSpec } | undefined)?.spec, '', Date.now());
   // A holder on this machine whose process is gone was killed: no run is in progress, whatever its lease says.
-  const lock = lockVerdict.verdict === 'held' && !localHolderGone(lockVerdict.holder) ? { holder: lockVerdict.holder, since: lockVerdict.since, renewedAgoSeconds: lockVerdict.renewedAgoSeconds } : null;
+  const deadHolder = lockVerdict.verdict === 'held' && localHolderGone(lockVerdict.holder) ? lockVerdict.holder : undefined;
+  const lock = lockVerdict.verdict === 'held' && !deadHolder ? { holder: lockVerdict.holder, since: lockVerdict.since, renewedAgoSeconds: lockVerdict.renewedAgoSeconds } : null;
   const ending = lastRunEnding(ledger);
   const facts = nodePodFacts(pods, loaded.config.cilium.podCIDR, CILIUM_NETWORK);
   const taintKeys = strategy.taintKeys(ctx);
@@ -232,6 +233,7 @@ export async function statusAction(g: GlobalOptions, opts: { strategy?: string |
   lines.push('', 'STEP  NAME        READY  DETAIL');
   for (const s of steps) lines.push(`${String(s.step).padEnd(4)}  ${s.name.padEnd(10)}  ${(s.ready ? 'yes' : 'no').padEnd(5)}  ${s.ready ? '' : s.reason}`);
   if (lock) lines.push('', `A run is in progress: ${lock.holder}, since ${lock.since} (lock renewed ${lock.renewedAgoSeconds}s ago).`);
+  if (deadHolder) lines.push('', `No run is in progress: the migration lock's holder, ${deadHolder}, is a process of this machine that is gone (killed); the next run takes the lock over.`);
   if (ledger.length) {
     lines.push('', `Ledger (ConfigMap ${LEDGER.namespace}/${LEDGER.name}: ${ledger.length} entries; the last ${Math.min(5, ledger.length)}):`);
     for (const e of ledger.slice(-5)) lines.push(`  ${describeLedgerEntry(e)}`);
