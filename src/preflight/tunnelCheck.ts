@@ -135,7 +135,11 @@ export async function runTunnelCheck(client: ClusterClient, config: MigrationCon
     return { name: CHECK_NAME, verdict: 'pass', detail: `${what}: ${pairs} node pairs answered (a short-lived hostNetwork DaemonSet ${ns}/${TUNNEL_CHECK.name})` };
   } finally {
     await removeTunnelCheck(client, ns);
-    if (created) await client.deleteObject({ apiVersion: 'v1', kind: 'Namespace', name: ns });
+    if (created) {
+      await client.deleteObject({ apiVersion: 'v1', kind: 'Namespace', name: ns });
+      // Gone before the command ends, so a run started right after does not meet it terminating.
+      await namespaceExists(client, ns);
+    }
   }
 }
 
