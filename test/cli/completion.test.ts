@@ -30,7 +30,7 @@ describe.skipIf(!existsSync('/bin/bash'))('cni-migration completion', () => {
       const probe = `source ${JSON.stringify(script)}; COMP_WORDS=(${words.map((w) => JSON.stringify(w)).join(' ')}); COMP_CWORD=${words.length - 1}; _cni_migration; printf '%s\\n' "\${COMPREPLY[@]}"`;
       return execFileSync('/bin/bash', ['-c', probe], { cwd: dir, encoding: 'utf8' }).split('\n').filter(Boolean).sort();
     };
-    expect(complete('cni-migration', 'r')).toEqual(['rollback', 'run']);
+    expect(complete('cni-migration', 'r')).toEqual(['report-schema', 'rollback', 'run']);
     expect(complete('cni-migration', 'run', '--max')).toEqual(['--max-unavailable']);
     // demo's flags are not run's.
     expect(complete('cni-migration', 'run', '--sce')).toEqual([]);
