@@ -1,4 +1,5 @@
 import type { KubeObject } from '../kube/kubeTypes.js';
+import { referencedConfigMaps, type TemplateSpec } from '../source/podTemplateReader.js';
 
 // A twin of a live cluster as a scenario the simulator replays: its nodes (labels, taints,
 // zones), workloads (replicas, pod templates, tolerations, node selectors), PodDisruptionBudgets,
@@ -207,19 +208,12 @@ export function buildTwin(inv: TwinInventory, opts: TwinOptions): Twin {
   return { documents: docs, notes };
 }
 
-/** ConfigMaps a pod template reads: volumes, projected sources, env and envFrom. */
+/** ConfigMaps a pod template reads: the source reader's references, and projected volumes' sources. */
 export function configMapsOf(w: KubeObject): string[] {
-  const spec = (w.spec as { template?: { spec?: Record<string, unknown> } } | undefined)?.template?.spec ?? {};
-  const out = new Set<string>();
-  for (const v of (spec.volumes as { configMap?: { name?: string }; projected?: { sources?: { configMap?: { name?: string } }[] } }[] | undefined) ?? []) {
-    if (v.configMap?.name) out.add(v.configMap.name);
-    for (const s of v.projected?.sources ?? []) if (s.configMap?.name) out.add(s.configMap.name);
-  }
-  for (const key of ['containers', 'initContainers']) {
-    for (const c of (spec[key] as { env?: { valueFrom?: { configMapKeyRef?: { name?: string } } }[]; envFrom?: { configMapRef?: { name?: string } }[] }[] | undefined) ?? []) {
-      for (const e of c.env ?? []) if (e.valueFrom?.configMapKeyRef?.name) out.add(e.valueFrom.configMapKeyRef.name);
-      for (const e of c.envFrom ?? []) if (e.configMapRef?.name) out.add(e.configMapRef.name);
-    }
+  const spec = (w.spec as { template?: { spec?: TemplateSpec } } | undefined)?.template?.spec ?? {};
+  const out = new Set(referencedConfigMaps(spec));
+  for (const v of (spec.volumes as { projected?: { sources?: { configMap?: { name?: string } }[] } }[] | undefined) ?? []) {
+    for (const src of v.projected?.sources ?? []) if (src.configMap?.name) out.add(src.configMap.name);
   }
   return [...out];
 }
