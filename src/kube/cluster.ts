@@ -74,6 +74,8 @@ export class KubeCluster implements ClusterClient {
   readonly target: { server: string; context: string; user: string };
   private readonly http: HttpTransport;
   private readonly resolver: ResourceResolver;
+  /** pods/eviction was found served (see hasPodEviction). */
+  private evictionServed = false;
   private readonly fieldManager: string;
   private readonly defaultNamespace: string;
   private readonly pageSize: number;
@@ -263,8 +265,11 @@ export class KubeCluster implements ClusterClient {
 
   async hasPodEviction(): Promise<boolean> {
     // kubectl's CheckEvictionSupport: v1 lists "pods/eviction" of kind Eviction with a group and version.
+    // Found once it stays (an API server does not lose it mid-run): one discovery read per run, not per drain.
+    if (this.evictionServed) return true;
     const list = await this.resolver.resources('v1');
-    return list.some((r) => r.name === 'pods/eviction' && r.kind === 'Eviction' && Boolean(r.group) && Boolean(r.version));
+    this.evictionServed = list.some((r) => r.name === 'pods/eviction' && r.kind === 'Eviction' && Boolean(r.group) && Boolean(r.version));
+    return this.evictionServed;
   }
 
   serverVersion(): Promise<ServerVersion> {

@@ -12,12 +12,32 @@ export interface OutcomeCheck {
   detail: string;
 }
 
+/** A moment the simulator's ground truth recorded a violation (structurally its GroundTruthEntry). */
+export interface ViolationEntry {
+  at: string;
+  unreachableCount: number;
+  openedCount: number;
+  added: readonly { from: string; to: string; network: string; reason: string; kind?: 'opened' }[];
+}
+
+/** What the ground truth saw, for the outcome line: how often, how bad at worst, and the first pairs it named. */
+export function describeViolations(entries: readonly ViolationEntry[]): string {
+  if (!entries.length) return 'no violation at any moment';
+  const worstCut = Math.max(...entries.map((e) => e.unreachableCount));
+  const worstOpen = Math.max(...entries.map((e) => e.openedCount));
+  const first = entries[0]!;
+  const named = entries.flatMap((e) => e.added).slice(0, 3);
+  const pairs = named.map((p) => `${p.from} -> ${p.to} (${p.network}, ${p.kind === 'opened' ? 'denied but open' : 'cut'}: ${p.reason})`);
+  const worst = [worstCut ? `${worstCut} allowed pair(s) cut` : '', worstOpen ? `${worstOpen} denied pair(s) open` : ''].filter(Boolean).join(', ');
+  return `${entries.length} moment(s) from ${first.at}; at worst ${worst}; e.g. ${pairs.join('; ')}`;
+}
+
 /**
  * Verifies, from the cluster itself, that a migration is finished and clean: every step done,
  * every node migrated, no migration taint or cordon left, the source agent gone, every pod on
  * Cilium's range; plus the simulator's ground truth when there is one.
  */
-export async function verifyMigrationOutcome(client: ClusterClient, prepared: PreparedMigration, groundTruthViolations?: unknown[]): Promise<{ ok: boolean; checks: OutcomeCheck[]; summary: string }> {
+export async function verifyMigrationOutcome(client: ClusterClient, prepared: PreparedMigration, groundTruthViolations?: readonly ViolationEntry[]): Promise<{ ok: boolean; checks: OutcomeCheck[]; summary: string }> {
   const { strategy, ctx, source } = prepared;
   const checks: OutcomeCheck[] = [];
   const s = await readClusterSnapshot(client, strategy.snapshotQuery(ctx));
@@ -45,7 +65,7 @@ export async function verifyMigrationOutcome(client: ClusterClient, prepared: Pr
   const outside = pods.filter((p) => !pools.some((c) => ipInCidrText(p.status!.podIP!, c))).map((p) => `${p.metadata.namespace}/${p.metadata.name}=${p.status?.podIP}`);
   checks.push({ name: `every pod IP in Cilium's range ${cidr}`, ok: outside.length === 0, detail: outside.length ? outside.slice(0, 10).join(', ') : `${pods.length} pods` });
   if (groundTruthViolations) {
-    checks.push({ name: 'simulator saw no pod pair lose connectivity (nor a denied pair open)', ok: groundTruthViolations.length === 0, detail: `${groundTruthViolations.length} violation entries` });
+    checks.push({ name: 'simulator saw no pod pair lose connectivity (nor a denied pair open)', ok: groundTruthViolations.length === 0, detail: describeViolations(groundTruthViolations) });
   }
   const ok = checks.every((c) => c.ok);
   const summary = [`Migration ${ok ? 'verified' : 'NOT verified'}:`, ...checks.map((c) => `  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name} (${c.detail})`)].join('\n');

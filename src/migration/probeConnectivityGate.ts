@@ -3,6 +3,7 @@ import { ConnectivityMonitor, type TimelineEntry } from '../connectivity/connect
 import type { ConnectivityMatrix } from '../connectivity/connectivityMatrix.js';
 import { markProbes, staleProbes, type ProbeMarks, type StaleProbe } from '../connectivity/probeFreshness.js';
 import type { ClusterClient } from '../kube/clusterClient.js';
+import { WatchedPodList, withWatchedPods } from '../kube/watchedPodList.js';
 import type { ConnectivityFailure, ConnectivityGate, ConnectivityVerdict } from './connectivityGate.js';
 
 function failureOfEntry(e: TimelineEntry): ConnectivityFailure {
@@ -43,7 +44,9 @@ function staleVerdict(v: ConnectivityVerdict, stale: readonly StaleProbe[], seco
  */
 export function createProbeGate(client: ClusterClient, config: MigrationConfig): ConnectivityGate {
   const c = config.connectivity;
-  const monitor = new ConnectivityMonitor(client, {
+  // Every collection starts from the probe pods; one list and a watch serve them all (issue 10).
+  const probePods = new WatchedPodList(client, { namespace: c.namespace, labelSelector: c.podSelector || undefined });
+  const monitor = new ConnectivityMonitor(withWatchedPods(client, probePods), {
     namespace: c.namespace,
     labelSelector: c.podSelector,
     port: c.port,
@@ -100,6 +103,7 @@ export function createProbeGate(client: ClusterClient, config: MigrationConfig):
     },
     async stop() {
       await monitor.stop();
+      await probePods.stop();
     },
     stats() {
       return { collections: monitor.samples, pairChecks, failedPairChecks, checkpoints } as ReturnType<ConnectivityGate['stats']>;

@@ -4,7 +4,6 @@ import { Deadline } from '../../ops/deadline.js';
 import { deleteNodePods } from '../../ops/deleteNodePods.js';
 import { drainNode } from '../../ops/drain.js';
 import { labelNode } from '../../ops/label.js';
-import { listPodsOnNode } from '../../ops/podsOnNode.js';
 import { addTaint, removeTaint } from '../../ops/taint.js';
 import { waitFor } from '../../ops/waitFor.js';
 import { watchUntil, type WatchTarget, type WatchUntilOptions } from '../../ops/watchUntil.js';
@@ -201,22 +200,23 @@ export const restartAgentAction: ActionKind<Of<'restartAgent'>> = {
   describe: (a) => `restart ${shortRef(a.daemonSet)}'s pod on ${a.node} and wait until its replacement is Ready`,
   plan: noPlannedEffect,
   async run(a, rt) {
-    const mine = async () =>
-      (await listPodsOnNode(rt.client, a.node)).filter((p) => p.metadata.namespace === a.daemonSet.namespace && p.metadata.ownerReferences?.some((o) => o.kind === 'DaemonSet' && o.name === a.daemonSet.name));
-    const old = (await mine()).filter((p) => !p.metadata.deletionTimestamp);
+    // One list finds the pod to delete and starts the watch that sees its replacement Ready.
+    const target = agentPodsOn(a.node, a.daemonSet);
+    const listed = await rt.client.listWithVersion(target.kind, { namespace: target.namespace, fieldSelector: target.fieldSelector });
+    const old = ownedBy(listed.items, a.daemonSet).filter((p) => !p.metadata.deletionTimestamp);
     for (const p of old) await rt.client.deletePod(p.metadata.namespace ?? '', p.metadata.name ?? '', { uid: p.metadata.uid });
     const oldUids = new Set(old.map((p) => p.metadata.uid));
     await watchUntil(
       rt.client,
       `a new ${shortRef(a.daemonSet)} pod Ready on ${a.node}`,
-      agentPodsOn(a.node, a.daemonSet),
+      target,
       (objects) => {
         const pods = ownedBy(objects, a.daemonSet);
         const fresh = pods.filter((p) => !oldUids.has(p.metadata.uid));
         if (fresh.some(podReady)) return { done: true, value: true };
         return { done: false, status: fresh.length ? `pod ${fresh[0]!.metadata.name} not Ready yet` : pods.some((p) => oldUids.has(p.metadata.uid)) ? 'the old pod is still terminating' : 'no new pod yet' };
       },
-      watchOptions(rt, rt.config.timeouts.rolloutSeconds, `${shortRef(a.daemonSet)} on ${a.node}`),
+      { ...watchOptions(rt, rt.config.timeouts.rolloutSeconds, `${shortRef(a.daemonSet)} on ${a.node}`), initial: listed },
     );
   },
 };
