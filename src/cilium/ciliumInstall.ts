@@ -25,6 +25,8 @@ export interface CiliumInstall {
   config: Record<string, string>;
   /** Helm owns cilium-config: the migration must not patch it, but print values to apply. */
   managedByHelm: boolean;
+  /** cilium-config carries the mark of the Cilium this tool's bundled manifests install (app.kubernetes.io/part-of: cni-migration). */
+  installedByUs: boolean;
   /** The CiliumNodeConfig API version the server serves, newest first; undefined before the operator registered it. */
   nodeConfigApiVersion?: string | undefined;
 }
@@ -65,6 +67,7 @@ export async function readCiliumInstall(client: ClusterClient): Promise<CiliumIn
     config,
     // helm install marks what it manages; `helm template | kubectl apply` leaves no mark.
     managedByHelm: cm?.metadata.labels?.['app.kubernetes.io/managed-by'] === 'Helm' || cm?.metadata.annotations?.['meta.helm.sh/release-name'] !== undefined,
+    installedByUs: cm?.metadata.labels?.['app.kubernetes.io/part-of'] === 'cni-migration',
     nodeConfigApiVersion,
   };
 }

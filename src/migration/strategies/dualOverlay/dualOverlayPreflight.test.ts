@@ -46,7 +46,7 @@ describe('dual-overlay preflight', () => {
     expect(failing(ctx({ cilium: { podCIDR: '172.30.0.0/16' } }, stockCanal, { serviceCIDRs: undefined, kubernetesServiceIP: '172.30.0.1' }))[0]!.detail).toContain("holds the kubernetes Service's ClusterIP 172.30.0.1");
     expect(failing(ctx({ cilium: { podCIDR: '192.168.0.0/16' } }))[0]!.detail).toContain('holds node addresses (node-1 192.168.100.2, node-2 192.168.100.3)');
     // The default pool (Cilium's 10.0.0.0/8) of an installed chart overlaps flannel's 10.244/16.
-    const installed = { namespace: 'kube-system', daemonSet: { apiVersion: 'apps/v1', kind: 'DaemonSet', namespace: 'kube-system', name: 'cilium' }, settings: ciliumSettingsOf({ 'custom-cni-conf': 'true', 'enable-policy': 'never', 'unmanaged-pod-watcher-interval': '0' }, 'ConfigMap kube-system/cilium-config'), config: {}, managedByHelm: true, nodeConfigApiVersion: 'cilium.io/v2' };
+    const installed = { namespace: 'kube-system', daemonSet: { apiVersion: 'apps/v1', kind: 'DaemonSet', namespace: 'kube-system', name: 'cilium' }, settings: ciliumSettingsOf({ 'custom-cni-conf': 'true', 'enable-policy': 'never', 'unmanaged-pod-watcher-interval': '0' }, 'ConfigMap kube-system/cilium-config'), config: {}, managedByHelm: true, installedByUs: false, nodeConfigApiVersion: 'cilium.io/v2' };
     expect(failing(ctx({}, stockCanal, { cilium: installed })).map((x) => x.detail)).toEqual([
       'cluster-pool-ipv4-cidr in ConfigMap kube-system/cilium-config (Helm: ipam.operator.clusterPoolIPv4PodCIDRList): 10.0.0.0/8 overlaps the canal pod CIDR 10.244.0.0/16 (test fixture); 10.0.0.0/8 overlaps the Service CIDR 10.96.0.0/12 (ServiceCIDR kubernetes)',
       "tunnel-port in ConfigMap kube-system/cilium-config (Helm: tunnelPort): VXLAN on UDP 8472 is the canal overlay's port (VXLAN, UDP 8472, VNI 1, test fixture); the second device on one port fails to come up",
@@ -60,6 +60,7 @@ describe('dual-overlay preflight', () => {
       settings: ciliumSettingsOf({ 'cluster-pool-ipv4-cidr': '10.245.0.0/16', 'tunnel-port': '8473', ...data }, 'ConfigMap kube-system/cilium-config'),
       config: data,
       managedByHelm: true,
+      installedByUs: false,
       nodeConfigApiVersion: api,
     });
     const chartDefaults = { 'write-cni-conf-when-ready': '/host/etc/cni/net.d/05-cilium.conflist', 'custom-cni-conf': 'false', 'enable-policy': 'default', 'unmanaged-pod-watcher-interval': '15' };

@@ -6,6 +6,7 @@ import { daemonSetRef, sameRef } from '../../objectRefs.js';
 import type { Action } from '../../plan.js';
 import type { NetworkExpectation } from '../../podNetworkChecks.js';
 import type { StepDef, StepReadiness, Strategy, StrategyContext } from '../../strategy.js';
+import type { PreflightCheck } from '../../preflightChecks.js';
 import { calicoAutodetectionCheck, calicoAutodetectionFix } from '../calicoAutodetection.js';
 import { bundledCilium, ciliumRangeChecks } from '../dualOverlay/dualOverlayPreflight.js';
 
@@ -292,6 +293,25 @@ export const multusStrategy: Strategy = {
   preflight(ctx) {
     // The bundled Cilium runs beside the source from step 1: its pool and tunnel must be its own.
     const check = calicoAutodetectionCheck(ctx, [ctx.config.cilium.podCIDR]);
-    return [...(ctx.config.paths.cilium === undefined ? ciliumRangeChecks(ctx, bundledCilium(ctx, 'geneve')) : []), ...(check ? [check] : [])];
+    return [foreignCiliumCheck(ctx), ...(ctx.config.paths.cilium === undefined ? ciliumRangeChecks(ctx, bundledCilium(ctx, 'geneve')) : []), ...(check ? [check] : [])];
   },
 };
+
+/**
+ * The multus strategy installs its own Cilium (DaemonSets cilium and cilium-migrated, its own
+ * cilium-config): applied over a Cilium someone else installed — a Helm release most often — it
+ * would take that install's objects over and orphan its agents, and the first drain would stop on
+ * them. Refused before anything is written; the dual-overlay strategy works with such an install.
+ */
+export function foreignCiliumCheck(ctx: StrategyContext): PreflightCheck {
+  const name = 'no Cilium installed beside the one this strategy installs';
+  const c = ctx.facts.cilium;
+  if (!c || c.installedByUs || ctx.config.paths.cilium !== undefined) return { name, verdict: 'pass', detail: c ? `DaemonSet ${c.namespace}/${c.daemonSet.name} is the bundled Cilium a previous run installed` : 'no Cilium agent DaemonSet found' };
+  const how = c.managedByHelm ? 'installed by Helm' : 'installed outside this tool';
+  return {
+    name,
+    verdict: 'fail',
+    detail: `DaemonSet ${c.namespace}/${c.daemonSet.name} already runs Cilium (${how}; pool ${c.settings.pool.join(', ') || 'unset'}, tunnel ${c.settings.tunnelProtocol} port ${c.settings.tunnelPort || 'default'}): the multus strategy would apply its own Cilium over it`,
+    fix: `use --strategy dual-overlay, which migrates with the installed Cilium (cni-migration cilium-values shows the Helm values it expects); or uninstall that Cilium first`,
+  };
+}
