@@ -91,6 +91,17 @@ describe('planBatches', () => {
     expect(names([node('a'), node('b'), node('c')], { maxUnavailable: 5, alone: 1 })).toEqual([['a'], ['b', 'c']]);
   });
 
+  it('where only done nodes take drained pods, a batch never outnumbers the nodes done before it (1, 1, 2, 4, … up to the limit), and says why', () => {
+    const twenty = Array.from({ length: 20 }, (_, i) => node(`n${String(i + 1).padStart(2, '0')}`));
+    expect(names(twenty, { maxUnavailable: 5, alone: 1, receivers: 0 }).map((b) => b.length)).toEqual([1, 1, 2, 4, 5, 5, 2]);
+    const [, second] = planBatches(twenty, rules({ maxUnavailable: 5, alone: 1, receivers: 0 }));
+    expect(second!.cut).toBe('1 node is done to take the pods its drains move (the others are tainted): batches grow as nodes are done');
+    // A resumed run counts the nodes already done.
+    expect(names(twenty.slice(0, 8), { maxUnavailable: 5, receivers: 3 }).map((b) => b.length)).toEqual([3, 5]);
+    // Negative control: without receivers the limit alone cuts.
+    expect(names(twenty, { maxUnavailable: 5, alone: 1 }).map((b) => b.length)).toEqual([1, 5, 5, 5, 4]);
+  });
+
   it('keeps the order the user gave: a batch takes consecutive nodes and ends at the first refusal', () => {
     const nodes = [node('b1', 'b'), node('a1', 'a'), node('a2', 'a'), node('b2', 'b'), node('cp', 'b', { cp: true })];
     expect(names(nodes, { maxUnavailable: 3, keepOrder: true })).toEqual([['b1'], ['a1', 'a2'], ['b2'], ['cp']]);

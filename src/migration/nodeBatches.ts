@@ -37,6 +37,12 @@ export interface BatchRules {
   budgets?: Readonly<Record<string, number>> | undefined;
   /** Keep the given order (the user named the nodes): batches take consecutive nodes only. */
   keepOrder?: boolean | undefined;
+  /**
+   * Where drained pods may only go to nodes already done (dual-overlay taints the others): the
+   * nodes done before the step. A batch then has at most as many nodes as are done before it, so
+   * one node's capacity never receives the pods of ten (batches grow 1, 2, 4, … up to the limit).
+   */
+  receivers?: number | undefined;
 }
 
 /** One batch: nodes worked on at once. */
@@ -173,10 +179,12 @@ export function planBatches(nodes: readonly BatchNode[], rules: BatchRules): Nod
     batches.push({ nodes: [n.name], zone: zoneOf(n, rules.zoneLabel), controlPlane: isControlPlaneNode(n), canary: rules.canary && i === 0 });
   }
   while (rest.length) {
+    const done = batches.reduce((sum, b) => sum + b.nodes.length, 0) + (rules.receivers ?? 0);
+    const limit = rules.receivers === undefined ? max : Math.max(1, Math.min(max, done));
     const first = rest.shift()!;
-    const open: OpenBatch = { nodes: [first], zone: zoneOf(first, rules.zoneLabel), controlPlane: isControlPlaneNode(first), limit: max };
+    const open: OpenBatch = { nodes: [first], zone: zoneOf(first, rules.zoneLabel), controlPlane: isControlPlaneNode(first), limit };
     let cut: string | undefined;
-    for (let i = 0; i < rest.length && open.nodes.length < max; ) {
+    for (let i = 0; i < rest.length && open.nodes.length < limit; ) {
       const v = joinVerdict(open, rest[i]!, rules);
       if (v.join) {
         open.nodes.push(...rest.splice(i, 1));
@@ -189,6 +197,9 @@ export function planBatches(nodes: readonly BatchNode[], rules: BatchRules): Nod
       }
       cut ??= v.reason;
       i++;
+    }
+    if (!cut && open.nodes.length === limit && limit < max && rest.length) {
+      cut = `${done} node${done === 1 ? ' is' : 's are'} done to take the pods its drains move (the others are tainted): batches grow as nodes are done`;
     }
     batches.push({ nodes: open.nodes.map((n) => n.name), zone: open.zone, controlPlane: open.controlPlane, canary: false, ...(cut && open.nodes.length < max ? { cut } : {}) });
   }

@@ -59,6 +59,7 @@ export function planStep(strategy: Strategy, step: number, s: ClusterSnapshot, c
     zoneLabel: b.zoneLabel,
     canary: b.canary,
     alone: ordered?.alone,
+    receivers: ordered?.receivers,
     budgets: s.budgets,
     keepOrder: only !== undefined,
   };

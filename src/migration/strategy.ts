@@ -45,6 +45,8 @@ export interface NodeOrder {
   note?: string | undefined;
   /** The first this many nodes go one at a time whatever --max-unavailable says (the strategy's reason is in the note). */
   alone?: number | undefined;
+  /** Drained pods can only go to nodes already done: how many are (batches grow with them; see nodeBatches.ts). */
+  receivers?: number | undefined;
 }
 
 /** A migration strategy. */

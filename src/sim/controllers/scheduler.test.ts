@@ -46,6 +46,19 @@ describe('schedulePod (pure)', () => {
     expect(schedulePod(pod('p'), [soft], new PodLoad())).toEqual({ node: 'a' });
   });
 
+  it("keeps to each node's allocatable pods (NodeResourcesFit): a full node takes no more, and when all are full the pod stays Pending saying so", () => {
+    const small = (name: string, pods: string, extra: Parameters<typeof makeNode>[1] = {}) => {
+      const n = makeNode(name, extra);
+      n.status = { ...n.status, allocatable: { pods } };
+      return n;
+    };
+    // b has fewer pods but is full: a takes it.
+    expect(schedulePod(pod('p'), [small('a', '110'), small('b', '2')], loadOf({ a: 5, b: 2 }))).toEqual({ node: 'a' });
+    expect(schedulePod(pod('p'), [small('a', '5'), small('b', '2'), small('c', '110', { taints: [{ key: 'dedicated', value: 'db', effect: 'NoSchedule' }] })], loadOf({ a: 5, b: 2 }))).toEqual({
+      message: '0/3 nodes are available: 1 node(s) had untolerated taint {dedicated: db}, 2 Too many pods. preemption: 0/3 nodes are available: 1 Preemption is not helpful for scheduling, 2 No preemption victims found for incoming pod.',
+    });
+  });
+
   it('explains why no node fits, in kube-scheduler wording', () => {
     const result = schedulePod(pod('p', { nodeSelector: { disk: 'ssd' } }), [nodes[0]!, nodes[2]!], new PodLoad());
     expect(result).toEqual({ message: "0/2 nodes are available: 1 node(s) didn't match Pod's node affinity/selector, 1 node(s) had untolerated taint {dedicated: db}. preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling." });

@@ -8,7 +8,14 @@ export const FilterReasons = {
   nodeName: "node(s) didn't match the requested node name",
   nodeAffinity: "node(s) didn't match Pod's node affinity/selector",
   untoleratedTaint: (t: Taint) => `node(s) had untolerated taint {${t.key}: ${t.value ?? ''}}`,
+  tooManyPods: 'Too many pods',
 } as const;
+
+/** The pods a node takes: status.allocatable.pods (kubelet's maxPods, 110 by default). */
+export function allocatablePods(node: KubeObject): number {
+  const v = Number(node.status?.allocatable?.pods ?? node.status?.capacity?.pods ?? 110);
+  return Number.isFinite(v) && v > 0 ? v : 110;
+}
 
 /** The scheduler's message when the cluster has no nodes at all. */
 export const NO_NODES_MESSAGE = 'no nodes available to schedule pods';
@@ -48,10 +55,12 @@ export function filterNode(pod: KubeObject, node: KubeObject): string | undefine
  * condition: "0/3 nodes are available: 3 node(s) were unschedulable. preemption: 0/3 nodes are
  * available: 3 Preemption is not helpful for scheduling." (every filter here is unresolvable).
  */
-export function fitErrorMessage(totalNodes: number, reasons: ReadonlyMap<string, number>): string {
+export function fitErrorMessage(totalNodes: number, reasons: ReadonlyMap<string, number>, full = 0): string {
   const histogram = [...reasons].map(([reason, count]) => `${count} ${reason}`).sort();
   const filters = histogram.length ? ` ${histogram.join(', ')}.` : '';
-  return `0/${totalNodes} nodes are available:${filters} preemption: 0/${totalNodes} nodes are available: ${totalNodes} Preemption is not helpful for scheduling.`;
+  // Full nodes are where preemption could help, were there lower-priority pods to evict (the simulator has none).
+  const preemption = [full ? `${full} No preemption victims found for incoming pod` : '', totalNodes - full || !full ? `${totalNodes - full} Preemption is not helpful for scheduling` : ''].filter(Boolean).sort();
+  return `0/${totalNodes} nodes are available:${filters} preemption: 0/${totalNodes} nodes are available: ${preemption.join(', ')}.`;
 }
 
 /** The outcome of scheduling one pod. */
@@ -134,6 +143,7 @@ function ownerUid(pod: KubeObject): string | undefined {
 interface FeasibleNode {
   name: string;
   penalty: number;
+  maxPods: number;
 }
 
 /** The filters' outcome for one placement: the nodes that pass, or the fit error. */
@@ -178,9 +188,17 @@ export class FeasibleNodes {
     for (const node of nodes) {
       const reason = filterNode(pod, node);
       if (reason) reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
-      else out.push({ name: node.metadata.name ?? '', penalty: intolerablePreferNoSchedule(pod, node) });
+      else out.push({ name: node.metadata.name ?? '', penalty: intolerablePreferNoSchedule(pod, node), maxPods: allocatablePods(node) });
     }
     return out;
+  }
+
+  /** Why no node takes the pod when the nodes that pass the filters are all full: their reasons plus NodeResourcesFit's. */
+  fullMessage(pod: KubeObject, full: number): string {
+    const reasons = new Map<string, number>();
+    this.fits(pod, this.nodes, reasons);
+    reasons.set(FilterReasons.tooManyPods, full);
+    return fitErrorMessage(this.nodes.length, reasons, full);
   }
 
   private node(name: string): KubeObject | undefined {
@@ -238,7 +256,13 @@ export function schedulePod(pod: KubeObject, nodes: readonly KubeObject[], load:
   // Two records reused across the nodes: this loop runs for every pending pod times every node.
   const candidate: Candidate = { name: '', penalty: 0, owned: 0, pods: 0 };
   let best: Candidate | undefined;
+  let full = 0;
   for (const node of found.nodes) {
+    // NodeResourcesFit: a node holding its allocatable pods takes no more.
+    if (load.podsOn(node.name) >= node.maxPods) {
+      full++;
+      continue;
+    }
     candidate.name = node.name;
     candidate.penalty = node.penalty;
     candidate.owned = owned.get(node.name) ?? 0;
@@ -246,7 +270,7 @@ export function schedulePod(pod: KubeObject, nodes: readonly KubeObject[], load:
     if (!best) best = { ...candidate };
     else if (better(candidate, best)) Object.assign(best, candidate);
   }
-  return { node: best!.name };
+  return best ? { node: best.name } : { message: feasible.fullMessage(pod, full) };
 }
 
 /** A feasible node's score, compared field by field in this order (lower wins), then by name. */

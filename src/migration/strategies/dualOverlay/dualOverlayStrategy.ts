@@ -210,9 +210,11 @@ function rollbackActions(n: NodeSnapshot, _s: ClusterSnapshot, ctx: StrategyCont
 function nodeOrder(step: number, nodes: readonly NodeSnapshot[]): NodeOrder {
   const ordered = [...nodes];
   if (step !== 2) return { nodes: ordered };
+  // The pending taint keeps drained pods off nodes not yet switched: only switched nodes take them.
+  const receivers = ordered.filter((n) => has(n, DUAL_LABELS.migrated)).length;
   const switching = ordered.filter((n) => has(n, MIGRATION_NODE_LABEL) && !has(n, DUAL_LABELS.migrated));
-  if (switching.length) return { nodes: [...switching, ...ordered.filter((n) => !switching.includes(n))], note: `${switching.map((n) => n.name).join(', ')} first: caught mid-switch by an earlier run` };
-  if (ordered.some((n) => has(n, DUAL_LABELS.migrated))) return { nodes: ordered };
+  if (switching.length) return { nodes: [...switching, ...ordered.filter((n) => !switching.includes(n))], receivers, note: `${switching.map((n) => n.name).join(', ')} first: caught mid-switch by an earlier run` };
+  if (receivers) return { nodes: ordered, receivers };
   // Control-plane nodes go last (src/migration/nodeBatches.ts), so the first is a worker where there is one.
   const workers = ordered.filter((n) => !isControlPlaneNode(n));
   const first = (workers.length ? workers : ordered).reduce<NodeSnapshot | undefined>((best, n) => (best === undefined || (n.movablePods ?? 0) < (best.movablePods ?? 0) ? n : best), undefined);
@@ -222,6 +224,7 @@ function nodeOrder(step: number, nodes: readonly NodeSnapshot[]): NodeOrder {
     nodes: [first, ...ordered.filter((n) => n !== first)],
     // Alone: every node switched with it would have its pods roll twice too.
     alone: 1,
+    receivers,
     note: `${first.name} first and alone: it runs the fewest pods a drain moves (${pods}), the only pods to roll twice; later nodes' pods land on switched nodes and roll once (--nodes sets another order)`,
   };
 }
