@@ -89,4 +89,37 @@ describe('WatchedPodList', () => {
     expect(names(await l.list())).toEqual(['p1', 'p5']);
     expect(fake.callsOf('listPods')).toHaveLength(2);
   });
+
+  it('a watch that ends at once with nothing (a proxy closing every stream) pauses before the next, never a busy loop', async () => {
+    let watches = 0;
+    let pauses = 0;
+    const client = {
+      listPods: () => Promise.resolve([]),
+      listWithVersion: () => Promise.resolve({ items: [], resourceVersion: '1' }),
+      watch: () => {
+        watches++;
+        return Promise.resolve();
+      },
+    };
+    // The pause lasts until the list stops: one watch, one pause, nothing more meanwhile.
+    const clock = { now: () => 0, sleep: (_ms: number, signal?: AbortSignal) => new Promise<void>((resolve) => { pauses++; signal?.addEventListener('abort', () => resolve()); }) };
+    list = new WatchedPodList(client, { namespace: 'probes' }, { clock });
+    await list.list();
+    await vi.waitFor(() => expect(pauses).toBe(1), { timeout: 2000, interval: 5 });
+    expect(watches).toBe(1);
+  });
+
+  it('stop() does not wait for a list the API server is holding', async () => {
+    const client = {
+      listPods: () => Promise.resolve([]),
+      listWithVersion: () => new Promise<{ items: never[]; resourceVersion: string }>(() => undefined),
+      watch: () => Promise.resolve(),
+    };
+    const l = new WatchedPodList(client, { namespace: 'probes' }, { clock: noSleep });
+    await l.list();
+    let stopped = false;
+    await l.stop().then(() => (stopped = true));
+    expect(stopped).toBe(true);
+  });
 });
+

@@ -71,7 +71,9 @@ export class WatchedPodList {
     while (!signal.aborted) {
       let rv: string;
       try {
-        const listed = await this.client.listWithVersion(POD, query);
+        // An API outage can hold a list for minutes of retries: stop() does not wait for it.
+        const listed = await untilAborted(this.client.listWithVersion(POD, query), signal);
+        if (!listed) return;
         this.items.clear();
         for (const o of listed.items) this.items.set(keyOf(o), o);
         rv = listed.resourceVersion;
@@ -84,20 +86,28 @@ export class WatchedPodList {
         continue;
       }
       for (;;) {
+        const timeoutSeconds = this.opts.watchTimeoutSeconds ?? 300;
+        const started = this.clock.now();
+        let events = 0;
         try {
+          // A half-open connection never ends by itself: past the server's own timeout (plus a
+          // margin) the watch is given up and resumed, so the list is never older than that.
           await this.client.watch(
             POD,
-            { ...query, resourceVersion: rv, timeoutSeconds: this.opts.watchTimeoutSeconds ?? 300 },
+            { ...query, resourceVersion: rv, timeoutSeconds },
             (ev) => {
+              events++;
               if (ev.type === 'DELETED') this.items.delete(keyOf(ev.object));
               else if (ev.type !== 'BOOKMARK') this.items.set(keyOf(ev.object), ev.object);
               rv = ev.object.metadata.resourceVersion ?? rv;
             },
-            signal,
+            AbortSignal.any([signal, AbortSignal.timeout((timeoutSeconds + 60) * 1000)]),
           );
           if (signal.aborted) return;
           // The server ended the watch (its timeout, a cut): the list stays true; follow on from rv.
           this.opts.onRestart?.('closed', `resuming from resourceVersion ${rv}`);
+          // Something that closes every watch at once (a proxy) must not turn this into a busy loop.
+          if (!events && this.clock.now() - started < 1000) await this.pause(signal);
         } catch (e) {
           this.synced = false;
           if (signal.aborted) return;
@@ -113,6 +123,29 @@ export class WatchedPodList {
   private async pause(signal: AbortSignal): Promise<void> {
     await this.clock.sleep(this.opts.retryMs ?? 1000, signal).catch(() => undefined);
   }
+}
+
+/** The promise's value, or undefined as soon as the signal aborts (a later rejection is dropped). */
+function untilAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T | undefined> {
+  if (signal.aborted) {
+    p.catch(() => undefined);
+    return Promise.resolve(undefined);
+  }
+  return new Promise<T | undefined>((resolve, reject) => {
+    const onAbort = () => resolve(undefined);
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        if (signal.aborted) resolve(undefined);
+        else reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
 }
 
 /** A client whose reads of `list`'s pods come from it; everything else goes to `client`. */

@@ -51,7 +51,9 @@ export function planStep(strategy: Strategy, step: number, s: ClusterSnapshot, c
   if (!def.perNode) return plan;
   let state = structuredClone(s);
   for (const a of plan.actions) planAction(a, state);
-  const ordered = only ? undefined : strategy.nodeOrder?.(step, state.nodes, ctx);
+  const order = strategy.nodeOrder?.(step, state.nodes, ctx);
+  // Named nodes keep the user's order, but not the capacity rule (receivers): it holds for any order.
+  const ordered = only ? undefined : order;
   if (ordered?.note) plan.orderNote = ordered.note;
   const b = ctx.config.batches;
   const rules: BatchRules = {
@@ -59,7 +61,7 @@ export function planStep(strategy: Strategy, step: number, s: ClusterSnapshot, c
     zoneLabel: b.zoneLabel,
     canary: b.canary,
     alone: ordered?.alone,
-    receivers: ordered?.receivers,
+    receivers: order?.receivers,
     budgets: s.budgets,
     keepOrder: only !== undefined,
   };

@@ -102,8 +102,11 @@ export function createProbeGate(client: ClusterClient, config: MigrationConfig):
       return failures;
     },
     async stop() {
-      await monitor.stop();
-      await probePods.stop();
+      try {
+        await monitor.stop();
+      } finally {
+        await probePods.stop();
+      }
     },
     stats() {
       return { collections: monitor.samples, pairChecks, failedPairChecks, checkpoints } as ReturnType<ConnectivityGate['stats']>;

@@ -205,7 +205,8 @@ export const restartAgentAction: ActionKind<Of<'restartAgent'>> = {
     const listed = await rt.client.listWithVersion(target.kind, { namespace: target.namespace, fieldSelector: target.fieldSelector });
     const old = ownedBy(listed.items, a.daemonSet).filter((p) => !p.metadata.deletionTimestamp);
     for (const p of old) await rt.client.deletePod(p.metadata.namespace ?? '', p.metadata.name ?? '', { uid: p.metadata.uid });
-    const oldUids = new Set(old.map((p) => p.metadata.uid));
+    // A pod already terminating when listed is no replacement either.
+    const oldUids = new Set(ownedBy(listed.items, a.daemonSet).map((p) => p.metadata.uid));
     await watchUntil(
       rt.client,
       `a new ${shortRef(a.daemonSet)} pod Ready on ${a.node}`,

@@ -139,6 +139,21 @@ describe('Scheduler', () => {
     expect(podCondition(getPod('p1'), 'PodScheduled')).toMatchObject({ status: 'True' });
   });
 
+  it('keeps a pod Pending on a full node (Too many pods) and binds it once a pod there is deleted', async () => {
+    fx = startFixture((ctx) => [new Scheduler(ctx)], { kubelet: false });
+    const full = makeNode('n1');
+    full.status = { ...full.status, allocatable: { pods: '1' } };
+    fx.create('nodes', full);
+    fx.create('pods', pod('a'));
+    await waitFor(() => getPod('a').spec.nodeName === 'n1');
+    fx.create('pods', pod('b'));
+    await waitFor(() => podCondition(getPod('b'), 'PodScheduled')?.status === 'False');
+    expect(podCondition(getPod('b'), 'PodScheduled')?.message).toBe('0/1 nodes are available: 1 Too many pods. preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod.');
+    // Nothing about the node changes: the deletion alone lets b in.
+    fx.store.delete('pods', 'default', 'a');
+    await waitFor(() => getPod('b').spec.nodeName === 'n1');
+  });
+
   it('refuses a cordoned node, reports Unschedulable, and binds once the node is uncordoned', async () => {
     fx = startFixture((ctx) => [new Scheduler(ctx), new NodeLifecycleController(ctx)], { kubelet: false });
     fx.create('nodes', makeNode('n1', { unschedulable: true }));

@@ -12,6 +12,13 @@ function isPendingPod(pod: KubeObject): boolean {
   return !pod.spec?.nodeName && !pod.metadata.deletionTimestamp && !isPodTerminal(pod) && (pod.spec?.schedulerName ?? DEFAULT_SCHEDULER) === DEFAULT_SCHEDULER;
 }
 
+/** A bound pod gone or finished: its node has room again for a pod "Too many pods" kept Pending. */
+function freesSlot(ev: { type: string; object: KubeObject; oldObject?: KubeObject | undefined }): boolean {
+  if (!ev.object.spec?.nodeName) return false;
+  if (ev.type === 'DELETED') return true;
+  return isPodTerminal(ev.object) && !(ev.oldObject && isPodTerminal(ev.oldObject));
+}
+
 /** Scheduling queue order: higher priority first, then first come first served (keys computed once per pod). */
 function inQueueOrder(pods: readonly KubeObject[]): KubeObject[] {
   const keyed = pods.map((pod) => ({
@@ -28,7 +35,8 @@ function inQueueOrder(pods: readonly KubeObject[]): KubeObject[] {
  * kube-scheduler, reduced to the filters the simulator needs and a spreading score (see
  * schedulerFilters.ts): binds
  * pending pods by setting spec.nodeName with PodScheduled=True, or records PodScheduled=False
- * reason Unschedulable with the fit error. Pending pods are retried whenever a node changes.
+ * reason Unschedulable with the fit error. Pending pods are retried whenever a node changes or a
+ * bound pod goes away or finishes (room on a full node).
  */
 export class Scheduler extends QueuedController {
   readonly name = DEFAULT_SCHEDULER;
@@ -49,7 +57,7 @@ export class Scheduler extends QueuedController {
 
   protected watches(): WatchMapping[] {
     return [
-      { resource: 'pods', keys: (ev) => (ev.type !== 'DELETED' && isPendingPod(ev.object) ? [PENDING] : []) },
+      { resource: 'pods', keys: (ev) => (ev.type !== 'DELETED' && isPendingPod(ev.object)) || freesSlot(ev) ? [PENDING] : [] },
       { resource: 'nodes', keys: () => [PENDING] },
     ];
   }

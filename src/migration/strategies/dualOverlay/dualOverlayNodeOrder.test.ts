@@ -34,4 +34,14 @@ describe('dual-overlay node order', () => {
     // Only control-plane nodes: the fewest pods still goes first.
     expect(order(2, [node('m1', 2, { 'node-role.kubernetes.io/master': '' }), node('m2', 1, { 'node-role.kubernetes.io/master': '' })]).nodes[0]!.name).toBe('m2');
   });
+
+  it('counts the nodes already switched, which alone take drained pods (batches grow with them), on a fresh and a resumed run', () => {
+    expect(order(2, [node('a', 2), node('b', 0)]).receivers).toBe(0);
+    const migrated = { 'cni-migration.io/migrated': 'true' };
+    expect(order(2, [node('a', 5, migrated), node('b', 4, migrated), node('c', 0)]).receivers).toBe(2);
+    expect(order(2, [node('a', 5, migrated), node('b', 3, { 'io.cilium.migration/cilium-default': 'true' })]).receivers).toBe(1);
+    // Other steps move no pods onto switched nodes only.
+    expect(order(3, [node('a', 5, migrated)]).receivers).toBeUndefined();
+  });
 });
+
