@@ -7,6 +7,12 @@ import { WatchedPodList, withWatchedPods, type WatchedListRestart } from './watc
 const probe = (name: string, node = 'node-1') => makePod(name, { namespace: 'probes', node, labels: { app: 'probe' } });
 const names = (pods: { metadata: { name?: string } }[]) => pods.map((p) => p.metadata.name).sort();
 const noSleep = { now: () => 0, sleep: () => Promise.resolve() };
+/** A client with no pods whose list and watch answer as given (by default at once, empty). */
+const scripted = (o: { listWithVersion?: () => Promise<{ items: never[]; resourceVersion: string }>; watch?: () => Promise<void> }) => ({
+  listPods: () => Promise.resolve([]),
+  listWithVersion: o.listWithVersion ?? (() => Promise.resolve({ items: [], resourceVersion: '1' })),
+  watch: o.watch ?? (() => Promise.resolve()),
+});
 
 describe('WatchedPodList', () => {
   let list: WatchedPodList | undefined;
@@ -93,14 +99,12 @@ describe('WatchedPodList', () => {
   it('a watch that ends at once with nothing (a proxy closing every stream) pauses before the next, never a busy loop', async () => {
     let watches = 0;
     let pauses = 0;
-    const client = {
-      listPods: () => Promise.resolve([]),
-      listWithVersion: () => Promise.resolve({ items: [], resourceVersion: '1' }),
+    const client = scripted({
       watch: () => {
         watches++;
         return Promise.resolve();
       },
-    };
+    });
     // The pause lasts until the list stops: one watch, one pause, nothing more meanwhile.
     const clock = { now: () => 0, sleep: (_ms: number, signal?: AbortSignal) => new Promise<void>((resolve) => { pauses++; signal?.addEventListener('abort', () => resolve()); }) };
     list = new WatchedPodList(client, { namespace: 'probes' }, { clock });
@@ -110,11 +114,7 @@ describe('WatchedPodList', () => {
   });
 
   it('stop() does not wait for a list the API server is holding', async () => {
-    const client = {
-      listPods: () => Promise.resolve([]),
-      listWithVersion: () => new Promise<{ items: never[]; resourceVersion: string }>(() => undefined),
-      watch: () => Promise.resolve(),
-    };
+    const client = scripted({ listWithVersion: () => new Promise<{ items: never[]; resourceVersion: string }>(() => undefined) });
     const l = new WatchedPodList(client, { namespace: 'probes' }, { clock: noSleep });
     await l.list();
     let stopped = false;
