@@ -24,6 +24,10 @@ export type Action =
   | { kind: 'uncordon'; node: string }
   | { kind: 'taint'; node: string; taint: Taint }
   | { kind: 'untaint'; node: string; key: string; effect: Taint['effect'] }
+  /** One taint on many nodes, read with one list (a step-wide action: a GET per node is a request budget spent for nothing). */
+  | { kind: 'taintNodes'; nodes: string[]; taint: Taint }
+  /** The end of a node's step in one write: a taint removed, the cordon lifted, the step's labels set. */
+  | { kind: 'releaseNode'; node: string; untaint: { key: string; effect: Taint['effect'] }; labels: Record<string, string | null> }
   | { kind: 'deleteObjects'; objects: ObjectRef[] }
   /** Reads back what the node's step promised about its pods; stops naming the pods that lack it. */
   | { kind: 'verifyNodePods'; node: string; expect: NetworkExpectation; promise: string }

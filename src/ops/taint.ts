@@ -4,9 +4,9 @@
  * means someone else changed the node in between (the node lifecycle controller adds and removes
  * taints on its own), so read again and retry.
  */
-import type { ClusterClient } from '../kube/clusterClient.js';
+import type { ClusterClient, MergePatch } from '../kube/clusterClient.js';
 import { isConflict } from '../kube/kubeErrors.js';
-import type { Taint } from '../kube/kubeTypes.js';
+import type { Node, Taint } from '../kube/kubeTypes.js';
 import { throwIfAborted } from './clock.js';
 import { ConflictRetriesExhaustedError } from './opsErrors.js';
 import { ignoreEvents, type EventSink } from './opsEvents.js';
@@ -69,8 +69,32 @@ export function removeTaint(client: ClusterClient, node: string, sel: TaintSelec
   });
 }
 
-/** Read → compute → write with resourceVersion, retried on 409. */
-async function updateTaints(client: ClusterClient, node: string, compute: (current: Taint[] | undefined) => TaintListChange, opts: TaintOptions): Promise<{ changed: boolean }> {
+/** More for the same write: the node as last read (saves the first GET), and fields set with the taints. */
+export interface TaintWrite {
+  /** The node as read moments ago (one list for many nodes): the first attempt writes with its resourceVersion; a conflict re-reads. */
+  known?: Node | undefined;
+  /** Set in the same patch: cordon state and labels (merge-patch semantics; null removes a label). */
+  also?: { unschedulable?: boolean; labels?: Record<string, string | null> } | undefined;
+}
+
+/** Adds a taint to many nodes, read with one list rather than a GET each (a conflict re-reads that node alone). */
+export async function addTaintToNodes(client: ClusterClient, nodes: readonly string[], taint: Taint, opts: TaintOptions = {}): Promise<{ changed: string[] }> {
+  const events = opts.events ?? ignoreEvents;
+  const byName = new Map((await client.listNodes()).map((n) => [n.metadata.name ?? '', n]));
+  const changed: string[] = [];
+  for (const node of nodes) {
+    const r = await updateTaints(client, node, (cur) => taintsWith(cur, taint), opts, { known: byName.get(node) });
+    events({ type: 'taint', node, action: 'add', key: taint.key, effect: taint.effect, changed: r.changed });
+    if (r.changed) changed.push(node);
+  }
+  return { changed };
+}
+
+/**
+ * Read → compute → write with resourceVersion, retried on 409. With `write.also`, the patch always
+ * goes (it carries more than taints), with the resourceVersion precondition only when the taints change.
+ */
+export async function updateTaints(client: ClusterClient, node: string, compute: (current: Taint[] | undefined) => TaintListChange, opts: TaintOptions, write: TaintWrite = {}): Promise<{ changed: boolean }> {
   // A node's object changes often (status, other controllers' labels): ten tries, each re-reading it,
   // make giving up a sign of a real fight, not of a busy node (at a 30% conflict rate, 6 in a million).
   const maxAttempts = opts.maxAttempts ?? 10;
@@ -78,13 +102,12 @@ async function updateTaints(client: ClusterClient, node: string, compute: (curre
   let lastConflict: unknown;
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
     throwIfAborted(opts.signal);
-    const current = await client.getNode(node);
+    const current = attempt === 1 && write.known ? write.known : await client.getNode(node);
     const next = compute(current.spec?.taints);
-    if (!next.changed) return { changed: false };
+    if (!next.changed && !write.also) return { changed: false };
     try {
-      // An empty list is sent as null so the field goes away, as on a node that never had taints.
-      await client.patchNode(node, { spec: { taints: next.taints.length ? next.taints : null } }, { resourceVersion: current.metadata.resourceVersion });
-      return { changed: true };
+      await client.patchNode(node, taintPatch(next, write.also), next.changed ? { resourceVersion: current.metadata.resourceVersion } : undefined);
+      return { changed: next.changed };
     } catch (e) {
       if (!isConflict(e)) throw e;
       lastConflict = e;
@@ -92,4 +115,13 @@ async function updateTaints(client: ClusterClient, node: string, compute: (curre
     }
   }
   throw new ConflictRetriesExhaustedError(`node ${node}`, maxAttempts, { cause: lastConflict });
+}
+
+function taintPatch(next: TaintListChange, also: TaintWrite['also']): MergePatch {
+  const spec: Record<string, unknown> = {};
+  // An empty list is sent as null so the field goes away, as on a node that never had taints.
+  if (next.changed) spec.taints = next.taints.length ? next.taints : null;
+  // Uncordon removes the field (kubectl's patch sends null), as a fresh node has it.
+  if (also?.unschedulable !== undefined) spec.unschedulable = also.unschedulable ? true : null;
+  return { ...(Object.keys(spec).length ? { spec } : {}), ...(also?.labels ? { metadata: { labels: also.labels } } : {}) };
 }

@@ -56,6 +56,13 @@ export function actionNeeds(a: Action, config: MigrationConfig): AccessNeed[] {
     case 'untaint':
     case 'uncordon':
       return [{ verb: 'patch', kind: NODE, why: `${a.kind} nodes` }];
+    case 'taintNodes':
+      return [
+        { verb: 'list', kind: NODE, why: 'read the nodes to taint' },
+        { verb: 'patch', kind: NODE, why: 'taint nodes' },
+      ];
+    case 'releaseNode':
+      return [{ verb: 'patch', kind: NODE, why: 'untaint, uncordon and label nodes' }];
     case 'drain':
       return [
         { verb: 'patch', kind: NODE, why: 'cordon nodes' },

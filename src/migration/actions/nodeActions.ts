@@ -4,7 +4,8 @@ import { Deadline } from '../../ops/deadline.js';
 import { deleteNodePods } from '../../ops/deleteNodePods.js';
 import { drainNode } from '../../ops/drain.js';
 import { labelNode } from '../../ops/label.js';
-import { addTaint, removeTaint } from '../../ops/taint.js';
+import { releaseNode } from '../../ops/nodeRelease.js';
+import { addTaint, addTaintToNodes, removeTaint } from '../../ops/taint.js';
 import { waitFor } from '../../ops/waitFor.js';
 import { watchUntil, type WatchTarget, type WatchUntilOptions } from '../../ops/watchUntil.js';
 import { runShellCommand } from './shellCommand.js';
@@ -126,6 +127,34 @@ export const untaintAction: ActionKind<Of<'untaint'>> = {
   },
   async run(a, rt) {
     await removeTaint(rt.client, a.node, { key: a.key, effect: a.effect }, { events: rt.ops, signal: rt.signal });
+  },
+};
+
+function nodeList(nodes: readonly string[]): string {
+  return nodes.length > 5 ? `${nodes.slice(0, 5).join(', ')} and ${nodes.length - 5} more` : nodes.join(', ');
+}
+
+/** kubectl taint node … --overwrite, for many nodes after one list. */
+export const taintNodesAction: ActionKind<Of<'taintNodes'>> = {
+  describe: (a) => `taint ${a.nodes.length === 1 ? 'node' : `${a.nodes.length} nodes`} ${nodeList(a.nodes)} ${a.taint.key}=${a.taint.value ?? ''}:${a.taint.effect}`,
+  plan(a, s) {
+    for (const node of a.nodes) taintAction.plan({ kind: 'taint', node, taint: a.taint }, s);
+  },
+  async run(a, rt) {
+    await addTaintToNodes(rt.client, a.nodes, a.taint, { events: rt.ops, signal: rt.signal });
+  },
+};
+
+/** Untaint, uncordon and label in one patch. */
+export const releaseNodeAction: ActionKind<Of<'releaseNode'>> = {
+  describe: (a) => `release ${a.node}: remove taint ${a.untaint.key}:${a.untaint.effect}, uncordon, label ${labelText(a.labels)} (one patch)`,
+  plan(a, s) {
+    untaintAction.plan({ kind: 'untaint', node: a.node, key: a.untaint.key, effect: a.untaint.effect }, s);
+    uncordonAction.plan({ kind: 'uncordon', node: a.node }, s);
+    labelNodeAction.plan({ kind: 'labelNode', node: a.node, labels: a.labels }, s);
+  },
+  async run(a, rt) {
+    await releaseNode(rt.client, a.node, { untaint: a.untaint, labels: a.labels }, { events: rt.ops, signal: rt.signal });
   },
 };
 

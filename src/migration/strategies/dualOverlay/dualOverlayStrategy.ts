@@ -136,10 +136,10 @@ function stepActions(step: number, s: ClusterSnapshot, ctx: StrategyContext): Ac
       acts.push({ kind: 'checkConnectivity', when: 'after installing Cilium (latent on every node)' });
       return acts;
     }
-    case 2:
-      return s.nodes
-        .filter((n) => !has(n, DUAL_LABELS.migrated) && !n.taints.some((t) => t.key === PENDING_TAINT.key && t.effect === PENDING_TAINT.effect))
-        .map((n): Action => ({ kind: 'taint', node: n.name, taint: { ...PENDING_TAINT, value: ctx.source.kind } }));
+    case 2: {
+      const untainted = s.nodes.filter((n) => !has(n, DUAL_LABELS.migrated) && !n.taints.some((t) => t.key === PENDING_TAINT.key && t.effect === PENDING_TAINT.effect)).map((n) => n.name);
+      return untainted.length ? [{ kind: 'taintNodes', nodes: untainted, taint: { ...PENDING_TAINT, value: ctx.source.kind } }] : [];
+    }
     case 3: {
       if (isFinalConfig(s, ctx)) return [];
       // A Cilium Helm manages is changed with Helm (`cni-migration cilium-values --phase final`), not behind its back.
@@ -246,9 +246,8 @@ function nodeActions(step: number, n: NodeSnapshot, _s: ClusterSnapshot, ctx: St
       { kind: 'deletePods', node },
       { kind: 'verifyNodePods', node, expect: onCilium, promise: 'step 2 (migrate) promised' },
       { kind: 'checkConnectivity', node, when: `after switching ${node} to Cilium` },
-      { kind: 'untaint', node, key: PENDING_TAINT.key, effect: PENDING_TAINT.effect },
-      { kind: 'uncordon', node },
-      { kind: 'labelNode', node, labels: { [DUAL_LABELS.migrated]: 'true' } },
+      // One write: a node uncordoned is a node recorded as switched, even if the run stops right here.
+      { kind: 'releaseNode', node, untaint: { key: PENDING_TAINT.key, effect: PENDING_TAINT.effect }, labels: { [DUAL_LABELS.migrated]: 'true' } },
     ];
   }
   if (step === 3) {
