@@ -92,8 +92,8 @@ export function actionNeeds(a: Action, config: MigrationConfig): AccessNeed[] {
     case 'patchObject':
       return [{ verb: 'patch', kind: kindOf(a.target), namespace: a.target.namespace, why: a.what }];
     case 'runNodeScript':
-      // The script's pod is server-side applied.
-      return ['create', 'patch', 'delete'].map((verb) => ({ verb, kind: POD, namespace: probeNs, why: `run a node script (${a.purpose})` }));
+      // The script's pod is created (a leftover one deleted first).
+      return ['create', 'delete'].map((verb) => ({ verb, kind: POD, namespace: probeNs, why: `run a node script (${a.purpose})` }));
     case 'createNodeConfig':
     case 'deleteNodeConfig':
       // Which CiliumNodeConfig version is served is read when the action runs; cilium.io/v2 here. It is server-side applied.

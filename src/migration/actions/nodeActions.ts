@@ -1,3 +1,4 @@
+import { isConflict } from '../../kube/kubeErrors.js';
 import type { KubeObject, Pod } from '../../kube/kubeTypes.js';
 import { uncordonNode } from '../../ops/cordon.js';
 import { Deadline } from '../../ops/deadline.js';
@@ -286,11 +287,17 @@ export const runNodeScriptAction: ActionKind<Of<'runNodeScript'>> = {
     const ns = rt.config.connectivity.namespace;
     const pod = nodeScriptPod(a, ns);
     const name = pod.metadata.name!;
-    // A pod left by an interrupted run would keep its old outcome: start afresh.
-    if ((await rt.client.deletePod(ns, name, { gracePeriodSeconds: 0 })) === 'deleted') {
-      await waitFor(`the previous ${name} to be gone`, async () => ((await podGone(rt, ns, name)) ? { done: true, value: true } : { done: false, status: 'terminating' }), waitOptions(rt, rt.config.timeouts.podDeletionSeconds));
+    // Created, not applied: a pod left by an interrupted run would keep its old outcome, so it is
+    // removed and the pod created afresh (only then: a delete first would cost every node a request).
+    try {
+      await rt.client.createObject(pod);
+    } catch (e) {
+      if (!isConflict(e)) throw e;
+      if ((await rt.client.deletePod(ns, name, { gracePeriodSeconds: 0 })) === 'deleted') {
+        await waitFor(`the previous ${name} to be gone`, async () => ((await podGone(rt, ns, name)) ? { done: true, value: true } : { done: false, status: 'terminating' }), waitOptions(rt, rt.config.timeouts.podDeletionSeconds));
+      }
+      await rt.client.createObject(pod);
     }
-    await rt.client.applyObject(pod);
     try {
       await waitFor(
         `pod ${ns}/${name} to succeed`,
