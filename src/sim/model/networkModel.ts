@@ -282,15 +282,18 @@ export class NetworkModel {
 
   private reachView(): ReachView {
     const toReachPod = (r: PodRecord): ReachPod => {
-      const policy = this.policyFacts(r);
-      return {
+      const pod: ReachPod = {
         label: r.label,
         node: r.node,
         running: r.state === 'running' || r.state === 'stopping',
         hostNetwork: r.hostNetwork,
         networks: new Set(r.interfaces.map((i) => i.network)),
-        ...(policy ? { policy } : {}),
       };
+      // Computed on first read: most verdicts (no policy anywhere) never need them, and at a
+      // thousand probe pods building them for every peer was the simulator's largest cost.
+      let facts: PodPolicyFacts | undefined | null = null;
+      Object.defineProperty(pod, 'policy', { enumerable: true, get: () => (facts === null ? (facts = this.policyFacts(r)) : facts) });
+      return pod;
     };
     return {
       policies: () => this.policyContext(),

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { PolicyDoc } from '../../policy/networkPolicySemantics.js';
 import type { Enforcer } from './policyEnforcement.js';
-import { judgePolicy, judgeReach, type NetworkProfile, type PodPolicyFacts, type PodSide, type PolicyContext } from './reachability.js';
+import { judgePolicy, judgeReach, policyMayDrop, type NetworkProfile, type PodPolicyFacts, type PodSide, type PolicyContext } from './reachability.js';
 
 // Who enforces what in the mixed phase (research §5, corrected for the Kubernetes datastore):
 // felix knows every pod by its status address, Cilium only its own endpoints, and a legacy pod's
@@ -83,5 +83,27 @@ describe('policy enforcement across the two CNIs', () => {
     const v = judge(web, db);
     expect(v).toMatchObject({ intended: true, enforced: false });
     expect(v.detail).toContain('felix on the target node drops ingress from address 10.244.1.5 it cannot tie to a pod');
+  });
+});
+
+describe('policyMayDrop (when canReach reads policy facts at all)', () => {
+  const none: PolicyContext = { policies: [], intended: [], generation: 1, cidrs: [] };
+  const between = (cilium: Enforcer) => {
+    const from = pod('shop', 'web', { cilium: '10.245.0.5' }, '10.245.0.5', node(cilium));
+    const to = pod('shop', 'db', { cilium: '10.245.1.5' }, '10.245.1.5', node(cilium));
+    return { from, to, path: judgeReach(from, to, 'cilium', false).path! };
+  };
+
+  it('no policy and no enforcer isolating everything: nothing can drop, so the facts are never built', () => {
+    const { from, to, path } = between(ciliumDefault);
+    expect(policyMayDrop(none, from, to, 'cilium', path)).toBe(false);
+  });
+
+  it('Cilium "always" drops without any policy, and any policy may drop', () => {
+    const always = between({ engine: 'cilium', mode: 'always' });
+    expect(policyMayDrop(none, always.from, always.to, 'cilium', always.path)).toBe(true);
+    expect(judgePolicy(none, always.from, always.to, 'cilium', always.path, false)).toMatchObject({ intended: true, enforced: false });
+    const { from, to, path } = between(ciliumDefault);
+    expect(policyMayDrop(ctx, from, to, 'cilium', path)).toBe(true);
   });
 });

@@ -292,6 +292,16 @@ export function policyClassKey(ctx: PolicyContext | undefined, facts: PodPolicyF
   return `|pol${ctx.generation}|${facts.pod.namespace}|${JSON.stringify(labels)}|${JSON.stringify(facts.pod.namedPorts ?? {})}|${nets.join(',')}|${sig(facts.statusIp)}`;
 }
 
+/**
+ * Whether policy can drop a connection the datapath carries: some policy exists, or an enforcer
+ * on the path isolates every endpoint (Cilium's "always"). Otherwise judgePolicy allows it.
+ */
+export function policyMayDrop(ctx: PolicyContext, from: PodSide, to: PodSide, network: string, path: ReachPath): boolean {
+  if (ctx.policies.length) return true;
+  const always = (e: Enforcer | undefined) => e?.engine === 'cilium' && e.mode === 'always';
+  return always(from.profile(path.kind === 'direct' ? path.network : path.outward).enforcer) || always(to.profile(network).enforcer);
+}
+
 /** Answers "can pod namespace/name reach toIp now?". */
 export function canReach(view: ReachView, namespace: string, name: string, toIp: string): ReachResult {
   const from = view.pod(namespace, name);
@@ -306,13 +316,18 @@ export function canReach(view: ReachView, namespace: string, name: string, toIp:
   const fromProfile = view.profile(from.node, network);
   // A hostNetwork pod is the node itself: it reaches pod networks whose datapath runs on its node.
   const fromNetworks = from.hostNetwork ? new Set(fromProfile.up ? [network] : []) : from.networks;
-  const side = (node: string, networks: ReadonlySet<string>, policy: PodPolicyFacts | undefined): PodSide => ({ networks, profile: (n) => view.profile(node, n), bridges: view.bridges(node), ...(policy ? { policy } : {}) });
+  const side = (node: string, networks: ReadonlySet<string>): PodSide => ({ networks, profile: (n) => view.profile(node, n), bridges: view.bridges(node) });
   const names = { from: from.node, to: to.node };
-  const fromSide = side(from.node, fromNetworks, from.hostNetwork ? undefined : from.policy);
-  const toSide = side(to.node, to.networks, to.policy);
+  const fromSide = side(from.node, fromNetworks);
+  const toSide = side(to.node, to.networks);
   const v = judgeReach(fromSide, toSide, network, from.node === to.node, names);
   const ctx = view.policies?.();
-  if (v.reason === 'reachable' && v.path && ctx) {
+  if (v.reason === 'reachable' && v.path && ctx && policyMayDrop(ctx, fromSide, toSide, network, v.path)) {
+    // Read only now: a pod's policy facts cost more than the rest of the verdict.
+    const fp = from.hostNetwork ? undefined : from.policy;
+    const tp = to.policy;
+    if (fp) fromSide.policy = fp;
+    if (tp) toSide.policy = tp;
     const p = judgePolicy(ctx, fromSide, toSide, network, v.path, from.node === to.node, names);
     if (p && !p.enforced) return { ok: false, network, reason: 'denied-by-policy', detail: p.detail ?? 'dropped by policy' };
   }
@@ -336,7 +351,8 @@ export function reachClassKey(view: ReachView, toIp: string): string | undefined
   const bridges = view.bridges(to.node);
   const networks = [...new Set([owner.network, ...to.networks, ...bridges])].sort();
   const profiles = networks.map((n) => `${to.networks.has(n) ? '' : '+'}${n}=${profileKey(view.profile(to.node, n))}`);
-  return `${owner.network}|${bridges.join(',')}|${profiles.join(';')}${policyClassKey(view.policies?.(), to.policy)}`;
+  const ctx = view.policies?.();
+  return `${owner.network}|${bridges.join(',')}|${profiles.join(';')}${ctx?.policies.length ? policyClassKey(ctx, to.policy) : ''}`;
 }
 
 // Node addresses are on the underlay: a pod gets there through its node once any of its networks is up.
