@@ -37,13 +37,6 @@ export function storeQueryOf(resource: string, namespace: string | undefined, fi
   };
 }
 
-/** Objects in list order: by namespace, then name. */
-export function sortedByKey(items: readonly KubeObject[]): KubeObject[] {
-  const keyed = items.map((o) => ({ key: keyOf(o), o }));
-  keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  return keyed.map((k) => k.o);
-}
-
 /** A page of a list: limit/continue as the API server does them (continue = opaque token of the last key). */
 export function paginate(items: KubeObject[], query: URLSearchParams, resourceVersion: string): { items: KubeObject[]; continue?: string; remainingItemCount?: number } {
   const limit = Number(query.get('limit') ?? '0');

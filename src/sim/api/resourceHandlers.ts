@@ -1,7 +1,7 @@
 import { ApiError, badRequest, conflict, notFound, unsupportedMediaType } from './apiError.js';
 import type { ApiRequest, ApiResponse } from './apiServer.js';
 import { applyDefaults } from './defaults.js';
-import { paginate, parseListFilter, passesFilter, sortedByKey, storeQueryOf } from './listing.js';
+import { paginate, parseListFilter, passesFilter, storeQueryOf } from './listing.js';
 import { applyJsonPatch } from './patch/jsonPatch.js';
 import { applyStrategicMergePatch } from './patch/strategicMerge.js';
 import { apiVersionOf, resourceKey, type ResourceRegistry, type ResourceType } from './resourceRegistry.js';
@@ -109,7 +109,7 @@ export class ResourceHandlers {
     const filter = parseListFilter(key, r.query);
     const resourceVersion = this.store.currentResourceVersion();
     // The store's own (frozen) objects: the response only serializes them, so nothing is copied.
-    const filtered = sortedByKey(this.store.select(key, storeQueryOf(key, ns, filter)).filter((o) => passesFilter(o, filter)));
+    const filtered = this.store.selectSorted(key, storeQueryOf(key, ns, filter)).filter((o) => passesFilter(o, filter));
     const page = paginate(filtered, r.query, resourceVersion);
     if (wantsTable(String(r.headers.accept ?? ''))) {
       return { status: 200, body: buildTable(key, page.items, resourceVersion, r.query.get('includeObject') ?? 'Metadata', page.continue) };
@@ -340,7 +340,7 @@ export class ResourceHandlers {
   private deleteCollection(r: ApiRequest, type: ResourceType, key: string, ns: string | undefined): ApiResponse {
     const filter = parseListFilter(key, r.query);
     const opts = this.deleteOptions(r);
-    const items = sortedByKey(this.store.select(key, storeQueryOf(key, ns, filter)).filter((o) => passesFilter(o, filter)));
+    const items = this.store.selectSorted(key, storeQueryOf(key, ns, filter)).filter((o) => passesFilter(o, filter));
     const out: KubeObject[] = [];
     if (!this.dryRun(r) && !opts.dryRun) {
       for (const o of items) {

@@ -1,6 +1,6 @@
 import { ApiError } from './apiError.js';
 import type { ApiRequest } from './apiServer.js';
-import { parseListFilter, passesFilter, sortedByKey, storeQueryOf } from './listing.js';
+import { parseListFilter, passesFilter, storeQueryOf } from './listing.js';
 import { buildTable, wantsTable } from './tables.js';
 import type { KubeObject, WatchEvent } from '../store/kubeObject.js';
 import type { ObjectStore } from '../store/objectStore.js';
@@ -51,7 +51,7 @@ export function serveWatch(r: ApiRequest, store: ObjectStore, resource: string, 
       const buffered: WatchEvent[] = [];
       let replaying = true;
       stop = store.watch({ resource, namespace }, (ev) => (replaying ? buffered.push(ev) : onEvent(ev)));
-      for (const o of sortedByKey(store.select(resource, storeQueryOf(resource, namespace, filter)))) if (passes(o)) write('ADDED', o);
+      for (const o of store.selectSorted(resource, storeQueryOf(resource, namespace, filter))) if (passes(o)) write('ADDED', o);
       if (r.query.get('sendInitialEvents') === 'true') {
         write('BOOKMARK', { kind: '', apiVersion: '', metadata: { resourceVersion: store.currentResourceVersion(), annotations: { 'k8s.io/initial-events-end': 'true' } } });
       }

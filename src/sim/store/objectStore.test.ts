@@ -176,3 +176,21 @@ describe('ObjectStore sharing', () => {
     expect(order).toEqual(['all-1', 'pods', 'all-2']);
   });
 });
+
+describe('selectSorted', () => {
+  const order = (objects: readonly KubeObject[]) => objects.map((o) => `${o.metadata.namespace}/${o.metadata.name}`);
+
+  it('lists in namespace-then-name order, before and after objects come and go, whole and by namespace', () => {
+    const store = newStore();
+    for (const [ns, name] of [['b', 'z'], ['a', 'y'], ['b', 'a'], ['a-1', 'x'], ['a', 'b']] as const) store.create('pods', pod(name, { ns }));
+    expect(order(store.selectSorted('pods', {}))).toEqual(['a-1/x', 'a/b', 'a/y', 'b/a', 'b/z'].sort());
+    // An update keeps the cached order; a create and a delete change it.
+    const z = [...store.peekAll('pods')].find((p) => p.metadata.name === 'z')!;
+    store.update('pods', { ...z, metadata: { ...z.metadata, labels: { x: '1' } } });
+    store.create('pods', pod('c', { ns: 'a' }));
+    store.delete('pods', 'b', 'a');
+    expect(order(store.selectSorted('pods', {}))).toEqual(['a-1/x', 'a/b', 'a/c', 'a/y', 'b/z'].sort());
+    expect(order(store.selectSorted('pods', { namespace: 'a' }))).toEqual(['a/b', 'a/c', 'a/y']);
+    expect(store.selectSorted('pods', {}).find((p) => p.metadata.name === 'z')?.metadata.labels).toEqual({ x: '1' });
+  });
+});

@@ -38,6 +38,8 @@ interface Subscription {
 interface Bucket {
   objects: Map<string, KubeObject>;
   indexes: ResourceIndexes;
+  /** Every key in list order; dropped when a key comes or goes (not on updates), rebuilt on the next list. */
+  sortedKeys?: string[] | undefined;
 }
 
 const HISTORY_LIMIT = 20_000;
@@ -153,6 +155,23 @@ export class ObjectStore {
     return out;
   }
 
+  /**
+   * select in list order (namespace, then name), as the API server lists. A full scan reads the
+   * bucket's sorted keys, kept until an object is created or removed: at 30 000 pods, sorting
+   * every list was a tenth of the simulator's time.
+   */
+  selectSorted(resource: string, query: StoreQuery): KubeObject[] {
+    const bucket = this.bucket(resource);
+    const candidates = bucket.indexes.candidates(query);
+    const keys = candidates === undefined ? (bucket.sortedKeys ??= [...bucket.objects.keys()].sort()) : [...candidates].sort();
+    const out: KubeObject[] = [];
+    for (const key of keys) {
+      const o = bucket.objects.get(key);
+      if (o && matchesQuery(o, query)) out.push(o);
+    }
+    return out;
+  }
+
   /** Number of objects of a resource. */
   count(resource: string): number {
     return this.bucket(resource).objects.size;
@@ -179,6 +198,7 @@ export class ObjectStore {
     stored.metadata.resourceVersion = String(++this.rv);
     freezeObject(stored);
     bucket.objects.set(key, stored);
+    bucket.sortedKeys = undefined;
     bucket.indexes.add(key, stored);
     this.emit({ type: 'ADDED', resource, object: stored });
     return cloneObject(stored);
@@ -336,6 +356,7 @@ export class ObjectStore {
     const current = bucket.objects.get(key);
     if (!current) throw notFound(this.info(resource).group, this.info(resource).plural, name);
     bucket.objects.delete(key);
+    bucket.sortedKeys = undefined;
     bucket.indexes.remove(key, current);
     const deleted = freezeObject({ ...current, metadata: { ...current.metadata, resourceVersion: String(++this.rv) } });
     this.emit({ type: 'DELETED', resource, object: deleted });
