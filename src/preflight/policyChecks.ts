@@ -6,6 +6,7 @@
  */
 import type { KubeObject, Pod } from '../kube/kubeTypes.js';
 import type { PreflightCheck } from '../migration/preflightChecks.js';
+import { shortList } from '../migration/shortList.js';
 import { cidrsOverlap, parseCidr } from '../net/ipv4.js';
 import { policyDocOf, policySelects, type PolicyDoc, type PolicyDirection } from '../policy/networkPolicySemantics.js';
 import type { SourceDescription } from '../source/sourceTypes.js';
@@ -28,9 +29,7 @@ export interface PolicyCheckContext {
 
 const MAX_NAMES = 6;
 
-function names(list: readonly string[]): string {
-  return list.length <= MAX_NAMES ? list.join(', ') : `${list.slice(0, MAX_NAMES).join(', ')} and ${list.length - MAX_NAMES} more`;
-}
+const names = (list: readonly string[]) => shortList(list, MAX_NAMES);
 
 /** The pods each policy isolates, per direction (running pod-network pods only). */
 export function isolatedPods(policies: readonly PolicyDoc[], pods: readonly Pod[]): Map<string, { ingress: number; egress: number }> {

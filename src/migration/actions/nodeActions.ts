@@ -12,6 +12,7 @@ import { watchUntil, type WatchTarget, type WatchUntilOptions } from '../../ops/
 import { runShellCommand } from './shellCommand.js';
 import { shortRef } from '../objectRefs.js';
 import type { Action } from '../plan.js';
+import { shortList } from '../shortList.js';
 import { checkNodePods, describeExpectation, podsUnderPromise } from '../podNetworkChecks.js';
 import { noPlannedEffect, type ActionKind, type ActionRuntime } from './actionKind.js';
 
@@ -131,13 +132,9 @@ export const untaintAction: ActionKind<Of<'untaint'>> = {
   },
 };
 
-function nodeList(nodes: readonly string[]): string {
-  return nodes.length > 5 ? `${nodes.slice(0, 5).join(', ')} and ${nodes.length - 5} more` : nodes.join(', ');
-}
-
 /** kubectl taint node … --overwrite, for many nodes after one list. */
 export const taintNodesAction: ActionKind<Of<'taintNodes'>> = {
-  describe: (a) => `taint ${a.nodes.length === 1 ? 'node' : `${a.nodes.length} nodes`} ${nodeList(a.nodes)} ${a.taint.key}=${a.taint.value ?? ''}:${a.taint.effect}`,
+  describe: (a) => `taint ${a.nodes.length === 1 ? 'node' : `${a.nodes.length} nodes`} ${shortList(a.nodes)} ${a.taint.key}=${a.taint.value ?? ''}:${a.taint.effect}`,
   plan(a, s) {
     for (const node of a.nodes) taintAction.plan({ kind: 'taint', node, taint: a.taint }, s);
   },

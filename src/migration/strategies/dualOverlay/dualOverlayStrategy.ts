@@ -8,6 +8,7 @@ import { daemonSetRef, sameRef } from '../../objectRefs.js';
 import type { Action } from '../../plan.js';
 import { isControlPlaneNode } from '../../nodeBatches.js';
 import type { NodeOrder, StepDef, StepReadiness, Strategy, StrategyContext } from '../../strategy.js';
+import { shortList } from '../../shortList.js';
 import { calicoAutodetectionFix } from '../calicoAutodetection.js';
 import { dualOverlayPreflight, plannedCilium } from './dualOverlayPreflight.js';
 
@@ -75,10 +76,6 @@ function isFinalConfig(s: ClusterSnapshot, ctx: StrategyContext): boolean {
 
 const has = (n: NodeSnapshot, key: string) => n.labels[key] === 'true';
 
-function listNodes(names: string[]): string {
-  return names.length > 5 ? `${names.slice(0, 5).join(', ')} and ${names.length - 5} more` : names.join(', ');
-}
-
 function readiness(step: number, s: ClusterSnapshot, ctx: StrategyContext): StepReadiness {
   const not = (reason: string): StepReadiness => ({ step, ready: false, reason });
   const ok: StepReadiness = { step, ready: true, reason: 'done' };
@@ -95,12 +92,12 @@ function readiness(step: number, s: ClusterSnapshot, ctx: StrategyContext): Step
       return ok;
     case 2: {
       const left = s.nodes.filter((n) => !has(n, DUAL_LABELS.migrated)).map((n) => n.name);
-      return left.length ? not(`nodes not migrated: ${listNodes(left)}`) : ok;
+      return left.length ? not(`nodes not migrated: ${shortList(left)}`) : ok;
     }
     case 3: {
       if (!isFinalConfig(s, ctx)) return not(`cilium-config is not in its final shape yet: ${missingPhaseKeys(ciliumConfig(s, ctx) ?? {}, 'final').slice(0, 3).join('; ')}`);
       const left = s.nodes.filter((n) => !has(n, DUAL_LABELS.finalized)).map((n) => n.name);
-      return left.length ? not(`agents not restarted on the final configuration: ${listNodes(left)}`) : ok;
+      return left.length ? not(`agents not restarted on the final configuration: ${shortList(left)}`) : ok;
     }
     case 4:
       if (daemonSetIn(s, sourceRef(ctx.source))) return not(`the source CNI's DaemonSet ${ctx.source.daemonSet.namespace}/${ctx.source.daemonSet.name} is still installed`);

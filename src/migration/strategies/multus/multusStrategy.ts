@@ -7,6 +7,7 @@ import type { Action } from '../../plan.js';
 import type { NetworkExpectation } from '../../podNetworkChecks.js';
 import type { StepDef, StepReadiness, Strategy, StrategyContext } from '../../strategy.js';
 import type { PreflightCheck } from '../../preflightChecks.js';
+import { shortList } from '../../shortList.js';
 import { calicoAutodetectionCheck, calicoAutodetectionFix } from '../calicoAutodetection.js';
 import { bundledCilium, ciliumRangeChecks } from '../dualOverlay/dualOverlayPreflight.js';
 
@@ -62,10 +63,6 @@ export function multusNodeFlags(node: NodeSnapshot, config: MigrationConfig) {
     priorityRolled: migrated || (has(L['cni-priority-cilium']) && has(L['priority-rolled'])),
     tainted: node.taints.some((t) => t.key === L.cilium && t.effect === 'NoExecute'),
   };
-}
-
-function listNodes(names: string[]): string {
-  return names.length > 5 ? `${names.slice(0, 5).join(', ')} and ${names.length - 5} more` : names.join(', ');
 }
 
 function nodesNot(s: ClusterSnapshot, config: MigrationConfig, pred: (f: ReturnType<typeof multusNodeFlags>) => boolean): string[] {
@@ -128,7 +125,7 @@ function readiness(step: number, s: ClusterSnapshot, ctx: StrategyContext): Step
     }
     case 1: {
       const unlabelled = nodesNot(s, config, (f) => f.prepared);
-      if (unlabelled.length) return not(`nodes not labelled for the migration: ${listNodes(unlabelled)}`);
+      if (unlabelled.length) return not(`nodes not labelled for the migration: ${shortList(unlabelled)}`);
       if (cleanUpDone(s, ctx)) return ok;
       // Every node on cilium-migrated: what step 1 installed has served, and clean-up (step 5)
       // may already have deleted part of it — re-installing would resurrect what it removed.
@@ -141,15 +138,15 @@ function readiness(step: number, s: ClusterSnapshot, ctx: StrategyContext): Step
     }
     case 2: {
       const left = nodesNot(s, config, (f) => f.rolled);
-      return left.length ? not(`nodes not rolled: ${listNodes(left)}`) : ok;
+      return left.length ? not(`nodes not rolled: ${shortList(left)}`) : ok;
     }
     case 3: {
       const left = nodesNot(s, config, (f) => f.priorityRolled);
-      return left.length ? not(`nodes without Cilium as primary network: ${listNodes(left)}`) : ok;
+      return left.length ? not(`nodes without Cilium as primary network: ${shortList(left)}`) : ok;
     }
     case 4: {
       const left = nodesNot(s, config, (f) => f.migrated);
-      return left.length ? not(`nodes not migrated: ${listNodes(left)}`) : ok;
+      return left.length ? not(`nodes not migrated: ${shortList(left)}`) : ok;
     }
     case 5:
       return cleanUpDone(s, ctx) ? ok : not('Multus, the source CNI or the first Cilium DaemonSet still present, or cilium-migrated still pinned');
