@@ -33,6 +33,8 @@ export interface DualOverlayFlags {
   fixCalicoAutodetection?: boolean | undefined;
   rebootCommand?: string | undefined;
   rollback?: string | undefined;
+  /** Commander's --no-policy-bridge gives false. */
+  policyBridge?: boolean | undefined;
 }
 
 /** Applies the dual-overlay flags to a loaded configuration. */
@@ -44,6 +46,7 @@ export function withDualOverlayFlags(loaded: LoadedConfig, f: DualOverlayFlags):
     ...d,
     ...(f.rebootCommand !== undefined ? { rebootCommand: f.rebootCommand } : {}),
     ...(rollback !== undefined ? { rollback } : {}),
+    ...(f.policyBridge === false ? { policyBridge: false } : {}),
   };
   const cni = f.fixCalicoAutodetection ? { ...loaded.config.cni, fixCalicoAutodetection: true } : loaded.config.cni;
   return { ...loaded, config: { ...loaded.config, dualOverlay, cni } };
@@ -54,7 +57,8 @@ export function addDualOverlayFlags<C extends Command<unknown[], Record<string, 
   cmd
     .option('--fix-calico-autodetection', "from Calico: switch calico-node's node address autodetection to the node's InternalIP before Cilium runs (else a first-found setting is refused: cilium#31273)")
     .option('--reboot-command <command>', 'dual-overlay: run this command (with NODE=<name>) after switching each node, where a real reboot is wanted')
-    .option('--rollback <auto|off>', 'dual-overlay: put a node back on the source CNI at once when its gate fails (default auto)');
+    .option('--rollback <auto|off>', 'dual-overlay: put a node back on the source CNI at once when its gate fails (default auto)')
+    .option('--no-policy-bridge', "dual-overlay from Calico/Canal: no NetworkPolicy bridge; Cilium stays at enable-policy never until finalize (its guide's path), so migrated pods are unprotected meanwhile");
   return cmd;
 }
 

@@ -120,6 +120,12 @@ const DualOverlay = z.strictObject({
   rebootCommand: z.string().min(1).optional(),
   /** At clean-up, run a privileged pod per node that removes the source's leftover CNI files (*.cilium_bak). */
   sweepLeftovers: z.boolean().default(true),
+  /**
+   * From Calico or Canal: bridge NetworkPolicies across the two CNIs while nodes are mixed (felix
+   * GlobalNetworkPolicies and a Cilium clusterwide policy, Cilium enforcing on switched nodes);
+   * false keeps Cilium's documented enable-policy never, leaving migrated pods unprotected until finalize.
+   */
+  policyBridge: z.boolean().default(true),
 });
 
 // How the tool talks to the API server (src/kube/requestRetry.ts).

@@ -2,6 +2,8 @@ import type { ClusterClient } from '../kube/clusterClient.js';
 import { isNotFound } from '../kube/kubeErrors.js';
 import { ipInCidrText } from '../net/ipv4.js';
 import { usesPodNetwork } from '../ops/deleteNodePods.js';
+import { POLICY_BRIDGE_LABEL } from '../policy/networkPolicySemantics.js';
+import { CCNP_KIND, GNP_KIND } from './actions/policyBridgeActions.js';
 import { readClusterSnapshot } from './clusterSnapshot.js';
 import type { PreparedMigration } from './runMigration.js';
 
@@ -64,6 +66,12 @@ export async function verifyMigrationOutcome(client: ClusterClient, prepared: Pr
   const pods = (await client.listPods()).filter((p) => usesPodNetwork(p) && p.status?.podIP);
   const outside = pods.filter((p) => !pools.some((c) => ipInCidrText(p.status!.podIP!, c))).map((p) => `${p.metadata.namespace}/${p.metadata.name}=${p.status?.podIP}`);
   checks.push({ name: `every pod IP in Cilium's range ${cidr}`, ok: outside.length === 0, detail: outside.length ? outside.slice(0, 10).join(', ') : `${pods.length} pods` });
+  const bridge: string[] = [];
+  for (const kind of [GNP_KIND, CCNP_KIND]) {
+    if (!(await client.servesKind(kind))) continue;
+    for (const o of await client.listObjects(kind, { labelSelector: `${POLICY_BRIDGE_LABEL.key}=${POLICY_BRIDGE_LABEL.value}` })) bridge.push(`${o.kind} ${o.metadata.name}`);
+  }
+  checks.push({ name: 'no NetworkPolicy bridge left', ok: bridge.length === 0, detail: bridge.length ? bridge.join(', ') : 'none' });
   if (groundTruthViolations) {
     checks.push({ name: 'simulator saw no pod pair lose connectivity (nor a denied pair open)', ok: groundTruthViolations.length === 0, detail: describeViolations(groundTruthViolations) });
   }

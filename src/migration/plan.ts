@@ -42,11 +42,15 @@ export type Action =
   /** Deletes the CiliumNodeConfig (whichever version is served). */
   | { kind: 'deleteNodeConfig'; namespace: string; name: string }
   /** Checks an installed Cilium: every agent Ready, each node's CiliumNode range inside the pool, the config in the phase's shape. */
-  | { kind: 'verifyCilium'; daemonSet: ObjectRef; phase: 'latent' | 'final'; pool: string[] }
+  /** policyBridged: the run's policy bridge turns enable-policy to default before nodes switch, so latent accepts it. */
+  | { kind: 'verifyCilium'; daemonSet: ObjectRef; phase: 'latent' | 'final'; pool: string[]; policyBridged?: boolean }
   /** Runs the user's command with NODE=<name> (a reboot hook), then waits for the node to be Ready. */
   | { kind: 'runHook'; node: string; command: string }
   /** Waits until every node's Calico address (projectcalico.org/IPv4Address) is its InternalIP. */
-  | { kind: 'verifyCalicoAddresses' };
+  | { kind: 'verifyCalicoAddresses' }
+  /** Dual-overlay from a policy-enforcing source: the NetworkPolicy bridge and Cilium's enforcement (see policyBridgeActions). */
+  | { kind: 'bridgePolicies'; ciliumNamespace: string; pool: string[] }
+  | { kind: 'removePolicyBridge' };
 
 /** An action kind's name. */
 export type ActionKindName = Action['kind'];

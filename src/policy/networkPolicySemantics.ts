@@ -147,14 +147,19 @@ export function judgeDirection(
   const isolatedBy = selecting.map((p) => `${p.namespace}/${p.name}`);
   if (!selecting.length && !isolateAll) return { allowed: true, isolatedBy };
   for (const p of selecting) {
-    const rules = (direction === 'Ingress' ? p.spec.ingress : p.spec.egress) ?? [];
-    for (const r of rules) {
-      const peers = direction === 'Ingress' ? r.from : r.to;
-      const peerOk = !peers?.length || peers.some((peer) => peerMatches(peer, p.namespace, remote));
-      if (peerOk && portsMatch(r.ports, conn, destinationNamedPorts)) return { allowed: true, isolatedBy, allowedBy: `${p.namespace}/${p.name}` };
-    }
+    if (policyAdmits(p, remote, direction, conn, destinationNamedPorts)) return { allowed: true, isolatedBy, allowedBy: `${p.namespace}/${p.name}` };
   }
   return { allowed: false, isolatedBy };
+}
+
+/** Whether some rule of one policy, in one direction, admits the remote end on the port. */
+export function policyAdmits(p: PolicyDoc, remote: RemoteEnd, direction: PolicyDirection, conn: ConnectionPort, destinationNamedPorts: Readonly<Record<string, number>> = {}): boolean {
+  const rules = (direction === 'Ingress' ? p.spec.ingress : p.spec.egress) ?? [];
+  return rules.some((r) => {
+    const peers = direction === 'Ingress' ? r.from : r.to;
+    const peerOk = !peers?.length || peers.some((peer) => peerMatches(peer, p.namespace, remote));
+    return peerOk && portsMatch(r.ports, conn, destinationNamedPorts);
+  });
 }
 
 /** A pod with the address it uses on a connection. */

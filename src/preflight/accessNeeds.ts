@@ -98,6 +98,24 @@ export function actionNeeds(a: Action, config: MigrationConfig): AccessNeed[] {
     case 'deleteNodeConfig':
       // Which CiliumNodeConfig version is served is read when the action runs; cilium.io/v2 here. It is server-side applied.
       return (a.kind === 'createNodeConfig' ? ['create', 'patch'] : ['delete']).map((verb) => ({ verb, kind: { apiVersion: 'cilium.io/v2', kind: 'CiliumNodeConfig' }, namespace: a.namespace, why: 'switch nodes with a CiliumNodeConfig' }));
+    case 'bridgePolicies': {
+      const why = 'bridge NetworkPolicies across the two CNIs';
+      return [
+        { verb: 'list', kind: { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy' }, why },
+        { verb: 'list', kind: { apiVersion: 'v1', kind: 'Namespace' }, why },
+        { verb: 'list', kind: POD, why },
+        ...['get', 'create', 'patch'].map((verb) => ({ verb, kind: { apiVersion: 'crd.projectcalico.org/v1', kind: 'GlobalNetworkPolicy' }, why })),
+        ...['get', 'create', 'patch'].map((verb) => ({ verb, kind: { apiVersion: 'cilium.io/v2', kind: 'CiliumClusterwideNetworkPolicy' }, why })),
+        { verb: 'patch', kind: CONFIGMAP, namespace: a.ciliumNamespace, why: 'turn Cilium policy enforcement on for switching nodes' },
+      ];
+    }
+    case 'removePolicyBridge':
+      return [
+        { verb: 'list', kind: { apiVersion: 'crd.projectcalico.org/v1', kind: 'GlobalNetworkPolicy' }, why: 'find the NetworkPolicy bridge' },
+        { verb: 'delete', kind: { apiVersion: 'crd.projectcalico.org/v1', kind: 'GlobalNetworkPolicy' }, why: 'remove the NetworkPolicy bridge' },
+        { verb: 'list', kind: { apiVersion: 'cilium.io/v2', kind: 'CiliumClusterwideNetworkPolicy' }, why: 'find the NetworkPolicy bridge' },
+        { verb: 'delete', kind: { apiVersion: 'cilium.io/v2', kind: 'CiliumClusterwideNetworkPolicy' }, why: 'remove the NetworkPolicy bridge' },
+      ];
     case 'verifyNodePods':
     case 'runHook':
     case 'verifyCalicoAddresses':

@@ -9,6 +9,7 @@ import type { KubeObject, WorkloadKind } from '../kube/kubeTypes.js';
 import type { PreflightCheck } from '../migration/preflightChecks.js';
 import type { MigrationPlan } from '../migration/plan.js';
 import type { PreparedMigration } from '../migration/runMigration.js';
+import { bridgesPolicies } from '../migration/strategies/dualOverlay/dualOverlayStrategy.js';
 import { configuredResources } from '../migration/strategies/multus/multusStrategy.js';
 import { rolloutStatus } from '../ops/rollout.js';
 import { planNeeds, type AccessNeed } from './accessNeeds.js';
@@ -133,6 +134,7 @@ export async function clusterPreflight(client: ClusterClient, prepared: Prepared
 export async function clusterPreflightWithInventory(client: ClusterClient, prepared: PreparedMigration, plan: MigrationPlan): Promise<{ checks: PreflightCheck[]; inventory: ClusterInventory }> {
   const inventory = await readInventory(client, prepared, plan);
   const source: PreflightCheck = { name: 'source CNI detected', verdict: 'pass', detail: `${prepared.source.kind} (DaemonSet ${prepared.source.daemonSet.namespace}/${prepared.source.daemonSet.name}), pod CIDR ${prepared.source.podCIDRs.value.join(', ')}` };
-  const policies = policyChecks(inventory, { source: prepared.source, strategy: prepared.strategy.name, ciliumPool: prepared.strategy.ciliumPool(prepared.ctx) });
+  const policyBridge = prepared.strategy.name === 'dual-overlay' && bridgesPolicies(prepared.ctx);
+  const policies = policyChecks(inventory, { source: prepared.source, strategy: prepared.strategy.name, ciliumPool: prepared.strategy.ciliumPool(prepared.ctx), policyBridge });
   return { checks: [source, ...clusterChecks(inventory, prepared.ctx.config), ...policies, ...(prepared.strategy.preflight?.(prepared.ctx) ?? [])], inventory };
 }

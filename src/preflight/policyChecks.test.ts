@@ -21,9 +21,15 @@ describe('policy preflight checks', () => {
   it('inventories the policies and the pods they isolate (hostNetwork pods are not isolated), naming the mixed-phase gap', () => {
     const [inventory, ipBlocks, calico] = policyChecks({ pods, networkPolicies: policies, calicoPolicies: [] }, canal);
     expect(inventory).toMatchObject({ name: 'NetworkPolicies', verdict: 'warn' });
-    expect(inventory!.detail).toMatch(/^2 in 2 namespace\(s\) \(front, shop\) isolate 3 pod\(s\): shop\/deny \(2 ingress\), front\/out \(1 egress\)\. During the migration: Cilium runs with enable-policy never/);
+    expect(inventory!.detail).toMatch(/^2 in 2 namespace\(s\) \(front, shop\) isolate 3 pod\(s\): shop\/deny \(2 ingress\), front\/out \(1 egress\)\. During the migration: without the policy bridge \(a Cilium Helm manages, or --no-policy-bridge\) Cilium runs with enable-policy never/);
     expect(ipBlocks).toMatchObject({ verdict: 'warn', detail: expect.stringContaining("front/out 10.244.0.0/16 (overlaps canal's pod CIDR 10.244.0.0/16)") as string });
     expect(calico).toEqual({ name: 'Calico-specific policies', verdict: 'pass', detail: 'none' });
+  });
+
+  it('with the bridge (dual-overlay from Calico/Canal): passes, saying how the mixed phase is covered', () => {
+    const [inventory] = policyChecks({ pods, networkPolicies: policies, calicoPolicies: [] }, { ...canal, policyBridge: true });
+    expect(inventory).toMatchObject({ name: 'NetworkPolicies', verdict: 'pass' });
+    expect(inventory!.detail).toContain('shop/deny (2 ingress), front/out (1 egress). Bridged while nodes are mixed: step 1 adds GlobalNetworkPolicies');
   });
 
   it('from Flannel: names the policies that will take effect for the first time', () => {

@@ -25,6 +25,8 @@ export interface PolicyCheckContext {
   strategy: string;
   /** Cilium's pod ranges. */
   ciliumPool: string[];
+  /** The run bridges NetworkPolicies across the two CNIs (dual-overlay from Calico/Canal). */
+  policyBridge?: boolean;
 }
 
 const MAX_NAMES = 6;
@@ -59,9 +61,16 @@ function inventoryCheck(policies: PolicyDoc[], inv: PolicyInventory, ctx: Policy
       fix: 'review them before migrating (rehearse with `cni-migration demo --scenario` and a twin of these policies); they were never tested against live traffic',
     };
   }
+  if (ctx.policyBridge) {
+    return {
+      name,
+      verdict: 'pass',
+      detail: `${summary}. Bridged while nodes are mixed: step 1 adds GlobalNetworkPolicies (felix denies, at the legacy end, what migrated pods' policies deny) and a CiliumClusterwideNetworkPolicy admitting legacy pods without isolating any, and Cilium enforces on each node as it switches; clean-up removes the bridge`,
+    };
+  }
   const gap =
     ctx.strategy === 'dual-overlay'
-      ? 'Cilium runs with enable-policy never until clean-up, so pods of migrated nodes lose this isolation until then (felix keeps enforcing on unmigrated nodes, and knows migrated pods by their status address)'
+      ? 'without the policy bridge (a Cilium Helm manages, or --no-policy-bridge) Cilium runs with enable-policy never until finalize, so pods of migrated nodes lose this isolation until then (felix keeps enforcing on unmigrated nodes, and knows migrated pods by their status address)'
       : 'while pods have both interfaces, felix ties a pod to its status address only: a pod whose status address is already Cilium\'s, reaching a pod over the legacy network, is not matched by pod or namespace selectors, so those allowed flows can be dropped until both ends are on Cilium';
   return { name, verdict: 'warn', detail: `${summary}. During the migration: ${gap}`, fix: 'rehearse with `cni-migration demo --scenario` to see which pairs; the policies themselves are kept and enforced by Cilium at the end' };
 }

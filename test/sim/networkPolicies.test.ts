@@ -82,7 +82,7 @@ describe('NetworkPolicy on the stock Canal install (felix enforces)', () => {
     expect(egress.detail).toMatch(/^felix on node-\d drops egress .*storefront\/client-egress/);
     const ingress = reach(cluster, controllers!, db!);
     expect(ingress).toMatchObject({ ok: false, reason: 'denied-by-policy' });
-    expect(ingress.detail).toContain('shop/default-deny, shop/db-from-web');
+    expect(ingress.detail).toContain('shop/db-from-web, shop/default-deny');
     // The enforced matrix is the intended one: nothing cut, nothing opened.
     expect(cluster.model.groundTruth.current()).toMatchObject({ unreachableCount: 0, openedCount: 0 });
   });
@@ -106,6 +106,34 @@ describe('NetworkPolicy on the stock Canal install (felix enforces)', () => {
     cluster.store.delete('networking.k8s.io/networkpolicies', 'shop', 'allow-all-bridge');
     await waitFor('no opened pair once it is gone', () => cluster.model.groundTruth.current().openedCount === 0);
     expect(reach(cluster, controllers!, db!).ok).toBe(false);
+  });
+
+  it("felix enforces Calico's own GlobalNetworkPolicies before the Kubernetes ones; the user's are part of what is intended, the bridge's are not", async () => {
+    const [web] = pods(cluster, 'shop', 'web');
+    const [client] = pods(cluster, 'storefront', 'client');
+    const gnp = (name: string, labels: Record<string, string>) => ({
+      apiVersion: 'crd.projectcalico.org/v1',
+      kind: 'GlobalNetworkPolicy',
+      metadata: { name, labels },
+      spec: { order: 10, selector: "app == 'web'", types: ['Ingress'], ingress: [{ action: 'Deny', source: { namespaceSelector: "kubernetes.io/metadata.name == 'storefront'" } }] },
+    });
+    expect(reach(cluster, client!, web!).ok).toBe(true);
+    // The user's own deny: the pair is dropped, and that is what the policies mean — no violation.
+    cluster.store.create('crd.projectcalico.org/globalnetworkpolicies', gnp('deny-storefront', {}));
+    await waitFor('felix applies the GlobalNetworkPolicy', () => reach(cluster, client!, web!).ok === false);
+    expect(reach(cluster, client!, web!).detail).toContain('GlobalNetworkPolicy deny-storefront');
+    expect(cluster.model.groundTruth.current()).toMatchObject({ unreachableCount: 0, openedCount: 0 });
+    cluster.store.delete('crd.projectcalico.org/globalnetworkpolicies', '', 'deny-storefront');
+    await waitFor('allowed again', () => reach(cluster, client!, web!).ok);
+    // The same deny marked as the migration's bridge cuts allowed pairs, and the ground truth re-judges them at once.
+    cluster.store.create('crd.projectcalico.org/globalnetworkpolicies', gnp('bad-bridge', { 'cni-migration.io/purpose': 'policy-bridge' }));
+    const cut = await waitFor('cut pairs in the ground truth', () => {
+      const c = cluster.model.groundTruth.current();
+      return c.unreachableCount > 0 ? c : undefined;
+    });
+    expect(cut.pairs).toContainEqual(expect.objectContaining({ from: `storefront/${client!.metadata.name}`, to: `shop/${web!.metadata.name}`, reason: 'denied-by-policy' }));
+    cluster.store.delete('crd.projectcalico.org/globalnetworkpolicies', '', 'bad-bridge');
+    await waitFor('no cut pair once it is gone', () => cluster.model.groundTruth.current().unreachableCount === 0);
   });
 });
 

@@ -37,6 +37,7 @@ export function addDemoCommand(program: Command): void {
     .option('--junit <file>', 'write the rehearsal as JUnit XML for CI: a testcase per node and step, the preflight checks, connectivity, the outcome checks')
     .option('--fix-calico-autodetection', "from Calico: switch calico-node's address autodetection to the node's InternalIP before Cilium runs")
     .option('--rollback <auto|off>', 'dual-overlay: roll a node back at once when its gate fails (default auto)')
+    .option('--no-policy-bridge', 'dual-overlay from Calico/Canal: rehearse without the NetworkPolicy bridge (Cilium at enable-policy never until finalize)')
     .option('--max-unavailable <N|P%>', "per-node steps: nodes worked on at once, a count or a percentage of the cluster's nodes (default 1)")
     .option('--canary', 'per-node steps: the first node goes alone, then the rehearsal asks before the others')
     .option('--canary-wait <duration>', 'with the canary: watch connectivity this long after it, then go on')

@@ -19,6 +19,7 @@ import {
   verifyNodePodsAction,
   waitAgentOnNodeAction,
 } from './nodeActions.js';
+import { bridgePoliciesAction, removePolicyBridgeAction } from './policyBridgeActions.js';
 import { applyManifestsAction, deleteObjectsAction, patchObjectAction, setNodeSelectorAction, verifyCalicoAddressesAction, waitRolloutsAction } from './objectActions.js';
 
 /** A connectivity checkpoint: waits for every probe pair to be green, or stops the run. */
@@ -35,6 +36,8 @@ const checkConnectivityAction: ActionKind<Extract<Action, { kind: 'checkConnecti
 /** Every action kind's handler; the mapped type makes a kind without one a compile error. */
 export const ACTION_KINDS: ActionKinds = {
   applyManifests: applyManifestsAction,
+  bridgePolicies: bridgePoliciesAction,
+  removePolicyBridge: removePolicyBridgeAction,
   labelNode: labelNodeAction,
   setNodeSelector: setNodeSelectorAction,
   waitRollouts: waitRolloutsAction,

@@ -76,7 +76,8 @@ async function ciliumProblem(a: Of<'verifyCilium'>, rt: ActionRuntime): Promise<
   const settings = ciliumSettingsOf(data, `ConfigMap ${ns}/cilium-config`);
   if (a.phase === 'latent') {
     if (settings.managesCniFile) return `ConfigMap ${ns}/cilium-config makes every agent write its CNI file (write-cni-conf-when-ready ${data['write-cni-conf-when-ready']}): it must be latent (cni.customConf=true)`;
-    if (settings.policyEnforcement !== 'never') return `ConfigMap ${ns}/cilium-config has enable-policy ${settings.policyEnforcement}: the mixed phase needs never`;
+    const bridgedDefault = a.policyBridged && settings.policyEnforcement === 'default';
+    if (settings.policyEnforcement !== 'never' && !bridgedDefault) return `ConfigMap ${ns}/cilium-config has enable-policy ${settings.policyEnforcement}: the mixed phase needs never${a.policyBridged ? ' (or default, as the policy bridge sets it)' : ''}`;
   } else {
     const missing = missingPhaseKeys(data, 'final');
     // Only Helm can change a Helm-managed config: no point waiting for it.

@@ -55,6 +55,8 @@ const CLUSTER_SCOPED = new Set([
   'MutatingWebhookConfiguration',
   'ValidatingWebhookConfiguration',
   'APIService',
+  'GlobalNetworkPolicy',
+  'CiliumClusterwideNetworkPolicy',
 ]);
 const BUILTIN_GROUPS = new Set([
   '',

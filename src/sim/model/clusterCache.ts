@@ -22,7 +22,13 @@ export const WATCHED_CUSTOM = {
   ipPools: 'crd.projectcalico.org/ippools',
   felixConfigurations: 'crd.projectcalico.org/felixconfigurations',
   ciliumNodeConfigs: 'cilium.io/ciliumnodeconfigs',
+  calicoNetworkPolicies: 'crd.projectcalico.org/networkpolicies',
+  calicoGlobalNetworkPolicies: 'crd.projectcalico.org/globalnetworkpolicies',
+  ciliumClusterwidePolicies: 'cilium.io/ciliumclusterwidenetworkpolicies',
 } as const;
+
+/** The custom resources that are policies: a change bumps the policy generation. */
+const POLICY_RESOURCES: ReadonlySet<string> = new Set([WATCHED_CUSTOM.calicoNetworkPolicies, WATCHED_CUSTOM.calicoGlobalNetworkPolicies, WATCHED_CUSTOM.ciliumClusterwidePolicies]);
 
 /** Lists the cached objects of one custom resource (WATCHED_CUSTOM). */
 export type CustomResourceLookup = (resource: string) => readonly KubeObject[];
@@ -95,7 +101,9 @@ export class ClusterCache {
         const before = JSON.stringify(byKey.get(key)?.spec);
         if (gone) byKey.delete(key);
         else byKey.set(key, o);
-        return before !== JSON.stringify(byKey.get(key)?.spec);
+        const changed = before !== JSON.stringify(byKey.get(key)?.spec);
+        if (changed && POLICY_RESOURCES.has(ev.resource)) this.policyGeneration++;
+        return changed;
       }
     }
   }
@@ -117,6 +125,17 @@ export class ClusterCache {
   /** Every NetworkPolicy seen. */
   policies(): KubeObject[] {
     return [...this.networkPolicies.values()];
+  }
+
+  /** Calico NetworkPolicies and GlobalNetworkPolicies (kind set from the resource). */
+  calicoPolicies(): KubeObject[] {
+    const of = (resource: string, kind: string) => [...(this.custom.get(resource)?.values() ?? [])].map((o) => ({ ...o, kind }));
+    return [...of(WATCHED_CUSTOM.calicoGlobalNetworkPolicies, 'GlobalNetworkPolicy'), ...of(WATCHED_CUSTOM.calicoNetworkPolicies, 'NetworkPolicy')];
+  }
+
+  /** CiliumClusterwideNetworkPolicies. */
+  ciliumPolicies(): KubeObject[] {
+    return [...(this.custom.get(WATCHED_CUSTOM.ciliumClusterwidePolicies)?.values() ?? [])];
   }
 
   /** A namespace's labels, with the kubernetes.io/metadata.name label the API server guarantees. */

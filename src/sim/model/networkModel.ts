@@ -13,8 +13,10 @@ import { LeaseRenewer, registerNodes } from './nodeRegistrar.js';
 import { PodLifecycle, type PodRecord } from './podLifecycle.js';
 import { podSpecOf } from './podSpec.js';
 import { connectionRefused, PodHttpHandlers, resolvePodPort, type PodHttpHandler, type PodHttpRequest, type PodHttpResponse } from './podProxy.js';
-import { canReach, policyClassKey, profileKey, reachClassKey, type NetworkProfile, type PodPolicyFacts, type PolicyContext, type ReachPod, type ReachResult, type ReachView } from './reachability.js';
-import { ipBlockCidrs, policyDocOf } from '../../policy/networkPolicySemantics.js';
+import { anyPolicy, canReach, policyClassKey, profileKey, reachClassKey, type NetworkProfile, type PodPolicyFacts, type PolicyContext, type ReachPod, type ReachResult, type ReachView } from './reachability.js';
+import { calicoNetCidrs, calicoPolicyDocOf } from '../../policy/calicoPolicySemantics.js';
+import { ciliumPolicyDocOf } from '../../policy/ciliumPolicySemantics.js';
+import { ipBlockCidrs, POLICY_BRIDGE_LABEL, policyDocOf } from '../../policy/networkPolicySemantics.js';
 
 /** How the model runs. */
 export interface NetworkModelOptions {
@@ -157,7 +159,10 @@ export class NetworkModel {
     const generation = this.cache.policyGeneration;
     if (this.policyMemo?.generation !== generation) {
       const policies = this.cache.policies().map(policyDocOf);
-      this.policyMemo = { policies, intended: policies.filter((p) => !p.bridge), generation, cidrs: ipBlockCidrs(policies) };
+      const calico = this.cache.calicoPolicies().flatMap((o) => calicoPolicyDocOf(o, POLICY_BRIDGE_LABEL) ?? []);
+      const cilium = this.cache.ciliumPolicies().map((o) => ciliumPolicyDocOf(o, POLICY_BRIDGE_LABEL));
+      const cidrs = [...new Set([...ipBlockCidrs(policies), ...calicoNetCidrs(calico)])].sort();
+      this.policyMemo = { policies, intended: policies.filter((p) => !p.bridge), calico, intendedCalico: calico.filter((p) => !p.bridge), cilium, generation, cidrs };
     }
     return this.policyMemo;
   }
@@ -257,7 +262,10 @@ export class NetworkModel {
   }
 
   private onClusterEvent(ev: WatchEvent): void {
+    const policies = this.cache.policyGeneration;
     if (this.cache.apply(ev)) this.lifecycle.retryBlocked();
+    // Calico's and Cilium's own policies: every pair may be judged anew, as for NetworkPolicies.
+    if (this.cache.policyGeneration !== policies) this.groundTruth.markDirty('all');
   }
 
   private onNodeEvent(ev: WatchEvent): void {
@@ -275,7 +283,8 @@ export class NetworkModel {
       const t = setTimeout(() => {
         this.retries.delete(t);
         void this.watchOptional(resource);
-      }, 5000);
+        // Soon after a CRD appears: a policy created right after its CRD must be in force before pods use it.
+      }, 1000);
       this.retries.add(t);
     }
   }
@@ -326,7 +335,7 @@ export class NetworkModel {
       const networks = r.interfaces.map((i) => i.network);
       const ctx = this.policyContext();
       // Without policies a class's verdicts do not depend on its pods' labels or addresses.
-      let facts = ctx.policies.length ? this.policyFacts(r) : undefined;
+      let facts = anyPolicy(ctx) ? this.policyFacts(r) : undefined;
       const memoKey = `${r.node}\u0001${networks.join(',')}${policyClassKey(ctx, facts)}`;
       let cls = classes.get(memoKey);
       if (!cls) {

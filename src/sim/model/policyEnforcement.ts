@@ -1,4 +1,6 @@
-import { judgeDirection, type ConnectionPort, type DirectionVerdict, type PolicyDoc, type PolicyEndpoint, type RemoteEnd } from '../../policy/networkPolicySemantics.js';
+import { judgeFelix, type CalicoPolicyDoc } from '../../policy/calicoPolicySemantics.js';
+import { judgeClusterwide, type CiliumPolicyDoc } from '../../policy/ciliumPolicySemantics.js';
+import { judgeDirection, type ConnectionPort, type PolicyDoc, type PolicyEndpoint, type RemoteEnd } from '../../policy/networkPolicySemantics.js';
 
 // Who enforces NetworkPolicy on a connection, and what each enforcer knows of the other end.
 //
@@ -15,7 +17,19 @@ import { judgeDirection, type ConnectionPort, type DirectionVerdict, type Policy
 // Traffic from its own node's host (a legacy pod on the same node, masqueraded to cilium_host)
 // is allowed by the allow-localhost default.
 //
-// Plain Flannel enforces nothing.
+// Plain Flannel enforces nothing. felix also enforces Calico's own policies (default tier, by
+// order, Kubernetes ones at 1000); Cilium also its clusterwide entity rules (see
+// ciliumPolicySemantics), which is how the migration's bridge admits legacy pods.
+
+/** The policies enforcers apply, by who reads them. */
+export interface EnforcedPolicies {
+  /** networking.k8s.io/v1 NetworkPolicies: felix and Cilium. */
+  k8s: readonly PolicyDoc[];
+  /** Calico NetworkPolicies and GlobalNetworkPolicies: felix only. */
+  calico?: readonly CalicoPolicyDoc[];
+  /** CiliumClusterwideNetworkPolicies: Cilium only. */
+  cilium?: readonly CiliumPolicyDoc[];
+}
 
 /** A policy engine at work on one network of one node. */
 export type Enforcer = { engine: 'felix' } | { engine: 'cilium'; mode: CiliumPolicyMode };
@@ -62,20 +76,32 @@ function remoteEnd(enforcer: Enforcer, appearance: RemoteAppearance, pod: Policy
   return { cidrMatchable: false };
 }
 
-function judgeSide(policies: readonly PolicyDoc[], side: EnforcementSide, direction: 'Ingress' | 'Egress', local: PolicyEndpoint, remote: PolicyEndpoint, to: PolicyEndpoint, conn: ConnectionPort): EnforcedVerdict {
+function judgeSide(policies: EnforcedPolicies, side: EnforcementSide, direction: 'Ingress' | 'Egress', local: PolicyEndpoint, remote: PolicyEndpoint, to: PolicyEndpoint, conn: ConnectionPort): EnforcedVerdict {
   const e = side.enforcer;
   if (!e || (e.engine === 'cilium' && e.mode === 'never')) return { allowed: true };
   if (e.engine === 'cilium' && direction === 'Ingress' && side.remote === 'host') return { allowed: true };
-  const v: DirectionVerdict = judgeDirection(policies, local, remoteEnd(e, side.remote, remote), direction, conn, to.namedPorts, e.engine === 'cilium' && e.mode === 'always');
-  if (v.allowed) return { allowed: true };
+  const end = remoteEnd(e, side.remote, remote);
+  let allowed: boolean;
+  let isolatedBy: string[];
+  if (e.engine === 'felix') {
+    const v = judgeFelix(policies.k8s, policies.calico ?? [], local, end, direction, conn, to.namedPorts);
+    allowed = v.allowed;
+    isolatedBy = v.isolatedBy;
+  } else {
+    const k = judgeDirection(policies.k8s, local, end, direction, conn, to.namedPorts, e.mode === 'always');
+    const c = judgeClusterwide(policies.cilium ?? [], local, side.remote, direction);
+    isolatedBy = [...k.isolatedBy, ...c.isolatedBy];
+    allowed = (!isolatedBy.length && e.mode !== 'always') || Boolean(k.allowedBy) || Boolean(c.allowedBy);
+  }
+  if (allowed) return { allowed: true };
   const who = e.engine === 'felix' ? 'felix' : `Cilium (enable-policy ${e.mode})`;
   const seen = side.remote === 'identity' ? `${remote.namespace} pod ${remote.ip}` : side.remote === 'address' ? `address ${remote.ip} it cannot tie to a pod` : side.remote;
-  const by = v.isolatedBy.length ? `isolated by ${v.isolatedBy.join(', ')}` : 'isolated by enable-policy always';
+  const by = isolatedBy.length ? `isolated by ${isolatedBy.join(', ')}` : 'isolated by enable-policy always';
   return { allowed: false, detail: `${who} on ${side.node} drops ${direction.toLowerCase()} from ${seen} (${by}; no rule admits it)` };
 }
 
 /** The enforced verdict: the source's egress enforcer, then the destination's ingress enforcer. */
-export function judgeEnforcement(policies: readonly PolicyDoc[], from: PolicyEndpoint, to: PolicyEndpoint, conn: ConnectionPort, egress: EnforcementSide, ingress: EnforcementSide): EnforcedVerdict {
+export function judgeEnforcement(policies: EnforcedPolicies, from: PolicyEndpoint, to: PolicyEndpoint, conn: ConnectionPort, egress: EnforcementSide, ingress: EnforcementSide): EnforcedVerdict {
   const out = judgeSide(policies, egress, 'Egress', from, to, to, conn);
   if (!out.allowed) return out;
   return judgeSide(policies, ingress, 'Ingress', to, from, to, conn);

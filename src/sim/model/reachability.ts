@@ -2,6 +2,8 @@ import { ipInCidrText } from '../../net/ipv4.js';
 import { intendedVerdict, type ConnectionPort, type PolicyDoc, type PolicyEndpoint, type PolicyPod } from '../../policy/networkPolicySemantics.js';
 import type { FirewallRuleSettings } from '../simSettings.js';
 import type { Overlay } from './agentRecognizer.js';
+import { judgeFelix, type CalicoPolicyDoc } from '../../policy/calicoPolicySemantics.js';
+import type { CiliumPolicyDoc } from '../../policy/ciliumPolicySemantics.js';
 import { enforcerKey, judgeEnforcement, type Enforcer, type EnforcementSide, type RemoteAppearance } from './policyEnforcement.js';
 
 // Whether one pod can reach an address: pure rules over the model's state, shared by canReach()
@@ -90,10 +92,16 @@ export interface PodPolicyFacts {
 
 /** The NetworkPolicies in force. */
 export interface PolicyContext {
-  /** Every policy enforcers apply. */
+  /** Every NetworkPolicy enforcers apply. */
   policies: readonly PolicyDoc[];
-  /** The user's policies (the migration's companions left out): what the intended verdicts come from. */
+  /** The user's NetworkPolicies (the migration's companions left out): what the intended verdicts come from. */
   intended: readonly PolicyDoc[];
+  /** Calico NetworkPolicies and GlobalNetworkPolicies (felix applies them). */
+  calico?: readonly CalicoPolicyDoc[];
+  /** The user's Calico policies: part of what the intended verdicts come from. */
+  intendedCalico?: readonly CalicoPolicyDoc[];
+  /** CiliumClusterwideNetworkPolicies (Cilium applies them). */
+  cilium?: readonly CiliumPolicyDoc[];
   /** Bumped whenever policies or namespace labels change. */
   generation: number;
   /** Every CIDR an ipBlock names (ipBlockCidrs). */
@@ -244,8 +252,18 @@ function endpointOf(f: PodPolicyFacts, ip: string): PolicyEndpoint {
 
 /** Whether Kubernetes semantics allow a connection between two pods' status addresses. */
 export function intendedAllowed(ctx: PolicyContext | undefined, from: PodPolicyFacts | undefined, to: PodPolicyFacts | undefined): boolean {
-  if (!ctx?.intended.length || !from || !to) return true;
-  return intendedVerdict(ctx.intended, endpointOf(from, from.statusIp), endpointOf(to, to.statusIp), JUDGED_PORT).allowed;
+  if (!ctx || (!ctx.intended.length && !ctx.intendedCalico?.length) || !from || !to) return true;
+  const f = endpointOf(from, from.statusIp);
+  const t = endpointOf(to, to.statusIp);
+  if (!ctx.intendedCalico?.length) return intendedVerdict(ctx.intended, f, t, JUDGED_PORT).allowed;
+  // The user's Calico policies mean what felix makes of them when it knows every pod.
+  const egress = judgeFelix(ctx.intended, ctx.intendedCalico, f, { pod: t, ip: t.ip, cidrMatchable: true }, 'Egress', JUDGED_PORT, t.namedPorts);
+  return egress.allowed && judgeFelix(ctx.intended, ctx.intendedCalico, t, { pod: f, ip: f.ip, cidrMatchable: true }, 'Ingress', JUDGED_PORT, t.namedPorts).allowed;
+}
+
+/** Whether any policy of any kind is in force (without one, nothing but Cilium's "always" drops). */
+export function anyPolicy(ctx: PolicyContext | undefined): boolean {
+  return Boolean(ctx && (ctx.policies.length || ctx.calico?.length || ctx.cilium?.length));
 }
 
 // How an enforcer working on `enforcerNetwork` sees an address on `addressNetwork`: felix ties any
@@ -275,7 +293,7 @@ export function judgePolicy(ctx: PolicyContext, from: PodSide, to: PodSide, netw
   // masqueraded by the legacy network's rule (to the host on the same node, to a remote node's router address across).
   if (path.kind === 'bridge' && outward !== path.bridge) ingress.remote = sameNode ? 'host' : from.profile(outward).masquerades ? 'remote-node' : 'address';
   else ingress.remote = appearance(ingress.enforcer, network, outward, fromIp, f);
-  const v = judgeEnforcement(ctx.policies, endpointOf(f, fromIp), endpointOf(t, toIp), JUDGED_PORT, egress, ingress);
+  const v = judgeEnforcement({ k8s: ctx.policies, calico: ctx.calico ?? [], cilium: ctx.cilium ?? [] }, endpointOf(f, fromIp), endpointOf(t, toIp), JUDGED_PORT, egress, ingress);
   return { intended, enforced: v.allowed, ...(v.detail ? { detail: v.detail } : {}) };
 }
 
@@ -285,7 +303,7 @@ export function judgePolicy(ctx: PolicyContext, from: PodSide, to: PodSide, netw
  * which ipBlock CIDRs hold each address. Empty without policies (nothing else depends on them).
  */
 export function policyClassKey(ctx: PolicyContext | undefined, facts: PodPolicyFacts | undefined): string {
-  if (!ctx?.policies.length || !facts) return '';
+  if (!anyPolicy(ctx) || !facts || !ctx) return '';
   const sig = (ip: string) => ctx.cidrs.flatMap((c, i) => (ipInCidrText(ip, c) ? [i] : [])).join('.');
   const labels = Object.entries(facts.pod.labels).sort(([a], [b]) => (a < b ? -1 : 1));
   const nets = [...facts.ips].sort(([a], [b]) => (a < b ? -1 : 1)).map(([n, ip]) => `${n}${ip === facts.statusIp ? '*' : ''}:${sig(ip)}`);
@@ -297,7 +315,7 @@ export function policyClassKey(ctx: PolicyContext | undefined, facts: PodPolicyF
  * on the path isolates every endpoint (Cilium's "always"). Otherwise judgePolicy allows it.
  */
 export function policyMayDrop(ctx: PolicyContext, from: PodSide, to: PodSide, network: string, path: ReachPath): boolean {
-  if (ctx.policies.length) return true;
+  if (anyPolicy(ctx)) return true;
   const always = (e: Enforcer | undefined) => e?.engine === 'cilium' && e.mode === 'always';
   return always(from.profile(path.kind === 'direct' ? path.network : path.outward).enforcer) || always(to.profile(network).enforcer);
 }
@@ -352,7 +370,7 @@ export function reachClassKey(view: ReachView, toIp: string): string | undefined
   const networks = [...new Set([owner.network, ...to.networks, ...bridges])].sort();
   const profiles = networks.map((n) => `${to.networks.has(n) ? '' : '+'}${n}=${profileKey(view.profile(to.node, n))}`);
   const ctx = view.policies?.();
-  return `${owner.network}|${bridges.join(',')}|${profiles.join(';')}${ctx?.policies.length ? policyClassKey(ctx, to.policy) : ''}`;
+  return `${owner.network}|${bridges.join(',')}|${profiles.join(';')}${anyPolicy(ctx) ? policyClassKey(ctx, to.policy) : ''}`;
 }
 
 // Node addresses are on the underlay: a pod gets there through its node once any of its networks is up.

@@ -128,7 +128,10 @@ function stepActions(step: number, s: ClusterSnapshot, ctx: StrategyContext): Ac
       if (!installed) acts.push({ kind: 'applyManifests', bundle: 'cilium', objects: bundle('cilium') });
       const waits = [ciliumRef(ctx), ...bundle('cilium').filter((o) => o.kind === 'Deployment')];
       acts.push({ kind: 'waitRollouts', resources: waits });
-      acts.push({ kind: 'verifyCilium', daemonSet: ciliumRef(ctx), phase: 'latent', pool: plannedCilium(ctx).pool });
+      const bridged = bridgesPolicies(ctx);
+      acts.push({ kind: 'verifyCilium', daemonSet: ciliumRef(ctx), phase: 'latent', pool: plannedCilium(ctx).pool, ...(bridged ? { policyBridged: true } : {}) });
+      // Before the CiliumNodeConfig, which makes step 1 count as done: a resumed run still bridges.
+      if (bridged) acts.push({ kind: 'bridgePolicies', ciliumNamespace: ns, pool: plannedCilium(ctx).pool });
       acts.push({ kind: 'createNodeConfig', namespace: ns, name: NODE_CONFIG_NAME });
       acts.push({ kind: 'checkConnectivity', when: 'after installing Cilium (latent on every node)' });
       return acts;
@@ -152,7 +155,8 @@ function stepActions(step: number, s: ClusterSnapshot, ctx: StrategyContext): Ac
     }
     case 4: {
       if (ready) return [];
-      const acts: Action[] = [{ kind: 'deleteNodeConfig', namespace: ns, name: NODE_CONFIG_NAME }];
+      // The bridge first: while the CiliumNodeConfig exists, a resumed clean-up runs again.
+      const acts: Action[] = [...(bridgesPolicies(ctx) ? [{ kind: 'removePolicyBridge' } as const] : []), { kind: 'deleteNodeConfig', namespace: ns, name: NODE_CONFIG_NAME }];
       const src = ctx.source.installation ? [{ apiVersion: 'operator.tigera.io/v1', kind: 'Installation', name: ctx.source.installation.name }, sourceRef(ctx.source)] : [sourceRef(ctx.source)];
       acts.push({ kind: 'deleteObjects', objects: src });
       if (config.dualOverlay.sweepLeftovers) {
@@ -164,6 +168,16 @@ function stepActions(step: number, s: ClusterSnapshot, ctx: StrategyContext): Ac
     default:
       return [];
   }
+}
+
+/**
+ * Whether the run bridges NetworkPolicies across the two CNIs (src/policy/policyBridge.ts): when
+ * the source enforces them (Calico's felix), this tool may change cilium-config (not a Cilium Helm
+ * manages) and dualOverlay.policyBridge is on. Otherwise Cilium's documented enable-policy never
+ * stays until finalize, and the preflight says what it costs.
+ */
+export function bridgesPolicies(ctx: Pick<StrategyContext, 'source' | 'facts' | 'config'>): boolean {
+  return ctx.config.dualOverlay.policyBridge && ctx.source.policyEnforcement === 'calico' && !ctx.facts.cilium?.managedByHelm;
 }
 
 function sweepAction(node: string, ctx: StrategyContext): Action {
