@@ -76,5 +76,10 @@ describe('calicoPolicyDocOf', () => {
     const o = { kind: 'GlobalNetworkPolicy', metadata: { name: 'b', labels: { [POLICY_BRIDGE_LABEL.key]: POLICY_BRIDGE_LABEL.value } }, spec: { order: 10, selector: 'all()', types: ['Egress'], egress: [{ action: 'Allow' }] } };
     expect(calicoPolicyDocOf(o, POLICY_BRIDGE_LABEL)).toEqual({ kind: 'GlobalNetworkPolicy', name: 'b', order: 10, selector: 'all()', types: ['Egress'], egress: [{ action: 'Allow' }], bridge: true });
     expect(calicoPolicyDocOf({ kind: 'NetworkPolicy', metadata: { name: 'x', namespace: 'ns' }, spec: { tier: 'security' } }, POLICY_BRIDGE_LABEL)).toBeUndefined();
+    // Without spec.tier Calico reads the tier from the name, up to the first dot.
+    const named = (name: string) => calicoPolicyDocOf({ kind: 'GlobalNetworkPolicy', metadata: { name }, spec: {} }, POLICY_BRIDGE_LABEL)?.name;
+    expect(named('default.cni-migration-bridge-to-cilium')).toBe('default.cni-migration-bridge-to-cilium');
+    expect(named('allow-dns')).toBe('allow-dns');
+    expect(named('cni-migration-bridge.to-cilium')).toBeUndefined();
   });
 });

@@ -61,7 +61,7 @@ export const K8S_POLICY_ORDER = 1000;
 /** Converts a stored crd.projectcalico.org/v1 policy; undefined for a policy of a tier other than default (not modelled). */
 export function calicoPolicyDocOf(o: { kind?: string; metadata: { namespace?: string; name?: string; labels?: Record<string, string> }; spec?: unknown }, bridgeLabel: { key: string; value: string }): CalicoPolicyDoc | undefined {
   const spec = (o.spec ?? {}) as Record<string, unknown>;
-  const tier = typeof spec.tier === 'string' && spec.tier ? spec.tier : 'default';
+  const tier = typeof spec.tier === 'string' && spec.tier ? spec.tier : tierOfName(o.metadata.name ?? '');
   if (tier !== 'default') return undefined;
   const kind = o.kind === 'GlobalNetworkPolicy' ? 'GlobalNetworkPolicy' : 'NetworkPolicy';
   const bridge = o.metadata.labels?.[bridgeLabel.key] === bridgeLabel.value;
@@ -77,6 +77,17 @@ export function calicoPolicyDocOf(o: { kind?: string; metadata: { namespace?: st
     ...(Array.isArray(spec.egress) ? { egress: spec.egress as CalicoRule[] } : {}),
     ...(bridge ? { bridge } : {}),
   };
+}
+
+/**
+ * The tier a policy without spec.tier belongs to, as Calico reads it from the name: the word
+ * before the first dot ("default.allow-dns": default; "security.deny": security), default for a
+ * name without one and for converted Kubernetes policies (knp.default.*).
+ */
+export function tierOfName(name: string): string {
+  if (name.startsWith('knp.default')) return 'default';
+  const dot = name.indexOf('.');
+  return dot < 0 ? 'default' : name.slice(0, dot);
 }
 
 /** The labels felix matches selectors against: the pod's, its namespace's (as pcns.<key>) and Calico's own. */

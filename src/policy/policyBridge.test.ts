@@ -151,10 +151,10 @@ describe('policyBridge', () => {
 
   it('is built of the shapes the migration applies', () => {
     expect(bridge.calico.map((p) => [p.name, p.spec.order, p.spec.types, p.spec.selector])).toEqual([
-      ['cni-migration-bridge.to-cilium', 10, ['Egress'], 'all()'],
-      ['cni-migration-bridge.egress-open', 11, ['Egress'], `!((projectcalico.org/namespace == 'storefront') && (app == "client"))`],
-      ['cni-migration-bridge.from-cilium', 10, ['Ingress'], 'all()'],
-      ['cni-migration-bridge.ingress-open', 11, ['Ingress'], `!((projectcalico.org/namespace == 'shop') || ((projectcalico.org/namespace == 'shop') && (app == "web")) || ((projectcalico.org/namespace == 'shop') && (app == "db")))`],
+      ['default.cni-migration-bridge-to-cilium', 10, ['Egress'], 'all()'],
+      ['default.cni-migration-bridge-egress-open', 11, ['Egress'], `!((projectcalico.org/namespace == 'storefront') && (app == "client"))`],
+      ['default.cni-migration-bridge-from-cilium', 10, ['Ingress'], 'all()'],
+      ['default.cni-migration-bridge-ingress-open', 11, ['Ingress'], `!((projectcalico.org/namespace == 'shop') || ((projectcalico.org/namespace == 'shop') && (app == "web")) || ((projectcalico.org/namespace == 'shop') && (app == "db")))`],
     ]);
     expect(bridge.cilium).toEqual([
       {

@@ -30,6 +30,8 @@ import { policySelects, policyTypesOf, type PolicyDirection, type PolicyDoc, typ
 // same pod's policies, protocols other than TCP, UDP, SCTP and ICMP.
 
 export const BRIDGE_NAME_PREFIX = 'cni-migration-bridge';
+/** Calico reads a policy's tier from its name up to the first dot (libcalico-go names.TierFromPolicyName): these are the default tier's. */
+const CALICO_NAME_PREFIX = `default.${BRIDGE_NAME_PREFIX}-`;
 /** Before every Kubernetes policy (1000) and most user policies. */
 export const BRIDGE_DENY_ORDER = 10;
 export const BRIDGE_OPEN_ORDER = 11;
@@ -270,15 +272,15 @@ export function policyBridge(input: BridgeInput): PolicyBridge {
   const calico: BridgeCalicoPolicy[] = [];
   const toCilium = denyRules(policies, input.pods, 'Ingress', input.ciliumCidrs, notes);
   if (toCilium.length) {
-    calico.push({ name: `${BRIDGE_NAME_PREFIX}.to-cilium`, spec: { order: BRIDGE_DENY_ORDER, selector: 'all()', types: ['Egress'], egress: toCilium } });
+    calico.push({ name: `${CALICO_NAME_PREFIX}to-cilium`, spec: { order: BRIDGE_DENY_ORDER, selector: 'all()', types: ['Egress'], egress: toCilium } });
     const isolated = isolatedSelector(policies, 'Egress');
-    if (isolated !== 'all()') calico.push({ name: `${BRIDGE_NAME_PREFIX}.egress-open`, spec: { order: BRIDGE_OPEN_ORDER, selector: isolated ? `!(${isolated})` : 'all()', types: ['Egress'], egress: [{ action: 'Allow' }] } });
+    if (isolated !== 'all()') calico.push({ name: `${CALICO_NAME_PREFIX}egress-open`, spec: { order: BRIDGE_OPEN_ORDER, selector: isolated ? `!(${isolated})` : 'all()', types: ['Egress'], egress: [{ action: 'Allow' }] } });
   }
   const fromCilium = denyRules(policies, input.pods, 'Egress', input.ciliumCidrs, notes);
   if (fromCilium.length) {
-    calico.push({ name: `${BRIDGE_NAME_PREFIX}.from-cilium`, spec: { order: BRIDGE_DENY_ORDER, selector: 'all()', types: ['Ingress'], ingress: fromCilium } });
+    calico.push({ name: `${CALICO_NAME_PREFIX}from-cilium`, spec: { order: BRIDGE_DENY_ORDER, selector: 'all()', types: ['Ingress'], ingress: fromCilium } });
     const isolated = isolatedSelector(policies, 'Ingress');
-    if (isolated !== 'all()') calico.push({ name: `${BRIDGE_NAME_PREFIX}.ingress-open`, spec: { order: BRIDGE_OPEN_ORDER, selector: isolated ? `!(${isolated})` : 'all()', types: ['Ingress'], ingress: [{ action: 'Allow' }] } });
+    if (isolated !== 'all()') calico.push({ name: `${CALICO_NAME_PREFIX}ingress-open`, spec: { order: BRIDGE_OPEN_ORDER, selector: isolated ? `!(${isolated})` : 'all()', types: ['Ingress'], ingress: [{ action: 'Allow' }] } });
   }
   const cilium: BridgeCiliumPolicy[] = policies.length
     ? [

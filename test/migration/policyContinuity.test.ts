@@ -42,7 +42,7 @@ describe('NetworkPolicy continuity rehearsed', () => {
       const r = await runCliProcess(['demo', '--strategy', 'dual-overlay', '--nodes', '3', '--scenario', scenario(`${source}-policies`), '--report', report, ...extra]);
       expect(r.code, r.stdout.slice(-3000)).toBe(0);
       expect(r.stderr).toMatch(/preflight PASS NetworkPolicies: 4 in 2 namespace\(s\) \(shop, storefront\) isolate 9 pod\(s\): .*\. Bridged while nodes are mixed/);
-      expect(r.stderr).toContain('step 1: policy bridge for 4 NetworkPolicies: CiliumClusterwideNetworkPolicy cni-migration-bridge, GlobalNetworkPolicy cni-migration-bridge.egress-open, GlobalNetworkPolicy cni-migration-bridge.ingress-open, GlobalNetworkPolicy cni-migration-bridge.to-cilium, GlobalNetworkPolicy cni-migration-bridge.from-cilium');
+      expect(r.stderr).toContain('step 1: policy bridge for 4 NetworkPolicies: CiliumClusterwideNetworkPolicy cni-migration-bridge, GlobalNetworkPolicy default.cni-migration-bridge-egress-open, GlobalNetworkPolicy default.cni-migration-bridge-ingress-open, GlobalNetworkPolicy default.cni-migration-bridge-to-cilium, GlobalNetworkPolicy default.cni-migration-bridge-from-cilium');
       expect(r.stdout).toContain('ok   no NetworkPolicy bridge left (none)');
       // Nothing cut, nothing opened, at any moment — and at the end Cilium alone enforces the denials.
       expect(violationsOf(report)).toEqual([]);

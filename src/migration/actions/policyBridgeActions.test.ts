@@ -50,9 +50,9 @@ describe('bridgePolicies', () => {
   it('applies the allowances before the Deny policy, turns enforcement on and reads both back', async () => {
     const { fake, rt } = setup(true);
     await bridgePoliciesAction.run(action, rt);
-    expect(applied(fake)).toEqual(['CiliumClusterwideNetworkPolicy cni-migration-bridge', 'GlobalNetworkPolicy cni-migration-bridge.egress-open', 'GlobalNetworkPolicy cni-migration-bridge.to-cilium']);
+    expect(applied(fake)).toEqual(['CiliumClusterwideNetworkPolicy cni-migration-bridge', 'GlobalNetworkPolicy default.cni-migration-bridge-egress-open', 'GlobalNetworkPolicy default.cni-migration-bridge-to-cilium']);
     expect(fake.peek<KubeObject & { data: Record<string, string> }>('v1', 'ConfigMap', 'cilium-config', 'kube-system')?.data['enable-policy']).toBe('default');
-    expect(fake.peek('crd.projectcalico.org/v1', 'GlobalNetworkPolicy', 'cni-migration-bridge.to-cilium')?.metadata.labels).toMatchObject({ 'cni-migration.io/purpose': 'policy-bridge' });
+    expect(fake.peek('crd.projectcalico.org/v1', 'GlobalNetworkPolicy', 'default.cni-migration-bridge-to-cilium')?.metadata.labels).toMatchObject({ 'cni-migration.io/purpose': 'policy-bridge' });
     // Read back: every object and the ConfigMap.
     expect(fake.callsOf('getObject')).toHaveLength(4);
   });
@@ -60,9 +60,9 @@ describe('bridgePolicies', () => {
   it('stops, naming the object, when what is stored is not what was applied', async () => {
     const { fake, rt } = setup(true);
     // An admission webhook or a defaulting that rewrites the spec.
-    fake.before('getObject', () => fake.mutate('crd.projectcalico.org/v1', 'GlobalNetworkPolicy', 'cni-migration-bridge.to-cilium', undefined, (o) => ((o as unknown as { spec: { order: number } }).spec.order = 2000)));
+    fake.before('getObject', () => fake.mutate('crd.projectcalico.org/v1', 'GlobalNetworkPolicy', 'default.cni-migration-bridge-to-cilium', undefined, (o) => ((o as unknown as { spec: { order: number } }).spec.order = 2000)));
     fake.before('getObject', () => undefined);
-    await expect(bridgePoliciesAction.run(action, rt)).rejects.toThrow('the NetworkPolicy bridge did not take: GlobalNetworkPolicy cni-migration-bridge.to-cilium does not hold the spec applied');
+    await expect(bridgePoliciesAction.run(action, rt)).rejects.toThrow('the NetworkPolicy bridge did not take: GlobalNetworkPolicy default.cni-migration-bridge-to-cilium does not hold the spec applied');
   });
 });
 
@@ -72,7 +72,7 @@ describe('removePolicyBridge', () => {
     await bridgePoliciesAction.run(action, rt);
     fake.add({ apiVersion: 'crd.projectcalico.org/v1', kind: 'GlobalNetworkPolicy', metadata: { name: 'users-own' }, spec: { order: 10 } });
     await removePolicyBridgeAction.run({ kind: 'removePolicyBridge' }, rt);
-    expect(fake.callsOf('deleteObject').map(([r]) => (r as { name: string }).name)).toEqual(['cni-migration-bridge.to-cilium', 'cni-migration-bridge.egress-open', 'cni-migration-bridge']);
+    expect(fake.callsOf('deleteObject').map(([r]) => (r as { name: string }).name)).toEqual(['default.cni-migration-bridge-to-cilium', 'default.cni-migration-bridge-egress-open', 'cni-migration-bridge']);
     expect(fake.peek('crd.projectcalico.org/v1', 'GlobalNetworkPolicy', 'users-own')).toBeDefined();
   });
 });
