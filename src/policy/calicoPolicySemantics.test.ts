@@ -63,6 +63,19 @@ describe('judgeFelix', () => {
     expect(judgeFelix([], [np], client, known(web), 'Ingress', TCP(80))).toEqual({ allowed: true, isolatedBy: [] });
   });
 
+  it("a namespaced policy's notSelector matches only pods of its namespace (felix adds the namespace as a positive condition)", () => {
+    const np: CalicoPolicyDoc = { kind: 'NetworkPolicy', namespace: 'shop', name: 'np', types: ['Ingress'], selector: 'all()', ingress: [{ action: 'Deny', source: { notSelector: "app == 'web'" } }, { action: 'Allow' }] };
+    const shopDb: PolicyEndpoint = { ...web, labels: { app: 'db' }, ip: '10.244.1.9' };
+    expect(judgeFelix([], [np], web, known(shopDb), 'Ingress', TCP(80)).allowed).toBe(false);
+    expect(judgeFelix([], [np], web, known(client), 'Ingress', TCP(80)).allowed).toBe(true);
+    expect(judgeFelix([], [np], web, unknown('10.9.9.9'), 'Ingress', TCP(80)).allowed).toBe(true);
+  });
+
+  it('a stored policy without types governs both directions, as felix reads it', () => {
+    const untyped = gnp('untyped', 10, { selector: "app == 'web'", ingress: [{ action: 'Allow' }] });
+    expect(judgeFelix([], [untyped], web, known(client), 'Egress', TCP(80))).toEqual({ allowed: false, isolatedBy: ['GlobalNetworkPolicy untyped'] });
+  });
+
   it('sees namespace labels as pcns.<key>, and selects by GlobalNetworkPolicy namespaceSelector', () => {
     expect(workloadLabels(web)).toEqual({ app: 'web', 'projectcalico.org/namespace': 'shop', 'projectcalico.org/orchestrator': 'k8s', 'pcns.kubernetes.io/metadata.name': 'shop', 'pcns.team': 'a' });
     const byNs = gnp('team-a', 10, { namespaceSelector: "team == 'a'", ingress: [{ action: 'Deny' }] });

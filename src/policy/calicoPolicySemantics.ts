@@ -97,10 +97,13 @@ export function workloadLabels(pod: Pick<PolicyPod, 'namespace' | 'labels' | 'na
   return out;
 }
 
-/** The directions a Calico policy applies to: its types, or Ingress plus Egress when it has egress rules. */
+/**
+ * The directions a stored Calico policy applies to: its types; felix reads a policy without types
+ * as both (PolKV.governsType, "back-compatibility"). The v3 API server and calicoctl default types
+ * on create, but a CRD written directly keeps none.
+ */
 export function calicoTypesOf(p: CalicoPolicyDoc): PolicyDirection[] {
-  if (p.types?.length) return p.types;
-  return p.egress?.length ? ['Ingress', 'Egress'] : ['Ingress'];
+  return p.types?.length ? p.types : ['Ingress', 'Egress'];
 }
 
 /** Whether a Calico policy selects an endpoint in a direction. */
@@ -136,20 +139,21 @@ function portListMatches(ports: readonly (number | string)[], port: number, name
   });
 }
 
-// Whether `end` falls in the selector's scope: in a namespaced policy a rule selector without a
-// namespaceSelector means the policy's namespace; a namespaceSelector picks namespaces by label.
-function inScope(e: CalicoEntityRule, pod: NonNullable<EndView['pod']>, policyNamespace: string | undefined): boolean {
-  if (e.namespaceSelector) return calicoSelector(e.namespaceSelector).matches(pod.namespaceLabels);
-  return policyNamespace === undefined || pod.namespace === policyNamespace;
-}
-
+// A rule's endpoint match as felix compiles it (updateprocessors getEndpointSelector): in a
+// namespaced policy, a selector or notSelector without a namespaceSelector adds "in the policy's
+// namespace" as a positive condition; a namespaceSelector picks namespaces by label instead. The
+// notSelector itself is not scoped. An end felix cannot tie to a pod matches no positive selector
+// and every notSelector.
 function entityMatches(e: CalicoEntityRule | undefined, end: EndView, policyNamespace: string | undefined, port: number | undefined, named: Readonly<Record<string, number>>): boolean {
   if (!e) return true;
   const pod = end.pod;
-  if (e.selector !== undefined || e.namespaceSelector !== undefined) {
-    if (!pod || !inScope(e, pod, policyNamespace) || !calicoSelector(e.selector ?? 'all()').matches(workloadLabels(pod))) return false;
+  const scoped = e.namespaceSelector !== undefined || (policyNamespace !== undefined && (e.selector !== undefined || e.notSelector !== undefined));
+  if (scoped || e.selector !== undefined) {
+    if (!pod) return false;
+    if (e.namespaceSelector !== undefined ? !calicoSelector(e.namespaceSelector).matches(pod.namespaceLabels) : policyNamespace !== undefined && pod.namespace !== policyNamespace) return false;
+    if (!calicoSelector(e.selector ?? 'all()').matches(workloadLabels(pod))) return false;
   }
-  if (e.notSelector !== undefined && pod && inScope(e, pod, policyNamespace) && calicoSelector(e.notSelector).matches(workloadLabels(pod))) return false;
+  if (e.notSelector !== undefined && pod && calicoSelector(e.notSelector).matches(workloadLabels(pod))) return false;
   const addressIn = (nets: readonly string[]) => end.cidrMatchable && end.ip !== undefined && nets.some((n) => ipInCidrText(end.ip!, n));
   if (e.nets?.length && !addressIn(e.nets)) return false;
   if (e.notNets?.length && addressIn(e.notNets)) return false;

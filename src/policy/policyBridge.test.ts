@@ -94,16 +94,17 @@ interface Mismatch {
 }
 
 /** Every pair that the enforcement gets wrong, over every split of the pods into legacy and migrated. */
-function mismatches(enforced: EnforcedPolicies, mode: 'default' | 'never', legacyArrives: 'remote-node' | 'address'): Mismatch[] {
+function mismatches(enforced: EnforcedPolicies, mode: 'default' | 'never', legacyArrives: 'remote-node' | 'address', world: { pods: typeof PODS; ports: ConnectionPort[] } = { pods: PODS, ports: PORTS }): Mismatch[] {
   const out: Mismatch[] = [];
-  for (let mask = 0; mask < 2 ** PODS.length; mask++) {
-    const migrated = new Set(PODS.filter((_, i) => mask & (2 ** i)).map((p) => p.id));
-    const pods = placed(migrated);
+  const all = world.pods;
+  for (let mask = 0; mask < 2 ** all.length; mask++) {
+    const migrated = new Set(all.filter((_, i) => mask & (2 ** i)).map((p) => p.id));
+    const pods = all.map((p, i) => ({ ...p, ip: migrated.has(p.id) ? `10.245.${i}.10` : `10.244.${i}.10` }));
     for (const a of pods) {
       for (const b of pods) {
         if (a === b) continue;
-        for (const conn of PORTS) {
-          const intended = intendedVerdict(POLICIES, a, b, conn).allowed;
+        for (const conn of world.ports) {
+          const intended = intendedVerdict(enforced.k8s, a, b, conn).allowed;
           const [egress, ingress] = sides(a, b, migrated, mode, legacyArrives);
           const got = judgeEnforcement(enforced, a, b, conn, egress, ingress).allowed;
           if (got !== intended) out.push({ from: `${a.id}${migrated.has(a.id) ? '(M)' : ''}`, to: `${b.id}${migrated.has(b.id) ? '(M)' : ''}`, port: `${conn.protocol}/${conn.port}`, intended });
@@ -150,16 +151,16 @@ describe('policyBridge', () => {
   });
 
   it('is built of the shapes the migration applies', () => {
-    expect(bridge.calico.map((p) => [p.name, p.spec.order, p.spec.types, p.spec.selector])).toEqual([
-      ['default.cni-migration-bridge-to-cilium', 10, ['Egress'], 'all()'],
-      ['default.cni-migration-bridge-egress-open', 11, ['Egress'], `!((projectcalico.org/namespace == 'storefront') && (app == "client"))`],
-      ['default.cni-migration-bridge-from-cilium', 10, ['Ingress'], 'all()'],
-      ['default.cni-migration-bridge-ingress-open', 11, ['Ingress'], `!((projectcalico.org/namespace == 'shop') || ((projectcalico.org/namespace == 'shop') && (app == "web")) || ((projectcalico.org/namespace == 'shop') && (app == "db")))`],
+    expect(bridge.calico.map((p) => [p.name, p.spec.order, p.spec.types, p.spec.selector, p.spec.order === undefined ? [...(p.spec.ingress ?? []), ...(p.spec.egress ?? [])] : 'denies'])).toEqual([
+      ['default.cni-migration-bridge-to-cilium', 10, ['Egress'], "projectcalico.org/orchestrator == 'k8s'", 'denies'],
+      ['default.cni-migration-bridge-egress-open', undefined, ['Egress'], `(projectcalico.org/orchestrator == 'k8s') && (!((projectcalico.org/namespace == 'storefront') && (app == "client")))`, [{ action: 'Pass' }]],
+      ['default.cni-migration-bridge-from-cilium', 10, ['Ingress'], "projectcalico.org/orchestrator == 'k8s'", 'denies'],
+      ['default.cni-migration-bridge-ingress-open', undefined, ['Ingress'], `(projectcalico.org/orchestrator == 'k8s') && (!((projectcalico.org/namespace == 'shop') || ((projectcalico.org/namespace == 'shop') && (app == "web")) || ((projectcalico.org/namespace == 'shop') && (app == "db"))))`, [{ action: 'Pass' }]],
     ]);
     expect(bridge.cilium).toEqual([
       {
         name: 'cni-migration-bridge',
-        spec: { endpointSelector: {}, enableDefaultDeny: { ingress: false, egress: false }, ingress: [{ fromEntities: ['unmanaged', 'remote-node'] }], egress: [{ toEntities: ['unmanaged', 'remote-node'] }] },
+        spec: { endpointSelector: {}, enableDefaultDeny: { ingress: false, egress: false }, ingress: [{ fromEntities: ['unmanaged', 'remote-node'] }], egress: [{ toEntities: ['unmanaged'] }] },
       },
     ]);
     // Every Deny rule is about Cilium's pool: traffic between legacy pods never meets one.
@@ -173,6 +174,40 @@ describe('policyBridge', () => {
 
   it('builds nothing for Calico when no policy isolates anyone, and nothing at all without policies', () => {
     expect(policyBridge({ policies: [], pods: [], ciliumCidrs: [POOL] })).toEqual({ calico: [], cilium: [], notes: [] });
+  });
+});
+
+describe('policyBridge on trickier policies', () => {
+  const srv = pod('srv', 'a', { app: 'srv' }, ns('a'), { dns: 53 });
+  const cli = pod('cli', 'a', { app: 'cli' }, ns('a'));
+  const other = pod('other', 'b', { app: 'other' }, ns('b'));
+  const run = (policies: PolicyDoc[], pods: (typeof PODS)[number][], ports: ConnectionPort[]) => {
+    const b = policyBridge({ policies, pods: pods.map((p) => ({ ...p, ip: '' })), ciliumCidrs: [POOL] });
+    return mismatches({ ...toEnforced(b), k8s: policies }, 'default', 'remote-node', { pods, ports });
+  };
+
+  it('a port given by protocol alone admits every port of that protocol', () => {
+    const policies: PolicyDoc[] = [{ namespace: 'a', name: 'udp-from-cli', spec: { podSelector: { matchLabels: { app: 'srv' } }, ingress: [{ from: [{ podSelector: { matchLabels: { app: 'cli' } } }], ports: [{ protocol: 'UDP' }] }, { from: [{ podSelector: { matchLabels: { app: 'cli' } } }], ports: [{ protocol: 'TCP', port: 80 }] }] } }];
+    expect(run(policies, [srv, cli, other], [{ port: 53, protocol: 'UDP' }, { port: 80, protocol: 'TCP' }, { port: 81, protocol: 'TCP' }])).toEqual([]);
+  });
+
+  it('a named port some pods lack is left for Calico to resolve per destination', () => {
+    const db = pod('db', 'a', { app: 'db' }, ns('a'));
+    const policies: PolicyDoc[] = [{ namespace: 'a', name: 'dns-from-cli', spec: { podSelector: {}, ingress: [{ from: [{ podSelector: { matchLabels: { app: 'cli' } } }], ports: [{ protocol: 'TCP', port: 'dns' }] }] } }];
+    const world = [srv, cli, db];
+    expect(run(policies, world, [{ port: 53, protocol: 'TCP' }, { port: 54, protocol: 'TCP' }])).toEqual([]);
+  });
+
+  it("leaves the user's own Calico policies in force: the open policy does not pass what they select", () => {
+    const policies: PolicyDoc[] = [{ namespace: 'a', name: 'srv-from-cli', spec: { podSelector: { matchLabels: { app: 'srv' } }, ingress: [{ from: [{ podSelector: { matchLabels: { app: 'cli' } } }] }] } }];
+    const userGnp: CalicoPolicyDoc = { kind: 'GlobalNetworkPolicy', name: 'no-egress-to-b', order: 100, selector: "app == 'cli'", types: ['Egress'], egress: [{ action: 'Deny', destination: { namespaceSelector: "kubernetes.io/metadata.name == 'b'" } }, { action: 'Pass' }] };
+    const b = policyBridge({ policies, calicoPolicies: [userGnp], pods: [srv, cli, other].map((p) => ({ ...p, ip: '' })), ciliumCidrs: [POOL] });
+    const enforced: EnforcedPolicies = { ...toEnforced(b, { calico: [userGnp] }), k8s: policies };
+    const [c, o] = [{ ...cli, ip: '10.244.1.10' }, { ...other, ip: '10.244.2.10' }];
+    // Both legacy: felix alone decides, and the user's deny still wins over the bridge.
+    const felix: EnforcementSide = { enforcer: { engine: 'felix' }, remote: 'identity', node: 'n' };
+    expect(judgeEnforcement(enforced, c, o, { port: 80, protocol: 'TCP' }, felix, felix).allowed).toBe(false);
+    expect(b.calico.find((p) => p.name.endsWith('egress-open'))?.spec.selector).toContain("app == 'cli'");
   });
 });
 

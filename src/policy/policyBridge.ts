@@ -1,6 +1,6 @@
 import type { LabelSelector } from '../kube/kubeTypes.js';
 import { cidrCovers, formatCidr, parseCidr, type Cidr } from '../net/ipv4.js';
-import type { CalicoRule } from './calicoPolicySemantics.js';
+import { calicoTypesOf, type CalicoPolicyDoc, type CalicoRule } from './calicoPolicySemantics.js';
 import { labelSelectorToCalico } from './calicoSelector.js';
 import { policySelects, policyTypesOf, type PolicyDirection, type PolicyDoc, type PolicyPeer, type PolicyPod, type PolicyPort } from './networkPolicySemantics.js';
 
@@ -13,13 +13,15 @@ import { policySelects, policyTypesOf, type PolicyDirection, type PolicyDoc, typ
 // side can: it knows migrated pods by their status address. So the bridge is
 //  - on Cilium's side, one clusterwide policy that admits the legacy entities in both directions
 //    without isolating anyone (enableDefaultDeny off), and
-//  - on felix's side, GlobalNetworkPolicies ordered before the Kubernetes ones (1000) that deny,
-//    at the legacy end, exactly the flows to and from migrated pods (destinations or sources in
-//    Cilium's pool) that the migrated pods' own policies deny: a migrated pod's ingress rules
-//    become Deny rules on the legacy sources' egress, its egress rules Deny rules on the legacy
-//    destinations' ingress. A flow no Deny rule matches goes on to the Kubernetes policies; a
-//    pod no Kubernetes policy isolates in that direction is let through by an Allow policy that
-//    selects exactly such pods (otherwise Calico's end-of-tier drop would isolate it).
+//  - on felix's side, GlobalNetworkPolicies that deny, at the legacy end, exactly the flows to
+//    and from migrated pods (destinations or sources in Cilium's pool) that the migrated pods' own
+//    policies deny: a migrated pod's ingress rules become Deny rules on the legacy sources'
+//    egress, its egress rules Deny rules on the legacy destinations' ingress. They come first in
+//    the default tier (order 10, before the Kubernetes policies' 1000). A flow no Deny rule
+//    matches goes on to the Kubernetes and the user's Calico policies. Selecting every pod makes
+//    each one "policied" in the tier, so a pod no other policy selects in that direction would now
+//    meet Calico's end-of-tier drop: an open policy, last in the tier (no order), passes exactly
+//    those pods on. Only workload endpoints are selected, never the user's host endpoints.
 //
 // The Deny rules are grouped by which policies select a pod ("isolation sets"): a pod selected by
 // several policies is allowed what any of them allows. Every subset of a namespace's policies is
@@ -34,13 +36,14 @@ export const BRIDGE_NAME_PREFIX = 'cni-migration-bridge';
 const CALICO_NAME_PREFIX = `default.${BRIDGE_NAME_PREFIX}-`;
 /** Before every Kubernetes policy (1000) and most user policies. */
 export const BRIDGE_DENY_ORDER = 10;
-export const BRIDGE_OPEN_ORDER = 11;
 const MAX_ENUMERATED_POLICIES = 6;
 const PORT_PROTOCOLS = ['TCP', 'UDP', 'SCTP'] as const;
 
 export interface BridgeInput {
   /** The user's NetworkPolicies. */
   policies: readonly PolicyDoc[];
+  /** The user's own Calico policies (default tier): pods they select are kept out of the open policies. */
+  calicoPolicies?: readonly CalicoPolicyDoc[];
   /** The pods now (their label sets decide the isolation sets above the enumeration limit, their named ports resolve names). */
   pods: readonly PolicyPod[];
   /** Cilium's pod pool(s): addresses of migrated pods. */
@@ -49,7 +52,8 @@ export interface BridgeInput {
 
 export interface BridgeCalicoPolicy {
   name: string;
-  spec: { order: number; selector: string; types: PolicyDirection[]; ingress?: CalicoRule[]; egress?: CalicoRule[] };
+  /** No order: last in the tier (Calico evaluates policies without one after all others). */
+  spec: { order?: number; selector: string; types: PolicyDirection[]; ingress?: CalicoRule[]; egress?: CalicoRule[] };
 }
 
 export interface BridgeCiliumPolicy {
@@ -65,6 +69,8 @@ export interface PolicyBridge {
 }
 
 const NS_LABEL = 'projectcalico.org/namespace';
+/** Pods only: a GlobalNetworkPolicy's all() would also select the user's host endpoints. */
+const WORKLOADS = "projectcalico.org/orchestrator == 'k8s'";
 
 function and(...parts: string[]): string {
   const real = parts.filter((p) => p && p !== 'all()');
@@ -145,8 +151,11 @@ function segmentsOf(clauses: readonly Clause[], named: ReadonlyMap<string, numbe
       for (const p of c.ports) {
         if ((p.protocol ?? 'TCP') !== protocol) continue;
         const r = portRange(p, named);
-        if (r === 'all') continue;
-        if ('name' in r) names.add(r.name);
+        // A protocol without a port admits every port of it: one segment across the whole range.
+        if (r === 'all') {
+          cuts.add(1);
+          cuts.add(65536);
+        } else if ('name' in r) names.add(r.name);
         else {
           cuts.add(r.lo);
           cuts.add(r.hi + 1);
@@ -199,7 +208,12 @@ function notPeers(clauses: readonly Clause[]): { notSelector?: string; notNets?:
 function isolationSets(policies: readonly PolicyDoc[], pods: readonly PolicyPod[], direction: PolicyDirection): { members: PolicyDoc[]; selector: string }[] {
   const sets: PolicyDoc[][] = [];
   if (policies.length <= MAX_ENUMERATED_POLICIES) {
-    for (let mask = 1; mask < 2 ** policies.length; mask++) sets.push(policies.filter((_, i) => mask & (2 ** i)));
+    // A policy with an empty podSelector selects every pod of the namespace: sets without it cannot occur.
+    const everyPod = policies.filter((p) => !Object.keys(p.spec.podSelector?.matchLabels ?? {}).length && !(p.spec.podSelector?.matchExpressions ?? []).length);
+    for (let mask = 1; mask < 2 ** policies.length; mask++) {
+      const set = policies.filter((_, i) => mask & (2 ** i));
+      if (everyPod.every((p) => set.includes(p))) sets.push(set);
+    }
   } else {
     const seen = new Set<string>();
     for (const pod of pods) {
@@ -214,14 +228,13 @@ function isolationSets(policies: readonly PolicyDoc[], pods: readonly PolicyPod[
   return sets.map((members) => ({ members, selector: and(...members.map(podsOf), ...policies.filter((p) => !members.includes(p)).map((p) => `!(${podsOf(p)})`)) }));
 }
 
-// A named port resolves the same for every pod of a namespace, or is left to Calico.
+// A named port resolves to a number only when every pod of the namespace has it, with one
+// number; otherwise it is left to Calico, which resolves names per destination.
 function namedPortsOf(pods: readonly PolicyPod[], namespace: string): Map<string, number> {
-  const seen = new Map<string, number | null>();
-  for (const pod of pods) {
-    if (pod.namespace !== namespace) continue;
-    for (const [name, port] of Object.entries(pod.namedPorts ?? {})) seen.set(name, seen.has(name) && seen.get(name) !== port ? null : port);
-  }
-  return new Map([...seen].flatMap(([k, v]) => (v === null ? [] : [[k, v] as [string, number]])));
+  const inNs = pods.filter((p) => p.namespace === namespace);
+  const out = new Map<string, number>();
+  for (const [name, port] of Object.entries(inNs[0]?.namedPorts ?? {})) if (inNs.every((p) => p.namedPorts?.[name] === port)) out.set(name, port);
+  return out;
 }
 
 /** The Deny rules for one direction's isolation sets; `local` is where the pool address sits (destination for Ingress). */
@@ -241,6 +254,8 @@ function denyRules(policies: readonly PolicyDoc[], pods: readonly PolicyPod[], d
           ? { action: 'Deny', protocol, ...(Object.keys(peers).length ? { source: peers } : {}), destination: { ...pooled, ...ports } }
           : { action: 'Deny', protocol, source: pooled, destination: { ...peers, ...ports } };
       const segments = segmentsOf(clauses, named);
+      const unresolved = segments.filter((g) => 'name' in g && segments.some((n) => !('name' in n) && n.protocol === g.protocol)).map((g) => segmentText(g));
+      if (unresolved.length) notes.push(`namespace ${ns}: named port(s) ${[...new Set(unresolved)].join(', ')} next to numeric ports of the same protocol in ${direction.toLowerCase()} rules; a connection to such a port may be denied although a rule naming it admits it`);
       for (const seg of segments) {
         const peers = notPeers(admitting(clauses, seg, named));
         if (peers) rules.push(deny(seg.protocol, peers, { ports: [segmentText(seg)] }));
@@ -253,16 +268,37 @@ function denyRules(policies: readonly PolicyDoc[], pods: readonly PolicyPod[], d
       }
       rules.push(deny('ICMP', rest, {}));
     }
-    const mixed = [...named.keys()].filter((n) => inNs.some((p) => (p.spec.ingress ?? []).some((r) => (r.ports ?? []).some((q) => q.port === named.get(n)))));
-    if (mixed.length) notes.push(`namespace ${ns}: named port(s) ${mixed.join(', ')} also named by number; the bridge treats them apart`);
   }
   return rules;
 }
 
-/** Pods some of these policies isolate in a direction, as one selector (empty string: none). */
-function isolatedSelector(policies: readonly PolicyDoc[], direction: PolicyDirection): string {
+/**
+ * Pods some policy already selects in a direction, as one selector: the Kubernetes policies', and
+ * the user's own Calico policies' (a GlobalNetworkPolicy's namespaceSelector is not carried over,
+ * so such a policy counts for every namespace: those pods are left to the tier's end-of-tier drop
+ * rather than let through, and a note says so). 'all()' when every pod is selected.
+ */
+function selectedSelector(policies: readonly PolicyDoc[], calico: readonly CalicoPolicyDoc[], direction: PolicyDirection, notes: string[]): string {
   const sels = policies.filter((p) => policyTypesOf(p.spec).includes(direction)).map(podsOf);
+  for (const c of calico) {
+    if (!calicoTypesOf(c).includes(direction)) continue;
+    const own = c.selector?.trim() ? c.selector : 'all()';
+    if (c.kind === 'NetworkPolicy') sels.push(and(`${NS_LABEL} == ${quote(c.namespace ?? 'default')}`, own));
+    else {
+      if (c.namespaceSelector) notes.push(`GlobalNetworkPolicy ${c.name} has a namespaceSelector: the pods its selector matches in any namespace are left out of the bridge's open policy for ${direction.toLowerCase()} (they keep Calico's end-of-tier drop)`);
+      sels.push(own);
+    }
+  }
   return sels.length ? or(sels) : '';
+}
+
+/** The policy that lets through, in a direction, the pods no other policy selects there (undefined: every pod is selected). */
+function openPolicy(name: string, direction: PolicyDirection, selected: string): BridgeCalicoPolicy | undefined {
+  if (selected === 'all()') return undefined;
+  const selector = selected ? and(WORKLOADS, `!(${selected})`) : WORKLOADS;
+  // Pass, last in the tier: what a later tier (Calico's baseline admin policies) says still applies.
+  const rule: CalicoRule = { action: 'Pass' };
+  return { name, spec: { selector, types: [direction], ...(direction === 'Ingress' ? { ingress: [rule] } : { egress: [rule] }) } };
 }
 
 /** The bridge for these policies (empty when nothing needs bridging). */
@@ -270,17 +306,18 @@ export function policyBridge(input: BridgeInput): PolicyBridge {
   const notes: string[] = [];
   const policies = input.policies.filter((p) => !p.bridge);
   const calico: BridgeCalicoPolicy[] = [];
+  const userCalico = (input.calicoPolicies ?? []).filter((p) => !p.bridge);
   const toCilium = denyRules(policies, input.pods, 'Ingress', input.ciliumCidrs, notes);
   if (toCilium.length) {
-    calico.push({ name: `${CALICO_NAME_PREFIX}to-cilium`, spec: { order: BRIDGE_DENY_ORDER, selector: 'all()', types: ['Egress'], egress: toCilium } });
-    const isolated = isolatedSelector(policies, 'Egress');
-    if (isolated !== 'all()') calico.push({ name: `${CALICO_NAME_PREFIX}egress-open`, spec: { order: BRIDGE_OPEN_ORDER, selector: isolated ? `!(${isolated})` : 'all()', types: ['Egress'], egress: [{ action: 'Allow' }] } });
+    calico.push({ name: `${CALICO_NAME_PREFIX}to-cilium`, spec: { order: BRIDGE_DENY_ORDER, selector: WORKLOADS, types: ['Egress'], egress: toCilium } });
+    const open = openPolicy(`${CALICO_NAME_PREFIX}egress-open`, 'Egress', selectedSelector(policies, userCalico, 'Egress', notes));
+    if (open) calico.push(open);
   }
   const fromCilium = denyRules(policies, input.pods, 'Egress', input.ciliumCidrs, notes);
   if (fromCilium.length) {
-    calico.push({ name: `${CALICO_NAME_PREFIX}from-cilium`, spec: { order: BRIDGE_DENY_ORDER, selector: 'all()', types: ['Ingress'], ingress: fromCilium } });
-    const isolated = isolatedSelector(policies, 'Ingress');
-    if (isolated !== 'all()') calico.push({ name: `${CALICO_NAME_PREFIX}ingress-open`, spec: { order: BRIDGE_OPEN_ORDER, selector: isolated ? `!(${isolated})` : 'all()', types: ['Ingress'], ingress: [{ action: 'Allow' }] } });
+    calico.push({ name: `${CALICO_NAME_PREFIX}from-cilium`, spec: { order: BRIDGE_DENY_ORDER, selector: WORKLOADS, types: ['Ingress'], ingress: fromCilium } });
+    const open = openPolicy(`${CALICO_NAME_PREFIX}ingress-open`, 'Ingress', selectedSelector(policies, userCalico, 'Ingress', notes));
+    if (open) calico.push(open);
   }
   const cilium: BridgeCiliumPolicy[] = policies.length
     ? [
@@ -290,7 +327,8 @@ export function policyBridge(input: BridgeInput): PolicyBridge {
             endpointSelector: {},
             enableDefaultDeny: { ingress: false, egress: false },
             ingress: [{ fromEntities: ['unmanaged', 'remote-node'] }],
-            egress: [{ toEntities: ['unmanaged', 'remote-node'] }],
+            // A legacy destination appears as unmanaged; remote-node here would open every node's host services to isolated pods.
+            egress: [{ toEntities: ['unmanaged'] }],
           },
         },
       ]

@@ -104,9 +104,11 @@ export function actionNeeds(a: Action, config: MigrationConfig): AccessNeed[] {
         { verb: 'list', kind: { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy' }, why },
         { verb: 'list', kind: { apiVersion: 'v1', kind: 'Namespace' }, why },
         { verb: 'list', kind: POD, why },
-        ...['get', 'create', 'patch'].map((verb) => ({ verb, kind: { apiVersion: 'crd.projectcalico.org/v1', kind: 'GlobalNetworkPolicy' }, why })),
-        ...['get', 'create', 'patch'].map((verb) => ({ verb, kind: { apiVersion: 'cilium.io/v2', kind: 'CiliumClusterwideNetworkPolicy' }, why })),
-        { verb: 'patch', kind: CONFIGMAP, namespace: a.ciliumNamespace, why: 'turn Cilium policy enforcement on for switching nodes' },
+        { verb: 'list', kind: { apiVersion: 'crd.projectcalico.org/v1', kind: 'NetworkPolicy' }, why },
+        // Applied, read back, and an earlier run's objects no longer needed deleted.
+        ...['get', 'list', 'create', 'patch', 'delete'].map((verb) => ({ verb, kind: { apiVersion: 'crd.projectcalico.org/v1', kind: 'GlobalNetworkPolicy' }, why })),
+        ...['get', 'list', 'create', 'patch', 'delete'].map((verb) => ({ verb, kind: { apiVersion: 'cilium.io/v2', kind: 'CiliumClusterwideNetworkPolicy' }, why })),
+        ...['get', 'patch'].map((verb) => ({ verb, kind: CONFIGMAP, namespace: a.ciliumNamespace, why: 'turn Cilium policy enforcement on for switching nodes' })),
       ];
     }
     case 'removePolicyBridge':

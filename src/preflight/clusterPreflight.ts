@@ -59,8 +59,16 @@ async function resourceName(client: ClusterClient, kind: KindRef): Promise<{ gro
     return await client.resourceOf(kind);
   } catch (e) {
     if (!(e instanceof NoKindMatchError)) throw e;
-    return { group: kind.apiVersion.includes('/') ? kind.apiVersion.split('/')[0]! : '', resource: `${kind.kind.toLowerCase()}s` };
+    return { group: kind.apiVersion.includes('/') ? kind.apiVersion.split('/')[0]! : '', resource: pluralOf(kind.kind) };
   }
+}
+
+/** The plural the API server derives from a kind when a CRD names none (gengo's rules: policy → policies, class → classes). */
+export function pluralOf(kind: string): string {
+  const k = kind.toLowerCase();
+  if (/[^aeiou]y$/.test(k)) return `${k.slice(0, -1)}ies`;
+  if (/(s|x|z|ch|sh)$/.test(k)) return `${k}es`;
+  return `${k}s`;
 }
 
 /** Asks the API server about each permission, a few at a time. */

@@ -53,16 +53,38 @@ describe('bridgePolicies', () => {
     expect(applied(fake)).toEqual(['CiliumClusterwideNetworkPolicy cni-migration-bridge', 'GlobalNetworkPolicy default.cni-migration-bridge-egress-open', 'GlobalNetworkPolicy default.cni-migration-bridge-to-cilium']);
     expect(fake.peek<KubeObject & { data: Record<string, string> }>('v1', 'ConfigMap', 'cilium-config', 'kube-system')?.data['enable-policy']).toBe('default');
     expect(fake.peek('crd.projectcalico.org/v1', 'GlobalNetworkPolicy', 'default.cni-migration-bridge-to-cilium')?.metadata.labels).toMatchObject({ 'cni-migration.io/purpose': 'policy-bridge' });
-    // Read back: every object and the ConfigMap.
-    expect(fake.callsOf('getObject')).toHaveLength(4);
+    // The ConfigMap read first (a Cilium that would ignore enableDefaultDeny is refused), then read back: every object and the ConfigMap.
+    expect(fake.callsOf('getObject')).toHaveLength(5);
   });
 
   it('stops, naming the object, when what is stored is not what was applied', async () => {
     const { fake, rt } = setup(true);
     // An admission webhook or a defaulting that rewrites the spec.
-    fake.before('getObject', () => fake.mutate('crd.projectcalico.org/v1', 'GlobalNetworkPolicy', 'default.cni-migration-bridge-to-cilium', undefined, (o) => ((o as unknown as { spec: { order: number } }).spec.order = 2000)));
-    fake.before('getObject', () => undefined);
+    fake.before('patchObject', () => fake.mutate('crd.projectcalico.org/v1', 'GlobalNetworkPolicy', 'default.cni-migration-bridge-to-cilium', undefined, (o) => ((o as unknown as { spec: { order: number } }).spec.order = 2000)));
     await expect(bridgePoliciesAction.run(action, rt)).rejects.toThrow('the NetworkPolicy bridge did not take: GlobalNetworkPolicy default.cni-migration-bridge-to-cilium does not hold the spec applied');
+  });
+
+  it('refuses, changing nothing, a Cilium that would ignore enableDefaultDeny (enable-non-default-deny-policies false)', async () => {
+    const { fake, rt } = setup(true);
+    fake.mutate('v1', 'ConfigMap', 'cilium-config', 'kube-system', (c) => ((c as unknown as { data: Record<string, string> }).data['enable-non-default-deny-policies'] = 'false'));
+    await expect(bridgePoliciesAction.run(action, rt)).rejects.toThrow('ConfigMap kube-system/cilium-config has enable-non-default-deny-policies "false"');
+    expect(fake.callsOf('applyObject')).toEqual([]);
+    expect(fake.callsOf('patchObject')).toEqual([]);
+  });
+
+  it('a resumed run removes what the policies no longer need, and the whole bridge once they are gone', async () => {
+    const { fake, rt, events } = setup(true);
+    await bridgePoliciesAction.run(action, rt);
+    // The ingress policy is replaced by an egress one: to-cilium goes, from-cilium comes.
+    fake.mutate('networking.k8s.io/v1', 'NetworkPolicy', 'db-only-web', 'shop', (p) => ((p as unknown as { spec: unknown }).spec = { podSelector: { matchLabels: { app: 'db' } }, policyTypes: ['Egress'], egress: [{ to: [{ podSelector: { matchLabels: { app: 'web' } } }] }] }));
+    await bridgePoliciesAction.run(action, rt);
+    const names = () => ['to-cilium', 'egress-open', 'from-cilium', 'ingress-open'].map((n) => `default.cni-migration-bridge-${n}`).filter((n) => fake.peek('crd.projectcalico.org/v1', 'GlobalNetworkPolicy', n));
+    expect(names()).toEqual(['default.cni-migration-bridge-from-cilium', 'default.cni-migration-bridge-ingress-open']);
+    await fake.deleteObject({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', namespace: 'shop', name: 'db-only-web' });
+    await bridgePoliciesAction.run(action, rt);
+    expect(names()).toEqual([]);
+    expect(fake.peek('cilium.io/v2', 'CiliumClusterwideNetworkPolicy', 'cni-migration-bridge')).toBeUndefined();
+    expect(events.at(-1)).toEqual({ type: 'note', message: 'step 1: no NetworkPolicy in the cluster any more: removed the earlier policy bridge (GlobalNetworkPolicy default.cni-migration-bridge-ingress-open, GlobalNetworkPolicy default.cni-migration-bridge-from-cilium, CiliumClusterwideNetworkPolicy cni-migration-bridge)' });
   });
 });
 

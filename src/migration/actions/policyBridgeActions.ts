@@ -2,6 +2,7 @@ import type { KubeObject, ObjectRef } from '../../kube/kubeTypes.js';
 import { Deadline } from '../../ops/deadline.js';
 import { waitFor } from '../../ops/waitFor.js';
 import { POLICY_BRIDGE_LABEL, policyDocOf, type PolicyPod } from '../../policy/networkPolicySemantics.js';
+import { calicoPolicyDocOf, type CalicoPolicyDoc } from '../../policy/calicoPolicySemantics.js';
 import { BRIDGE_DENY_ORDER, policyBridge, type PolicyBridge } from '../../policy/policyBridge.js';
 import type { Action } from '../plan.js';
 import { noPlannedEffect, type ActionKind, type ActionRuntime } from './actionKind.js';
@@ -40,9 +41,20 @@ export function removalRanks(objects: readonly KubeObject[]): KubeObject[][] {
   return [objects.filter(isDeny), objects.filter((o) => !isDeny(o))].filter((r) => r.length);
 }
 
-async function readBridgeInput(rt: ActionRuntime): Promise<{ policies: ReturnType<typeof policyDocOf>[]; pods: PolicyPod[] }> {
+const CALICO_NP_KIND = { apiVersion: 'crd.projectcalico.org/v1', kind: 'NetworkPolicy' } as const;
+
+async function readBridgeInput(rt: ActionRuntime): Promise<{ policies: ReturnType<typeof policyDocOf>[]; calicoPolicies: CalicoPolicyDoc[]; pods: PolicyPod[] }> {
   const policies = (await rt.client.listObjects(NP_KIND)).map(policyDocOf).filter((p) => !p.bridge);
-  if (!policies.length) return { policies, pods: [] };
+  if (!policies.length) return { policies, calicoPolicies: [], pods: [] };
+  // The user's own Calico policies: the pods they select must not be passed on by the bridge.
+  const calicoPolicies: CalicoPolicyDoc[] = [];
+  for (const kind of [GNP_KIND, CALICO_NP_KIND]) {
+    if (!(await rt.client.servesKind(kind))) continue;
+    for (const o of await rt.client.listObjects(kind)) {
+      const d = calicoPolicyDocOf(o, POLICY_BRIDGE_LABEL);
+      if (d && !d.bridge) calicoPolicies.push(d);
+    }
+  }
   const nsLabels = new Map<string, Record<string, string>>();
   for (const ns of await rt.client.listObjects({ apiVersion: 'v1', kind: 'Namespace' })) nsLabels.set(ns.metadata.name ?? '', { ...(ns.metadata.labels ?? {}), 'kubernetes.io/metadata.name': ns.metadata.name ?? '' });
   const pods: PolicyPod[] = [];
@@ -53,7 +65,7 @@ async function readBridgeInput(rt: ActionRuntime): Promise<{ policies: ReturnTyp
     const namespace = p.metadata.namespace ?? 'default';
     pods.push({ namespace, labels: p.metadata.labels ?? {}, namespaceLabels: nsLabels.get(namespace) ?? { 'kubernetes.io/metadata.name': namespace }, namedPorts });
   }
-  return { policies, pods };
+  return { policies, calicoPolicies, pods };
 }
 
 function specDiffers(have: KubeObject, want: KubeObject): boolean {
@@ -68,12 +80,21 @@ export const bridgePoliciesAction: ActionKind<Of<'bridgePolicies'>> = {
   async run(a, rt) {
     const input = await readBridgeInput(rt);
     if (!input.policies.length) {
-      rt.events({ type: 'note', message: `step ${rt.step}: no NetworkPolicy in the cluster, so no policy bridge; Cilium enforces nothing until finalize` });
+      // A bridge an earlier run made for policies since deleted goes too.
+      const removed = await removeBridgeObjects(rt, () => true);
+      rt.events({ type: 'note', message: removed ? `step ${rt.step}: no NetworkPolicy in the cluster any more: removed the earlier policy bridge (${removed})` : `step ${rt.step}: no NetworkPolicy in the cluster, so no policy bridge; Cilium enforces nothing until finalize` });
       return;
+    }
+    const configRef: ObjectRef = { apiVersion: 'v1', kind: 'ConfigMap', namespace: a.ciliumNamespace, name: 'cilium-config' };
+    const before = ((await rt.client.getObject(configRef)) as { data?: Record<string, string> }).data ?? {};
+    // cilium#34940: with this key false the agent turns every enableDefaultDeny back on, and the bridge would isolate every switched pod.
+    if (before['enable-non-default-deny-policies'] === 'false') {
+      throw new Error(`ConfigMap ${a.ciliumNamespace}/cilium-config has enable-non-default-deny-policies "false": Cilium would ignore the bridge's enableDefaultDeny: false and isolate every switched pod. Remove the key (or set it to true), or run with --no-policy-bridge`);
     }
     const bridge = policyBridge({ ...input, ciliumCidrs: a.pool });
     for (const n of bridge.notes) rt.events({ type: 'warning', step: rt.step, message: `policy bridge: ${n}` });
     const objects = bridgeObjects(bridge);
+    const wanted = new Set(objects.map((o) => `${o.kind}/${o.metadata.name}`));
     const deadline = Deadline.in(rt.config.timeouts.rolloutSeconds * 1000, rt.clock);
     const wait = { deadline, signal: rt.signal, clock: rt.clock, intervalMs: rt.pollIntervalMs };
     // Cilium's operator registers its CRDs as it starts; Calico's come with the source.
@@ -85,7 +106,8 @@ export const bridgePoliciesAction: ActionKind<Of<'bridgePolicies'>> = {
       rt.ops({ type: 'applied', object: `${o.kind} ${o.metadata.name}` });
     }
     rt.events({ type: 'note', message: `step ${rt.step}: policy bridge for ${input.policies.length} NetworkPolicies: ${objects.map((o) => `${o.kind} ${o.metadata.name}`).join(', ')}; Cilium enforces policy (enable-policy default) on each node as it switches` });
-    const configRef: ObjectRef = { apiVersion: 'v1', kind: 'ConfigMap', namespace: a.ciliumNamespace, name: 'cilium-config' };
+    // Objects an earlier run made that these policies no longer need (a policy deleted or changed since).
+    await removeBridgeObjects(rt, (o) => !wanted.has(`${o.kind}/${o.metadata.name}`));
     await rt.client.patchObject(configRef, { type: 'merge', body: { data: { 'enable-policy': 'default' } } });
     // Read back what the bridge is for: every object as built, enforcement on for agents that start now.
     const wrong: string[] = [];
@@ -99,29 +121,36 @@ export const bridgePoliciesAction: ActionKind<Of<'bridgePolicies'>> = {
   },
 };
 
+/** Deletes the labelled bridge objects `which` picks, Deny policies first, each rank gone before the next; returns what went. */
+async function removeBridgeObjects(rt: ActionRuntime, which: (o: KubeObject) => boolean): Promise<string> {
+  const selector = `${POLICY_BRIDGE_LABEL.key}=${POLICY_BRIDGE_LABEL.value}`;
+  const find = async () => {
+    const out: KubeObject[] = [];
+    for (const kind of [GNP_KIND, CCNP_KIND]) if (await rt.client.servesKind(kind)) out.push(...(await rt.client.listObjects(kind, { labelSelector: selector })));
+    return out.filter(which);
+  };
+  const deadline = Deadline.in(rt.config.timeouts.rolloutSeconds * 1000, rt.clock);
+  const found = await find();
+  for (const rank of removalRanks(found)) {
+    for (const o of rank) await rt.client.deleteObject({ apiVersion: o.apiVersion ?? '', kind: o.kind ?? '', name: o.metadata.name ?? '' });
+    const names = new Set(rank.map((o) => `${o.kind}/${o.metadata.name}`));
+    await waitFor(
+      'the NetworkPolicy bridge to be gone',
+      async () => {
+        const left = (await find()).filter((o) => names.has(`${o.kind}/${o.metadata.name}`));
+        return left.length ? { done: false, status: left.map((o) => `${o.kind} ${o.metadata.name}`).join(', ') } : { done: true, value: true };
+      },
+      { deadline, signal: rt.signal, clock: rt.clock, intervalMs: rt.pollIntervalMs },
+    );
+  }
+  return found.map((o) => `${o.kind} ${o.metadata.name}`).join(', ');
+}
+
 /** Deletes the bridge's objects (found by label) and waits until they are gone. */
 export const removePolicyBridgeAction: ActionKind<Of<'removePolicyBridge'>> = {
-  describe: () => `delete the NetworkPolicy bridge (GlobalNetworkPolicies and CiliumClusterwideNetworkPolicies labelled ${POLICY_BRIDGE_LABEL.key}=${POLICY_BRIDGE_LABEL.value})`,
+  describe: () => `delete the NetworkPolicy bridge, if any (GlobalNetworkPolicies and CiliumClusterwideNetworkPolicies labelled ${POLICY_BRIDGE_LABEL.key}=${POLICY_BRIDGE_LABEL.value})`,
   plan: noPlannedEffect,
   async run(_a, rt) {
-    const selector = `${POLICY_BRIDGE_LABEL.key}=${POLICY_BRIDGE_LABEL.value}`;
-    const find = async () => {
-      const out: KubeObject[] = [];
-      for (const kind of [GNP_KIND, CCNP_KIND]) if (await rt.client.servesKind(kind)) out.push(...(await rt.client.listObjects(kind, { labelSelector: selector })));
-      return out;
-    };
-    const deadline = Deadline.in(rt.config.timeouts.rolloutSeconds * 1000, rt.clock);
-    for (const rank of removalRanks(await find())) {
-      for (const o of rank) await rt.client.deleteObject({ apiVersion: o.apiVersion ?? '', kind: o.kind ?? '', name: o.metadata.name ?? '' });
-      const names = new Set(rank.map((o) => `${o.kind}/${o.metadata.name}`));
-      await waitFor(
-        'the NetworkPolicy bridge to be gone',
-        async () => {
-          const left = (await find()).filter((o) => names.has(`${o.kind}/${o.metadata.name}`));
-          return left.length ? { done: false, status: left.map((o) => `${o.kind} ${o.metadata.name}`).join(', ') } : { done: true, value: true };
-        },
-        { deadline, signal: rt.signal, clock: rt.clock, intervalMs: rt.pollIntervalMs },
-      );
-    }
+    await removeBridgeObjects(rt, () => true);
   },
 };

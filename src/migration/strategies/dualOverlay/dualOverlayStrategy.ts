@@ -137,8 +137,11 @@ function stepActions(step: number, s: ClusterSnapshot, ctx: StrategyContext): Ac
       return acts;
     }
     case 2: {
+      if (ready) return [];
       const untainted = s.nodes.filter((n) => !has(n, DUAL_LABELS.migrated) && !n.taints.some((t) => t.key === PENDING_TAINT.key && t.effect === PENDING_TAINT.effect)).map((n) => n.name);
-      return untainted.length ? [{ kind: 'taintNodes', nodes: untainted, taint: { ...PENDING_TAINT, value: ctx.source.kind } }] : [];
+      // Again at every run of the step: policies created, changed or deleted since step 1 are bridged as they are now.
+      const bridge: Action[] = bridgesPolicies(ctx) ? [{ kind: 'bridgePolicies', ciliumNamespace: ns, pool: plannedCilium(ctx).pool }] : [];
+      return [...bridge, ...(untainted.length ? [{ kind: 'taintNodes' as const, nodes: untainted, taint: { ...PENDING_TAINT, value: ctx.source.kind } }] : [])];
     }
     case 3: {
       if (isFinalConfig(s, ctx)) return [];
@@ -155,8 +158,9 @@ function stepActions(step: number, s: ClusterSnapshot, ctx: StrategyContext): Ac
     }
     case 4: {
       if (ready) return [];
-      // The bridge first: while the CiliumNodeConfig exists, a resumed clean-up runs again.
-      const acts: Action[] = [...(bridgesPolicies(ctx) ? [{ kind: 'removePolicyBridge' } as const] : []), { kind: 'deleteNodeConfig', namespace: ns, name: NODE_CONFIG_NAME }];
+      // The bridge first (whatever this run's settings: an earlier run may have made it): while the
+      // CiliumNodeConfig exists, a resumed clean-up runs again.
+      const acts: Action[] = [{ kind: 'removePolicyBridge' }, { kind: 'deleteNodeConfig', namespace: ns, name: NODE_CONFIG_NAME }];
       const src = ctx.source.installation ? [{ apiVersion: 'operator.tigera.io/v1', kind: 'Installation', name: ctx.source.installation.name }, sourceRef(ctx.source)] : [sourceRef(ctx.source)];
       acts.push({ kind: 'deleteObjects', objects: src });
       if (config.dualOverlay.sweepLeftovers) {
