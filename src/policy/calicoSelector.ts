@@ -240,29 +240,18 @@ function parse(text: string): Predicate {
     return t;
   };
 
-  const orExpr = (): Predicate => {
-    const first = andExpr();
-    const rest: Predicate[] = [];
-    while (peek().kind === '||') {
+  // One or more `operand`s joined by `op`: any of them (||) or all of them (&&).
+  const chain = (op: '||' | '&&', operand: () => Predicate): Predicate => {
+    const terms = [operand()];
+    while (peek().kind === op) {
       at++;
-      rest.push(andExpr());
+      terms.push(operand());
     }
-    if (rest.length === 0) return first;
-    const terms = [first, ...rest];
-    return (labels) => terms.some((t) => t(labels));
+    if (terms.length === 1) return terms[0]!;
+    return op === '||' ? (labels) => terms.some((t) => t(labels)) : (labels) => terms.every((t) => t(labels));
   };
-
-  const andExpr = (): Predicate => {
-    const first = operation();
-    const rest: Predicate[] = [];
-    while (peek().kind === '&&') {
-      at++;
-      rest.push(operation());
-    }
-    if (rest.length === 0) return first;
-    const terms = [first, ...rest];
-    return (labels) => terms.every((t) => t(labels));
-  };
+  const andExpr = (): Predicate => chain('&&', operation);
+  const orExpr = (): Predicate => chain('||', andExpr);
 
   const operation = (): Predicate => {
     let negated = false;

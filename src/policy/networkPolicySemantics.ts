@@ -85,6 +85,13 @@ export interface DirectionVerdict {
   allowedBy?: string;
 }
 
+/** A pod's named container ports (what a policy's named port resolves to on that pod). */
+export function containerNamedPorts(containers: readonly unknown[] | undefined): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const c of (containers ?? []) as { ports?: { name?: string; containerPort?: number }[] }[]) for (const p of c.ports ?? []) if (p.name && p.containerPort) out[p.name] = p.containerPort;
+  return out;
+}
+
 /** Converts a stored NetworkPolicy object. */
 export function policyDocOf(o: { metadata: { namespace?: string; name?: string; labels?: Record<string, string> }; spec?: unknown }): PolicyDoc {
   const bridge = o.metadata.labels?.[POLICY_BRIDGE_LABEL.key] === POLICY_BRIDGE_LABEL.value;

@@ -1,7 +1,7 @@
 import type { KubeObject, ObjectRef } from '../../kube/kubeTypes.js';
 import { Deadline } from '../../ops/deadline.js';
 import { waitFor } from '../../ops/waitFor.js';
-import { POLICY_BRIDGE_LABEL, policyDocOf, type PolicyPod } from '../../policy/networkPolicySemantics.js';
+import { containerNamedPorts, POLICY_BRIDGE_LABEL, policyDocOf, type PolicyPod } from '../../policy/networkPolicySemantics.js';
 import { calicoPolicyDocOf, type CalicoPolicyDoc } from '../../policy/calicoPolicySemantics.js';
 import { BRIDGE_DENY_ORDER, policyBridge, type PolicyBridge } from '../../policy/policyBridge.js';
 import type { Action } from '../plan.js';
@@ -60,8 +60,7 @@ async function readBridgeInput(rt: ActionRuntime): Promise<{ policies: ReturnTyp
   const pods: PolicyPod[] = [];
   for (const p of await rt.client.listPods()) {
     if (p.spec?.hostNetwork) continue;
-    const namedPorts: Record<string, number> = {};
-    for (const c of (p.spec?.containers ?? []) as { ports?: { name?: string; containerPort?: number }[] }[]) for (const port of c.ports ?? []) if (port.name && port.containerPort) namedPorts[port.name] = port.containerPort;
+    const namedPorts = containerNamedPorts(p.spec?.containers as unknown[] | undefined);
     const namespace = p.metadata.namespace ?? 'default';
     pods.push({ namespace, labels: p.metadata.labels ?? {}, namespaceLabels: nsLabels.get(namespace) ?? { 'kubernetes.io/metadata.name': namespace }, namedPorts });
   }

@@ -16,7 +16,7 @@ import { connectionRefused, PodHttpHandlers, resolvePodPort, type PodHttpHandler
 import { anyPolicy, canReach, policyClassKey, profileKey, reachClassKey, type NetworkProfile, type PodPolicyFacts, type PolicyContext, type ReachPod, type ReachResult, type ReachView } from './reachability.js';
 import { calicoNetCidrs, calicoPolicyDocOf } from '../../policy/calicoPolicySemantics.js';
 import { ciliumPolicyDocOf } from '../../policy/ciliumPolicySemantics.js';
-import { ipBlockCidrs, POLICY_BRIDGE_LABEL, policyDocOf } from '../../policy/networkPolicySemantics.js';
+import { containerNamedPorts, ipBlockCidrs, POLICY_BRIDGE_LABEL, policyDocOf } from '../../policy/networkPolicySemantics.js';
 
 /** How the model runs. */
 export interface NetworkModelOptions {
@@ -170,10 +170,7 @@ export class NetworkModel {
   // What NetworkPolicies read of a running pod with interfaces.
   private policyFacts(r: PodRecord): PodPolicyFacts | undefined {
     if (r.hostNetwork || !r.interfaces.length) return undefined;
-    const namedPorts: Record<string, number> = {};
-    for (const c of podSpecOf(r.pod).containers ?? []) {
-      for (const p of (c as { ports?: { name?: string; containerPort?: number }[] }).ports ?? []) if (p.name && p.containerPort) namedPorts[p.name] = p.containerPort;
-    }
+    const namedPorts = containerNamedPorts(podSpecOf(r.pod).containers);
     return {
       pod: { namespace: r.namespace, labels: r.pod.metadata.labels ?? {}, namespaceLabels: this.cache.namespaceLabels(r.namespace), namedPorts },
       statusIp: r.podIPs[0] ?? r.interfaces[0]!.ip,
